@@ -1,0 +1,1 @@
+"""nightshift: nightly, asynchronous LLM work on support tickets, as Dagster assets."""

@@ -1,0 +1,85 @@
+"""ticket_embeddings: the day's redacted tickets as vectors in LanceDB, keyed by ticket id."""
+
+import time
+
+import dagster as dg
+import numpy as np
+import pyarrow as pa
+
+from nightshift.assets.ingest import raw_tickets
+from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.resources.embedder import EmbedderResource
+from nightshift.resources.vector_store import LanceDBStore
+from nightshift.resources.warehouse import DuckDBWarehouse
+
+TABLE = "ticket_embeddings"
+
+
+def embedding_rows(ids: list[str], day: str, vectors: np.ndarray, model_id: str, hashes: list[str]) -> pa.Table:
+    dim = vectors.shape[1]
+    return pa.table({
+        "ticket_id": pa.array(ids, pa.string()),
+        "day": pa.array([day] * len(ids), pa.string()),
+        "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), pa.float32()), dim),
+        "model_id": pa.array([model_id] * len(ids), pa.string()),
+        "text_hash": pa.array(hashes, pa.string()),
+    })
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    deps=[raw_tickets],
+    group_name="ingest",
+    kinds={"lancedb"},
+    pool="lancedb_writer",
+)
+def ticket_embeddings(
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, embedder: EmbedderResource
+) -> dg.MaterializeResult:
+    """Vectors of the day's redacted tickets in LanceDB `ticket_embeddings` (id, day, vector, model, text hash).
+
+    A rerun re-embeds only tickets whose text or model changed.
+    """
+    day = partition_day(context)
+    tickets = warehouse.query(
+        "SELECT ticket_id, text_redacted, text_hash FROM tickets WHERE day = ? ORDER BY ticket_id", [day]
+    ).to_pylist()
+    model = embedder.embedder
+    previous = vectors.day_rows(TABLE, day, ["ticket_id", "text_hash", "model_id", "vector"])
+    reusable = {
+        (r["ticket_id"], r["text_hash"]): r["vector"]
+        for r in (previous.to_pylist() if previous is not None else [])
+        if r["model_id"] == model.model_id
+    }
+    todo = [t for t in tickets if (t["ticket_id"], t["text_hash"]) not in reusable]
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % (20 * 32) < 32:
+            context.log.info(f"embedded {done}/{total}")
+
+    started = time.perf_counter()
+    fresh = model.embed([t["text_redacted"] for t in todo], progress)
+    seconds = time.perf_counter() - started
+    by_id = {t["ticket_id"]: v for t, v in zip(todo, fresh)}
+
+    if tickets:
+        matrix = np.stack([by_id.get(t["ticket_id"], reusable.get((t["ticket_id"], t["text_hash"]))) for t in tickets])
+        vectors.replace_day(
+            TABLE, day,
+            embedding_rows([t["ticket_id"] for t in tickets], day.isoformat(), matrix, model.model_id, [t["text_hash"] for t in tickets]),
+            key="ticket_id",
+        )
+    else:
+        vectors.delete_day(TABLE, day)
+        context.log.info(f"No tickets stored for {day}; nothing to embed.")
+    metadata = {
+        "tickets": len(tickets),
+        "embedded": len(todo),
+        "reused": len(tickets) - len(todo),
+        "model_id": model.model_id,
+        "embed_seconds": round(seconds, 3),
+        "dagster/row_count": len(tickets),
+    }
+    if todo:
+        metadata["tickets_per_s"] = round(len(todo) / seconds, 1)
+    return dg.MaterializeResult(metadata=metadata)

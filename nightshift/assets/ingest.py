@@ -1,0 +1,74 @@
+"""raw_tickets: a day of landing-zone files into DuckDB, bad rows into quarantine."""
+
+from collections import Counter
+
+import dagster as dg
+
+from nightshift.normalize import quarantine_ids_stored_elsewhere
+from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.resources.landing import LandingZone
+from nightshift.resources.warehouse import DuckDBWarehouse
+
+RECONCILE = "rows_reconcile"
+
+
+def reason_kind(reason: str) -> str:
+    """The reason without its particulars, for counting ('bad created_at: ...' -> 'bad created_at')."""
+    for marker in (":", " (", "'"):
+        reason = reason.split(marker)[0]
+    return "created on another day" if reason.startswith("created on") else reason.strip()
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="ingest",
+    kinds={"duckdb"},
+    pool="duckdb_writer",
+    check_specs=[dg.AssetCheckSpec(RECONCILE, asset="raw_tickets", description="rows in = stored + quarantined, read back from DuckDB")],
+)
+def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+    """The day's support tickets from the landing zone into DuckDB `tickets`.
+
+    Rows that cannot be tickets go to `tickets_quarantine` with file, line and reason; PII is redacted.
+    """
+    day = partition_day(context)
+    folder = landing.day_folder(day)
+    if not folder.is_dir():
+        # A missing folder leaves the day as it was: landing files are often archived after ingest.
+        context.log.warning(f"No landing folder {folder}; the stored day is left untouched.")
+        return dg.MaterializeResult(
+            metadata={"rows_in": 0, "note": f"no landing folder for {day}"},
+            check_results=[dg.AssetCheckResult(check_name=RECONCILE, passed=True, metadata={"rows_in": 0})],
+        )
+    batch = landing.read(day)
+    quarantine_ids_stored_elsewhere(batch, warehouse.days_of([t["ticket_id"] for t in batch.tickets], day))
+    warehouse.replace_day(day, batch.tickets, batch.quarantine)
+
+    stored, quarantined = (
+        warehouse.query(f"SELECT count(*) AS n FROM {table} WHERE day = ?", [day])["n"][0].as_py()
+        for table in ("tickets", "tickets_quarantine")
+    )
+    reasons = Counter(reason_kind(q["reason"]) for q in batch.quarantine)
+    context.log.info(f"{day}: {batch.rows_in} rows in, {stored} stored, {quarantined} quarantined")
+    return dg.MaterializeResult(
+        metadata={
+            "rows_in": batch.rows_in,
+            "rows_stored": stored,
+            "rows_quarantined": quarantined,
+            "dagster/row_count": stored,
+            "redactions": sum(batch.redactions.values()),
+            **{f"redactions_{kind.lower()}": n for kind, n in sorted(batch.redactions.items())},
+            "files": len({t["source_file"] for t in batch.tickets} | {q["source_file"] for q in batch.quarantine}),
+            "quarantine_reasons": dg.MetadataValue.md(
+                "| reason | rows |\n|---|---|\n" + "".join(f"| {r} | {n} |\n" for r, n in reasons.most_common())
+                if reasons else "nothing quarantined"
+            ),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=RECONCILE,
+                passed=batch.rows_in == stored + quarantined,
+                metadata={"rows_in": batch.rows_in, "stored": stored, "quarantined": quarantined},
+            )
+        ],
+    )

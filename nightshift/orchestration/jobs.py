@@ -1,0 +1,21 @@
+"""Jobs and the nightly schedule."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from nightshift.assets.embeddings import ticket_embeddings
+from nightshift.assets.ingest import raw_tickets
+from nightshift.orchestration.partitions import daily_partitions
+
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=[raw_tickets, ticket_embeddings],
+    partitions_def=daily_partitions,
+    description="Ingest a day of landing-zone tickets into DuckDB and embed them into LanceDB.",
+)
+
+# A daily-partitioned job's schedule targets the last complete day: at 02:00 UTC, yesterday.
+nightly_ingest_schedule = dg.build_schedule_from_partitioned_job(
+    ingest_job, hour_of_day=2, minute_of_hour=0, name="nightly_ingest"
+)

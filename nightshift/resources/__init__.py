@@ -1,0 +1,1 @@
+"""Every external system nightshift touches, each behind one ConfigurableResource."""

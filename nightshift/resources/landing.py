@@ -1,0 +1,36 @@
+"""The landing zone: one folder of ticket files per day, read through a column mapping."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from nightshift.landing import read_day
+from nightshift.mapping import parse_map
+from nightshift.normalize import DayBatch, Rules, normalize_day
+
+
+class LandingZone(dg.ConfigurableResource):
+    """``<root>/<YYYY-MM-DD>/`` folders of CSV, JSONL or Parquet ticket files."""
+
+    root: str = Field(description="Landing zone directory; each day is a subfolder named YYYY-MM-DD.")
+    mapping: str = Field(
+        default="",
+        description="Source columns as field=COLUMN pairs, e.g. 'text=instruction,label=intent'. "
+        "Fields: id, subject, text (or body), created_at, customer, channel, label, priority. "
+        "Unmapped fields use a column of their own name when there is one.",
+    )
+    created_at_format: str | None = Field(
+        default=None, description="strptime format of created_at when it is neither ISO 8601 nor a known export format."
+    )
+    max_text_chars: int = Field(default=20_000, description="Longer tickets are quarantined, not truncated.")
+
+    def day_folder(self, day: date) -> Path:
+        return Path(self.root) / day.isoformat()
+
+    def read(self, day: date) -> DayBatch:
+        rules = Rules(max_text_chars=self.max_text_chars, created_at_format=self.created_at_format)
+        return normalize_day(read_day(self.day_folder(day), Path(self.root)), day, parse_map(self.mapping), rules)

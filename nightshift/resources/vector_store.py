@@ -1,0 +1,59 @@
+"""The LanceDB store: vectors keyed by a stable id, replaced one day at a time."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import lancedb
+import pyarrow as pa
+from pydantic import Field
+
+
+def day_filter(day: date) -> str:
+    # Safe to inline: a date object renders only as YYYY-MM-DD.
+    return f"day = '{day.isoformat()}'"
+
+
+class LanceDBStore(dg.ConfigurableResource):
+    """A LanceDB database directory (local path or object-store URI)."""
+
+    uri: str = Field(description="LanceDB directory or URI, e.g. ~/.nightshift/lancedb or s3://bucket/lancedb.")
+
+    def db(self):
+        return lancedb.connect(self.uri)
+
+    def table(self, name: str):
+        """The table, or None before anything was written to it."""
+        try:
+            return self.db().open_table(name)
+        except ValueError:
+            return None
+
+    def day_rows(self, table: str, day: date, columns: list[str]) -> pa.Table | None:
+        opened = self.table(table)
+        if opened is None:
+            return None
+        return opened.search().where(day_filter(day)).select(columns).limit(None).to_arrow()
+
+    def replace_day(self, table: str, day: date, rows: pa.Table, key: str) -> None:
+        """Upsert a day's rows on ``key`` and delete that day's rows not among them, in one commit."""
+        db = self.db()
+        target = db.create_table(table, schema=rows.schema, exist_ok=True)
+        if target.schema != rows.schema:
+            raise ValueError(
+                f"LanceDB table {table!r} has schema {target.schema}, the new rows have {rows.schema}: "
+                "a different embedding model needs its own table or a fresh store"
+            )
+        (
+            target.merge_insert(key)
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .when_not_matched_by_source_delete(day_filter(day))
+            .execute(rows)
+        )
+
+    def delete_day(self, table: str, day: date) -> None:
+        opened = self.table(table)
+        if opened is not None:
+            opened.delete(day_filter(day))

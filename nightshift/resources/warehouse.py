@@ -1,0 +1,102 @@
+"""The DuckDB warehouse: every table users query, written one day at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+from pydantic import Field
+
+TICKETS = pa.schema([
+    ("ticket_id", pa.string()), ("day", pa.date32()), ("created_at", pa.timestamp("us")),
+    ("subject", pa.string()), ("body", pa.string()), ("text_redacted", pa.string()),
+    ("text_hash", pa.string()), ("redactions", pa.int32()), ("customer", pa.string()),
+    ("channel", pa.string()), ("label", pa.string()), ("priority", pa.string()),
+    ("source_file", pa.string()), ("source_line", pa.int64()),
+])
+QUARANTINE = pa.schema([
+    ("day", pa.date32()), ("source_file", pa.string()), ("source_line", pa.int64()),
+    ("reason", pa.string()), ("raw", pa.string()),
+])
+
+DDL = """
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket_id VARCHAR NOT NULL,
+    day DATE NOT NULL,               -- partition: the UTC day the ticket was created
+    created_at TIMESTAMP NOT NULL,   -- UTC
+    subject VARCHAR,
+    body VARCHAR,                    -- original text: it never leaves this database
+    text_redacted VARCHAR NOT NULL,  -- subject and body with PII replaced: what models see
+    text_hash VARCHAR NOT NULL,
+    redactions INTEGER NOT NULL,
+    customer VARCHAR,
+    channel VARCHAR,
+    label VARCHAR,
+    priority VARCHAR,
+    source_file VARCHAR NOT NULL,
+    source_line BIGINT,
+    ingested_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS tickets_quarantine (
+    day DATE NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_line BIGINT,
+    reason VARCHAR NOT NULL,
+    raw VARCHAR,
+    quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+"""
+
+
+class DuckDBWarehouse(dg.ConfigurableResource):
+    """A DuckDB file holding tickets, quarantine and every later output table."""
+
+    path: str = Field(description="Path of the DuckDB database file.")
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        # Connections are opened per operation: DuckDB allows one writer per file, so nobody holds it long.
+        if not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.path, read_only=read_only)
+        try:
+            if not read_only:
+                con.execute(DDL)
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: Sequence | None = None) -> pa.Table:
+        with self.connect() as con:
+            return con.sql(sql, params=params or None).to_arrow_table()
+
+    def replace_day(self, day: date, tickets: list[dict], quarantine: list[dict]) -> None:
+        """Replace one day's tickets and quarantine rows in one transaction: reruns never duplicate."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for table, rows, schema in (("tickets", tickets, TICKETS), ("tickets_quarantine", quarantine, QUARANTINE)):
+                    con.execute(f"DELETE FROM {table} WHERE day = ?", [day])
+                    if rows:
+                        incoming = pa.Table.from_pylist(rows, schema=schema)  # noqa: F841 (scanned by name below)
+                        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+
+    def days_of(self, ticket_ids: list[str], other_than: date) -> dict[str, date]:
+        """For ids already stored under another day: that day."""
+        if not ticket_ids:
+            return {}
+        with self.connect() as con:
+            con.register("ids", pa.table({"ticket_id": ticket_ids}))
+            rows = con.execute(
+                "SELECT t.ticket_id, t.day FROM tickets t JOIN ids USING (ticket_id) WHERE t.day <> ?", [other_than]
+            ).fetchall()
+        return dict(rows)

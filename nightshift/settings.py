@@ -1,0 +1,36 @@
+"""Resources for a nightshift home, configured from the environment.
+
+Non-secret settings are plain environment variables read when the definitions load; the OpenAI key
+is a dg.EnvVar so it is resolved at run time and never shown in the UI or logs.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from nightshift.home import Home
+from nightshift.resources.embedder import EmbedderResource
+from nightshift.resources.landing import LandingZone
+from nightshift.resources.vector_store import LanceDBStore
+from nightshift.resources.warehouse import DuckDBWarehouse
+
+
+def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.ConfigurableResource]:
+    env = os.environ.get
+    provider = env("NIGHTSHIFT_EMBEDDER", "local")
+    return {
+        "landing": LandingZone(
+            root=str(home.landing),
+            mapping=env("NIGHTSHIFT_MAP", "") if mapping is None else mapping,
+            created_at_format=env("NIGHTSHIFT_CREATED_AT_FORMAT") or None,
+        ),
+        "warehouse": DuckDBWarehouse(path=str(home.warehouse)),
+        "vectors": LanceDBStore(uri=str(home.vectors)),
+        "embedder": EmbedderResource(
+            provider=provider,
+            openai_api_key=dg.EnvVar("OPENAI_API_KEY") if provider == "openai" else None,
+            openai_base_url=env("OPENAI_BASE_URL") or None,
+        ),
+    }
