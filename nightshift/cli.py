@@ -1,0 +1,239 @@
+"""The `nightshift` command: sample data, replay, ingest through Dagster, queries, the UI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nightshift.home import Home
+
+app = typer.Typer(
+    help="nightshift: nightly, asynchronous LLM work on support tickets. State lives in $NIGHTSHIFT_HOME "
+    "(default ~/.nightshift).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+Day = Annotated[str, typer.Option(help="A day as YYYY-MM-DD (UTC).")]
+MapOpt = Annotated[
+    Optional[str],
+    typer.Option("--map", help="Source columns: field=COLUMN pairs, e.g. text=instruction,label=intent."),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+def parse_day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{name} must be a day as YYYY-MM-DD, got {value!r}") from None
+
+
+def days_between(start: date, end: date) -> list[date]:
+    if end < start:
+        raise fail(f"--end {end} is before --start {start}")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+
+
+@app.command()
+def sample(
+    start: Day = "",
+    days: Annotated[int, typer.Option(help="How many days of tickets.")] = 3,
+    per_day: Annotated[int, typer.Option(help="Well-formed tickets per day.")] = 150,
+) -> None:
+    """Write generated sample tickets (with a few malformed rows) into the landing zone."""
+    from nightshift.sample_tickets import SampleSpec, write_days
+
+    first = parse_day(start, "--start") if start else default_start(days)
+    home = Home.from_env()
+    for path in write_days(home.landing, first, days, SampleSpec(tickets_per_day=per_day)):
+        console.print(f"wrote {path}")
+
+
+def default_start(days: int) -> date:
+    """The first of ``days`` days that end yesterday (UTC), the last complete day."""
+    return datetime.now(timezone.utc).date() - timedelta(days=days)
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A CSV file.")],
+    map: MapOpt = None,
+    days: Annotated[Optional[int], typer.Option(help="Spread the rows over this many days (assigns creation times).")] = None,
+    start: Day = "",
+    created_at_format: Annotated[Optional[str], typer.Option(help="strptime format of the created_at column.")] = None,
+) -> None:
+    """Spread a CSV over day folders of the landing zone, in canonical column names."""
+    from nightshift.mapping import MappingError, parse_map
+    from nightshift.replay import replay_csv
+
+    first = parse_day(start, "--start") if start else (default_start(days) if days else None)
+    home = Home.from_env()
+    with progress_bar() as bar:
+        task = bar.add_task(f"replaying {file.name}", total=None)
+        try:
+            result = replay_csv(
+                file, home.landing, parse_map(map), days, first, created_at_format,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except (MappingError, ValueError) as exc:
+            raise fail(str(exc)) from None
+    console.print(f"{result.rows} rows into {len(result.files)} day folders under {home.landing}")
+    if result.unreadable:
+        console.print(f"[yellow]{result.unreadable} rows could not be parsed and were not replayed[/yellow]")
+    if result.undated:
+        console.print(f"[yellow]{result.undated} rows had no usable created_at and were not replayed[/yellow]")
+    days_written = sorted(Path(p).parent.name for p in result.files)
+    if days_written:
+        console.print(f"next: nightshift ingest --start {days_written[0]} --end {days_written[-1]}")
+
+
+# Runs keep their full event log in the instance; the terminal shows only warnings and the summary.
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def run_ingest(home: Home, days: list[date], mapping: str | None) -> list[dict]:
+    """Materialize raw_tickets and ticket_embeddings for each day through Dagster; one summary per day."""
+    import dagster as dg
+
+    from nightshift.assets.embeddings import ticket_embeddings
+    from nightshift.assets.ingest import raw_tickets
+    from nightshift.instance import cli_instance
+    from nightshift.settings import resources_for
+
+    instance = cli_instance(home)
+    resources = resources_for(home, mapping)
+    summaries = []
+    with progress_bar() as bar:
+        task = bar.add_task("ingest", total=len(days))
+        for day in days:
+            bar.update(task, description=f"ingest {day}")
+            result = dg.materialize(
+                [raw_tickets, ticket_embeddings], partition_key=day.isoformat(), instance=instance,
+                resources=resources, tags={"nightshift/launched_by": "cli"}, raise_on_error=False,
+                run_config=QUIET_RUN,
+            )
+            if not result.success:
+                raise fail(f"run {result.run_id} for {day} failed; see `nightshift dev` or the logs above")
+            summary = {"day": day.isoformat(), "run_id": result.run_id}
+            for event in result.get_asset_materialization_events():
+                summary.update({k: v.value for k, v in event.materialization.metadata.items()
+                                if isinstance(v.value, (int, float, str)) and not k.startswith("dagster/")})
+            summaries.append(summary)
+            bar.advance(task)
+    return summaries
+
+
+def print_summaries(summaries: list[dict]) -> None:
+    table = Table("day", "in", "stored", "quarantined", "redacted", "embedded", "tickets/s")
+    for s in summaries:
+        table.add_row(s["day"], *(str(s.get(k, "")) for k in ("rows_in", "rows_stored", "rows_quarantined", "redactions", "embedded", "tickets_per_s")))
+    Console().print(table)
+
+
+@app.command()
+def ingest(
+    start: Day,
+    end: Annotated[str, typer.Option(help="Last day, inclusive (default: --start).")] = "",
+    map: MapOpt = None,
+) -> None:
+    """Materialize the ingest and embedding assets for a range of days, recorded in the Dagster instance."""
+    from nightshift.mapping import MappingError, parse_map
+
+    first = parse_day(start, "--start")
+    last = parse_day(end, "--end") if end else first
+    try:
+        parse_map(map)
+    except MappingError as exc:
+        raise fail(str(exc)) from None
+    print_summaries(run_ingest(Home.from_env(), days_between(first, last), map))
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(help="Days of sample tickets, ending yesterday (UTC).")] = 3,
+) -> None:
+    """Run the main job end to end on generated sample tickets: sample -> ingest -> embeddings."""
+    from nightshift.sample_tickets import write_days
+
+    home = Home.from_env()
+    first = default_start(days)
+    write_days(home.landing, first, days)
+    console.print(f"nightshift home: {home.root}")
+    summaries = run_ingest(home, days_between(first, first + timedelta(days=days - 1)), None)
+    print_summaries(summaries)
+    print(
+        "\nTry:\n"
+        "  nightshift query \"SELECT day, label, count(*) AS n FROM tickets GROUP BY ALL ORDER BY n DESC LIMIT 10\"\n"
+        "  nightshift query \"SELECT reason, source_file, source_line FROM tickets_quarantine\"\n"
+        "  nightshift dev   # the Dagster UI, with these runs"
+    )
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
+    format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Run SQL against the DuckDB warehouse and print the result."""
+    import duckdb
+
+    if format not in ("table", "csv", "json"):
+        raise fail(f"--format must be table, csv or json, got {format!r}")
+    path = Home.from_env().warehouse
+    if not path.exists():
+        raise fail(f"no warehouse at {path}: run `nightshift demo` or `nightshift ingest` first")
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            cursor = con.execute(sql)
+            columns = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise fail(str(exc)) from None
+    if format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif format == "json":
+        print(json.dumps([dict(zip(columns, row)) for row in rows], default=str, indent=1))
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        Console().print(table)
+
+
+@app.command()
+def dev(port: Annotated[int, typer.Option(help="UI port.")] = 3000) -> None:
+    """Start `dagster dev` (UI and daemon) on this home's Dagster instance, bound to loopback."""
+    from nightshift.instance import dagster_home
+
+    dagster_home(Home.from_env())
+    os.execvp("dagster", ["dagster", "dev", "-m", "nightshift.definitions", "-h", "127.0.0.1", "-p", str(port)])
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

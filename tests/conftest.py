@@ -1,0 +1,35 @@
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from nightshift.home import Home
+from nightshift.sample_tickets import write_days
+from nightshift.settings import resources_for
+
+SAMPLE_START = date(2026, 11, 1)
+SAMPLE_DAYS = [date(2026, 11, d).isoformat() for d in (1, 2, 3)]  # one JSONL, one Parquet, one CSV day
+
+
+def shared_data() -> Path:
+    """../shared/data beside the repository (the public data sets; never copied into the repo)."""
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Home:
+    monkeypatch.setenv("NIGHTSHIFT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    (tmp_path / "dagster").mkdir()
+    return Home(tmp_path / "home")
+
+
+@pytest.fixture
+def sample_home(home) -> Home:
+    write_days(home.landing, SAMPLE_START, len(SAMPLE_DAYS))
+    return home
+
+
+@pytest.fixture
+def resources(home):
+    return resources_for(home, mapping="")
