@@ -97,7 +97,7 @@ def read_jsonl(data: bytes) -> tuple[list[str], list[RawRecord]]:
             records.append(RawRecord(number, None, f"unparseable JSON: {exc.msg} at column {exc.colno}", raw))
             continue
         if not isinstance(obj, dict):
-            records.append(RawRecord(number, None, f"JSON line is a {type(obj).__name__}, not an object", raw))
+            records.append(RawRecord(number, None, f"JSON line is not an object: {type(obj).__name__}", raw))
             continue
         columns.update(dict.fromkeys(obj))
         records.append(RawRecord(number, obj, raw=raw))
@@ -115,7 +115,7 @@ def read_file(path: Path, root: Path) -> RawFile:
     rel = str(path.relative_to(root))
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
-        return RawFile(rel, records=[RawRecord(None, None, f"unsupported file type {path.suffix or '(none)'!r}")])
+        return RawFile(rel, records=[RawRecord(None, None, f"unsupported file type: {path.suffix or '(none)'!r}")])
     try:
         if kind == "parquet":
             columns, records = read_parquet(path)

@@ -1,5 +1,8 @@
 """Turn raw landing records into tickets or quarantine rows, each with a reason.
 
+Reasons read ``kind: particulars`` ("bad created_at: unrecognised date '31/31'"), so the kind is
+what precedes the first colon, in Python or in SQL (``split_part(reason, ':', 1)``).
+
 The rules of a good ticket live here and nowhere else; the asset only moves the results into DuckDB.
 Invariant: every record read becomes exactly one ticket or one quarantine row.
 """
@@ -125,7 +128,7 @@ def _ticket(day: date, file: str, record: RawRecord, columns: dict[str, str], ru
         return "missing text"
     full = "\n\n".join(part for part in (subject, body) if part)
     if len(full) > rules.max_text_chars:
-        return f"text is {len(full)} chars, over the {rules.max_text_chars}-char limit"
+        return f"text over size limit: {len(full)} chars, limit {rules.max_text_chars}"
 
     if "created_at" in columns:
         try:
@@ -134,7 +137,7 @@ def _ticket(day: date, file: str, record: RawRecord, columns: dict[str, str], ru
             return f"bad created_at: {exc}"
         if created.date() != day:
             # Never silently re-file: the operator decides where a misplaced ticket belongs.
-            return f"created on {created.date()}, not on partition day {day}"
+            return f"created on another day: {created.date()}, partition {day}"
     else:
         created = datetime.combine(day, time())
 
@@ -146,7 +149,7 @@ def _ticket(day: date, file: str, record: RawRecord, columns: dict[str, str], ru
         ticket_id = stable_id(file, record.line, full)
     where = f"{file}:{record.line}"
     if ticket_id in first_seen:
-        return f"duplicate id {ticket_id!r} (first seen at {first_seen[ticket_id]})"
+        return f"duplicate id: {ticket_id!r}, first seen at {first_seen[ticket_id]}"
     first_seen[ticket_id] = where
 
     redacted = redact(full)
@@ -182,7 +185,7 @@ def quarantine_ids_stored_elsewhere(batch: DayBatch, stored: Mapping[str, date])
                     "day": batch.day,
                     "source_file": ticket["source_file"],
                     "source_line": ticket["source_line"],
-                    "reason": f"duplicate id {ticket['ticket_id']!r} (already stored for {other})",
+                    "reason": f"duplicate id: {ticket['ticket_id']!r}, already stored for {other}",
                     "raw": ticket["text_redacted"][:2000],
                 }
             )

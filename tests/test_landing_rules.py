@@ -37,11 +37,11 @@ def only_reason(batch: DayBatch) -> tuple[str, int | None]:
         (b"A2,Hi,When?,\n", "bad created_at: empty created_at"),
         (b"A2,,,2026-11-02T10:00:00Z\n", "missing text"),
         (b"A2,Hi,When?,yesterday-ish\n", "bad created_at"),
-        (b"A1,Again,Where is my refund?,2026-11-02T11:00:00Z\n", "duplicate id 'A1' (first seen at 2026-11-02/t.csv:2)"),
+        (b"A1,Again,Where is my refund?,2026-11-02T11:00:00Z\n", "duplicate id: 'A1', first seen at 2026-11-02/t.csv:2"),
         (b"A2,Caf\xe9,ferm\xe9,2026-11-02T10:00:00Z\n", "non-UTF-8 bytes"),
         (b"A2,Hi,When?,2026-11-02T10:00:00Z,surplus\n", "unparseable CSV: expected 4 fields, got 5"),
         (b",Hi,When?,2026-11-02T10:00:00Z\n", "missing id"),
-        (b"A2,Hi,When?,2026-11-01T23:59:00Z\n", "created on 2026-11-01, not on partition day 2026-11-02"),
+        (b"A2,Hi,When?,2026-11-01T23:59:00Z\n", "created on another day: 2026-11-01, partition 2026-11-02"),
         (b"A2,Hi,When?,2026-11-03T00:30:00+02:00\n", None),  # 22:30 UTC on the 2nd: belongs here
     ],
 )
@@ -60,7 +60,7 @@ def test_oversize_text_is_quarantined_not_truncated(tmp_path):
     big = b"A2,Logs," + b"x" * 200 + b",2026-11-02T10:00:00Z\n"
     batch = ingest(tmp_path, {"t.csv": HEADER + GOOD + big}, rules=Rules(max_text_chars=100))
     reason, _ = only_reason(batch)
-    assert reason == "text is 206 chars, over the 100-char limit"
+    assert reason == "text over size limit: 206 chars, limit 100"
 
 
 def test_jsonl_bad_lines(tmp_path):
@@ -74,7 +74,7 @@ def test_jsonl_bad_lines(tmp_path):
     batch = ingest(tmp_path, {"t.jsonl": b"\n".join(lines) + b"\n"})
     reasons = {q["source_line"]: q["reason"] for q in batch.quarantine}
     assert reasons[2].startswith("unparseable JSON")
-    assert reasons[3] == "JSON line is a list, not an object"
+    assert reasons[3] == "JSON line is not an object: list"
     assert reasons[5] == "non-UTF-8 bytes"
     assert "\\xe9" in batch.quarantine[-1]["raw"]  # the bad bytes are kept, escaped, for inspection
     assert [t["ticket_id"] for t in batch.tickets] == ["J1"]
@@ -94,7 +94,7 @@ def test_unsupported_file_and_mapping_mismatch_are_quarantined_not_skipped(tmp_p
     batch = ingest(tmp_path, {"notes.txt": b"hello", "t.csv": HEADER + GOOD, "_SUCCESS": b""}, mapping={"text": "Description"})
     reasons = sorted(q["reason"] for q in batch.quarantine)
     assert reasons[0].startswith("mapping: mapped column(s) 'Description' not in file")
-    assert reasons[1] == "unsupported file type '.txt'"
+    assert reasons[1] == "unsupported file type: '.txt'"
     assert batch.rows_in == 2 and not batch.tickets
 
 
@@ -120,7 +120,7 @@ def test_ids_stored_under_another_day_move_to_quarantine(tmp_path):
     batch = ingest(tmp_path, {"t.csv": HEADER + GOOD})
     quarantine_ids_stored_elsewhere(batch, {"A1": date(2026, 10, 30)})
     assert not batch.tickets
-    assert batch.quarantine[0]["reason"] == "duplicate id 'A1' (already stored for 2026-10-30)"
+    assert batch.quarantine[0]["reason"] == "duplicate id: 'A1', already stored for 2026-10-30"
     assert batch.rows_in == 1
 
 

@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+
+from nightshift.embedder import MiniLMEmbedder
+
+TEXTS = [
+    "How do I cancel my order?",
+    "I want to cancel the order I placed yesterday, how can I do that?",
+    "The app crashes when I open the payments tab after the last update and I cannot pay for anything at all",
+    "Where is my refund?",
+]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return MiniLMEmbedder(batch_size=2)
+
+
+def test_vectors_are_unit_length_and_in_input_order(embedder):
+    vectors = embedder.embed(TEXTS)
+    assert vectors.shape == (4, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    alone = embedder.embed([TEXTS[2]])[0]
+    assert np.allclose(vectors[2], alone, atol=1e-4)  # batching and padding do not change a vector
+
+
+def test_paraphrases_are_closer_than_other_intents(embedder):
+    v = embedder.embed(TEXTS)
+    assert v[0] @ v[1] > 0.7
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.3
+
+
+def test_length_sorting_changes_speed_not_results(embedder):
+    naive = MiniLMEmbedder(batch_size=2, sort_by_length=False)
+    assert np.allclose(embedder.embed(TEXTS), naive.embed(TEXTS), atol=1e-4)
+
+
+def test_empty_input(embedder):
+    assert embedder.embed([]).shape == (0, 384)

@@ -1,0 +1,67 @@
+"""Both assets together through dg.materialize, against temporary DuckDB and LanceDB."""
+
+import dagster as dg
+import numpy as np
+
+from nightshift.assets.embeddings import TABLE, ticket_embeddings
+from nightshift.assets.ingest import raw_tickets
+from tests.conftest import SAMPLE_DAYS
+
+
+def materialize(resources, day):
+    result = dg.materialize([raw_tickets, ticket_embeddings], partition_key=day, resources=resources)
+    assert result.success
+    return {
+        e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+    }
+
+
+def stored_vectors(resources):
+    return resources["vectors"].table(TABLE).to_arrow().sort_by("ticket_id")
+
+
+def test_days_land_in_duckdb_and_lancedb_keyed_by_ticket_id(sample_home, resources):
+    for day in SAMPLE_DAYS:
+        meta = materialize(resources, day)
+        assert meta["ticket_embeddings"]["tickets"] == meta["raw_tickets"]["rows_stored"] == 150
+        assert meta["ticket_embeddings"]["tickets_per_s"] > 0
+        assert meta["ticket_embeddings"]["model_id"] == "all-MiniLM-L6-v2-onnx-int8"
+    vectors = stored_vectors(resources)
+    ids = resources["warehouse"].query("SELECT ticket_id, text_hash FROM tickets ORDER BY ticket_id")
+    assert vectors["ticket_id"].to_pylist() == ids["ticket_id"].to_pylist()
+    assert vectors["text_hash"].to_pylist() == ids["text_hash"].to_pylist()
+    matrix = np.asarray(vectors["vector"].to_pylist())
+    assert matrix.shape == (450, 384)
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1, atol=1e-4)
+
+
+def test_rerun_reuses_vectors_and_reembeds_only_changed_tickets(sample_home, resources):
+    day = SAMPLE_DAYS[2]  # CSV day
+    materialize(resources, day)
+    first = stored_vectors(resources)
+
+    again = materialize(resources, day)["ticket_embeddings"]
+    assert (again["embedded"], again["reused"]) == (0, 150)
+    assert stored_vectors(resources).equals(first)
+
+    path = sample_home.landing_day(day) / "tickets.csv"
+    lines = path.read_text(encoding="utf-8", errors="surrogateescape").split("\n")
+    header, first_ticket = lines[0], lines[1]
+    assert first_ticket.startswith("T20261103-00000,")
+    lines[1] = first_ticket.replace("twice", "three times")
+    del lines[2]  # and one ticket withdrawn
+    path.write_text("\n".join(lines), encoding="utf-8", errors="surrogateescape")
+    changed = materialize(resources, day)["ticket_embeddings"]
+    assert (changed["tickets"], changed["embedded"], changed["reused"]) == (149, 1, 148)
+    assert stored_vectors(resources).num_rows == 149
+
+
+def test_a_day_emptied_upstream_removes_its_vectors(sample_home, resources):
+    day = SAMPLE_DAYS[2]
+    materialize(resources, day)
+    for f in sample_home.landing_day(day).iterdir():
+        f.unlink()
+    meta = materialize(resources, day)
+    assert meta["ticket_embeddings"]["tickets"] == 0
+    assert stored_vectors(resources).num_rows == 0
