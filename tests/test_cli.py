@@ -1,0 +1,67 @@
+"""The nightshift command, run through typer's runner against a temporary home and Dagster instance."""
+
+import json
+
+import dagster as dg
+from typer.testing import CliRunner
+
+from nightshift.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_every_command_has_help():
+    for command in ("sample", "replay", "ingest", "demo", "query", "dev"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_ingest_runs_through_dagster_and_query_reads_the_result(sample_home):
+    result = invoke("ingest", "--start", "2026-11-01", "--end", "2026-11-02")
+    assert result.exit_code == 0, result.output
+    runs = dg.DagsterInstance.get().get_run_records()
+    assert len(runs) == 2 and all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    assert {r.dagster_run.tags["dagster/partition"] for r in runs} == {"2026-11-01", "2026-11-02"}
+
+    out = invoke("query", "SELECT day, count(*) AS n FROM tickets GROUP BY day ORDER BY day", "--format", "json")
+    assert json.loads(out.stdout) == [{"day": "2026-11-01", "n": 150}, {"day": "2026-11-02", "n": 150}]
+    out = invoke("query", "SELECT count(*) AS n FROM tickets_quarantine", "--format", "csv")
+    assert out.stdout == "n\n12\n"
+    out = invoke("query", "SELECT count(*) AS tickets FROM tickets")
+    assert "tickets" in out.stdout and "300" in out.stdout
+
+
+def test_replay_then_ingest_with_progress_and_next_step(home, tmp_path):
+    src = tmp_path / "faq.csv"
+    src.write_text("question,intent\n" + "".join(f"how do I do thing {i}?,i{i % 4}\n" for i in range(40)))
+    result = invoke("replay", str(src), "--map", "text=question,label=intent", "--days", "2", "--start", "2026-10-01")
+    assert result.exit_code == 0
+    assert "40 rows into 2 day folders" in result.output
+    assert "nightshift ingest --start 2026-10-01 --end 2026-10-02" in result.output
+    assert invoke("ingest", "--start", "2026-10-01", "--end", "2026-10-02").exit_code == 0
+    out = invoke("query", "SELECT count(DISTINCT label) AS n FROM tickets", "--format", "csv")
+    assert out.stdout == "n\n4\n"
+
+
+def test_errors_are_clear_and_exit_non_zero(home, tmp_path):
+    cases = [
+        (("query", "SELECT 1"), "no warehouse"),
+        (("ingest", "--start", "2026-13-01"), "YYYY-MM-DD"),
+        (("ingest", "--start", "2026-11-02", "--end", "2026-11-01"), "before --start"),
+        (("ingest", "--start", "2026-11-02", "--map", "colour=red"), "unknown field"),
+        (("replay", str(tmp_path / "missing.csv"), "--days", "2"), "does not exist"),
+    ]
+    for args, message in cases:
+        result = invoke(*args)
+        assert result.exit_code != 0, args
+        assert message in result.output, (args, result.output)
+
+
+def test_bad_sql_is_reported(sample_home):
+    invoke("ingest", "--start", "2026-11-01")
+    result = invoke("query", "SELECT nope FROM tickets")
+    assert result.exit_code == 2 and "nope" in result.output
