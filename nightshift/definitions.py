@@ -6,12 +6,14 @@ import dagster as dg
 
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
+from nightshift.checks.embeddings import embeddings_match_tickets
 from nightshift.home import Home
 from nightshift.orchestration.jobs import ingest_job, nightly_ingest_schedule
 from nightshift.settings import resources_for
 
 defs = dg.Definitions(
     assets=[raw_tickets, ticket_embeddings],
+    asset_checks=[embeddings_match_tickets],
     jobs=[ingest_job],
     schedules=[nightly_ingest_schedule],
     resources=resources_for(Home.from_env()),

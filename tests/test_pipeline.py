@@ -1,5 +1,7 @@
 """Both assets together through dg.materialize, against temporary DuckDB and LanceDB."""
 
+from datetime import date
+
 import dagster as dg
 import numpy as np
 
@@ -15,6 +17,11 @@ def materialize(resources, day):
         e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
         for e in result.get_asset_materialization_events()
     }
+
+
+def only(result, check_name):
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == check_name]
+    return evaluation
 
 
 def stored_vectors(resources):
@@ -65,3 +72,18 @@ def test_a_day_emptied_upstream_removes_its_vectors(sample_home, resources):
     meta = materialize(resources, day)
     assert meta["ticket_embeddings"]["tickets"] == 0
     assert stored_vectors(resources).num_rows == 0
+
+
+def test_embeddings_check_passes_then_catches_a_vector_gone_missing(sample_home, resources):
+    from nightshift.checks.embeddings import compare, embeddings_match_tickets
+
+    day = SAMPLE_DAYS[0]
+    result = dg.materialize([raw_tickets, ticket_embeddings, embeddings_match_tickets], partition_key=day, resources=resources)
+    evaluation = only(result, "embeddings_match_tickets")
+    assert evaluation.passed and evaluation.metadata["tickets"].value == 150
+
+    resources["vectors"].table(TABLE).delete("ticket_id = 'T20261101-00003'")
+    resources["vectors"].table(TABLE).delete("ticket_id = 'T20261101-00003'")
+    evaluation = compare(resources["warehouse"], resources["vectors"], date(2026, 11, 1))
+    assert not evaluation.passed
+    assert evaluation.metadata["missing"].value == 1 and evaluation.metadata["examples"].value == "T20261101-00003"

@@ -1,0 +1,35 @@
+"""Every stored ticket of the day has a current vector, and no vector outlives its ticket."""
+
+from datetime import date
+
+import dagster as dg
+
+from nightshift.assets.embeddings import TABLE, ticket_embeddings
+from nightshift.resources.vector_store import LanceDBStore
+from nightshift.resources.warehouse import DuckDBWarehouse
+
+
+@dg.asset_check(asset=ticket_embeddings, blocking=True, description="DuckDB tickets and LanceDB vectors agree for the day.")
+def embeddings_match_tickets(
+    context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore
+) -> dg.AssetCheckResult:
+    return compare(warehouse, vectors, date.fromisoformat(context.partition_key))
+
+
+def compare(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date) -> dg.AssetCheckResult:
+    rows = warehouse.query("SELECT ticket_id, text_hash FROM tickets WHERE day = ?", [day]).to_pylist()
+    tickets = {r["ticket_id"]: r["text_hash"] for r in rows}
+    stored = vectors.day_rows(TABLE, day, ["ticket_id", "text_hash"])
+    embedded = {r["ticket_id"]: r["text_hash"] for r in (stored.to_pylist() if stored is not None else [])}
+    missing = tickets.keys() - embedded.keys()
+    orphaned = embedded.keys() - tickets.keys()
+    stale = {t for t in tickets.keys() & embedded.keys() if tickets[t] != embedded[t]}
+    return dg.AssetCheckResult(
+        passed=not (missing or orphaned or stale),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "tickets": len(tickets), "vectors": len(embedded), "missing": len(missing),
+            "orphaned": len(orphaned), "stale": len(stale),
+            "examples": ", ".join(sorted(missing | orphaned | stale)[:5]) or "none",
+        },
+    )
