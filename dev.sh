@@ -16,7 +16,7 @@ if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
     echo "installing pinned dependencies into $venv (first run: a minute or two)" >&2
     # --no-deps: the lock is complete, and it keeps the tokenizer package from pulling in torch.
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r requirements.lock 2> >(grep -v "is ignored" >&2)
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2> >(grep -v "is ignored" >&2)
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -e . 2> >(grep -v "is ignored" >&2)
     echo "$want" > "$venv/.installed"
 fi
 

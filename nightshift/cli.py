@@ -228,7 +228,9 @@ def dev(port: Annotated[int, typer.Option(help="UI port.")] = 3000) -> None:
     from nightshift.instance import dagster_home
 
     dagster_home(Home.from_env())
-    os.execvp("dagster", ["dagster", "dev", "-m", "nightshift.definitions", "-h", "127.0.0.1", "-p", str(port)])
+    # This interpreter's dagster, so the command works without the virtualenv on PATH.
+    os.execv(sys.executable, [sys.executable, "-m", "dagster", "dev", "-m", "nightshift.definitions",
+                              "-h", "127.0.0.1", "-p", str(port)])
 
 
 def main() -> None:
