@@ -112,29 +112,25 @@ QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def run_ingest(home: Home, days: list[date], mapping: str | None) -> list[dict]:
-    """Materialize raw_tickets and ticket_embeddings for each day through Dagster; one summary per day."""
-    import dagster as dg
-
-    from nightshift.assets.embeddings import ticket_embeddings
-    from nightshift.assets.ingest import raw_tickets
+    """Run ingest_job (raw_tickets, ticket_embeddings and their checks) for each day; one summary per day."""
+    from nightshift.definitions import build_definitions
     from nightshift.instance import cli_instance
-    from nightshift.settings import resources_for
 
     instance = cli_instance(home)
-    resources = resources_for(home, mapping)
+    job = build_definitions(home, mapping).resolve_job_def("ingest_job")
     summaries = []
     with progress_bar() as bar:
         task = bar.add_task("ingest", total=len(days))
         for day in days:
             bar.update(task, description=f"ingest {day}")
-            result = dg.materialize(
-                [raw_tickets, ticket_embeddings], partition_key=day.isoformat(), instance=instance,
-                resources=resources, tags={"nightshift/launched_by": "cli"}, raise_on_error=False,
-                run_config=QUIET_RUN,
+            result = job.execute_in_process(
+                partition_key=day.isoformat(), instance=instance, tags={"nightshift/launched_by": "cli"},
+                run_config=QUIET_RUN, raise_on_error=False,
             )
             if not result.success:
                 raise fail(f"run {result.run_id} for {day} failed; see `nightshift dev` or the logs above")
-            summary = {"day": day.isoformat(), "run_id": result.run_id}
+            failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
+            summary = {"day": day.isoformat(), "run_id": result.run_id, "failed_checks": ", ".join(failed)}
             for event in result.get_asset_materialization_events():
                 summary.update({k: v.value for k, v in event.materialization.metadata.items()
                                 if isinstance(v.value, (int, float, str)) and not k.startswith("dagster/")})
@@ -144,9 +140,10 @@ def run_ingest(home: Home, days: list[date], mapping: str | None) -> list[dict]:
 
 
 def print_summaries(summaries: list[dict]) -> None:
-    table = Table("day", "in", "stored", "quarantined", "redacted", "embedded", "tickets/s")
+    table = Table("day", "in", "stored", "quarantined", "redacted", "embedded", "tickets/s", "failed checks")
     for s in summaries:
-        table.add_row(s["day"], *(str(s.get(k, "")) for k in ("rows_in", "rows_stored", "rows_quarantined", "redactions", "embedded", "tickets_per_s")))
+        keys = ("rows_in", "rows_stored", "rows_quarantined", "redactions", "embedded", "tickets_per_s", "failed_checks")
+        table.add_row(s["day"], *(str(s.get(k, "")) for k in keys))
     Console().print(table)
 
 

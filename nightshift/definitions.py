@@ -11,10 +11,16 @@ from nightshift.home import Home
 from nightshift.orchestration.jobs import ingest_job, nightly_ingest_schedule
 from nightshift.settings import resources_for
 
-defs = dg.Definitions(
-    assets=[raw_tickets, ticket_embeddings],
-    asset_checks=[embeddings_match_tickets],
-    jobs=[ingest_job],
-    schedules=[nightly_ingest_schedule],
-    resources=resources_for(Home.from_env()),
-)
+
+def build_definitions(home: Home, mapping: str | None = None) -> dg.Definitions:
+    """The code location for a home; the CLI builds it with its own --map."""
+    return dg.Definitions(
+        assets=[raw_tickets, ticket_embeddings],
+        asset_checks=[embeddings_match_tickets],
+        jobs=[ingest_job],
+        schedules=[nightly_ingest_schedule],
+        resources=resources_for(home, mapping),
+    )
+
+
+defs = build_definitions(Home.from_env())

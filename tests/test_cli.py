@@ -26,6 +26,7 @@ def test_ingest_runs_through_dagster_and_query_reads_the_result(sample_home):
     runs = dg.DagsterInstance.get().get_run_records()
     assert len(runs) == 2 and all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     assert {r.dagster_run.tags["dagster/partition"] for r in runs} == {"2026-11-01", "2026-11-02"}
+    assert {r.dagster_run.job_name for r in runs} == {"ingest_job"}
 
     out = invoke("query", "SELECT day, count(*) AS n FROM tickets GROUP BY day ORDER BY day", "--format", "json")
     assert json.loads(out.stdout) == [{"day": "2026-11-01", "n": 150}, {"day": "2026-11-02", "n": 150}]
