@@ -24,6 +24,8 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
+# Tables go to stdout; when that is a pipe or a log, rich would assume 80 columns and squeeze them.
+stdout = Console(width=None if sys.stdout.isatty() else 160)
 
 Day = Annotated[str, typer.Option(help="A day as YYYY-MM-DD (UTC).")]
 MapOpt = Annotated[
@@ -130,7 +132,7 @@ def run_ingest(home: Home, days: list[date], mapping: str | None) -> list[dict]:
             if not result.success:
                 raise fail(f"run {result.run_id} for {day} failed; see `nightshift dev` or the logs above")
             failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
-            summary = {"day": day.isoformat(), "run_id": result.run_id, "failed_checks": ", ".join(failed)}
+            summary = {"day": day.isoformat(), "run_id": result.run_id, "failed_checks": ", ".join(failed)}  # empty when all passed
             for event in result.get_asset_materialization_events():
                 summary.update({k: v.value for k, v in event.materialization.metadata.items()
                                 if isinstance(v.value, (int, float, str)) and not k.startswith("dagster/")})
@@ -140,11 +142,11 @@ def run_ingest(home: Home, days: list[date], mapping: str | None) -> list[dict]:
 
 
 def print_summaries(summaries: list[dict]) -> None:
-    table = Table("day", "in", "stored", "quarantined", "redacted", "embedded", "tickets/s", "failed checks")
+    table = Table("day", "in", "stored", "quarantined", "redacted", "embedded", "tickets/s", "checks")
     for s in summaries:
         keys = ("rows_in", "rows_stored", "rows_quarantined", "redactions", "embedded", "tickets_per_s", "failed_checks")
-        table.add_row(s["day"], *(str(s.get(k, "")) for k in keys))
-    Console().print(table)
+        table.add_row(s["day"], *(str(s.get(k, "")) for k in keys[:-1]), s["failed_checks"] or "passed")
+    stdout.print(table)
 
 
 @app.command()
@@ -216,7 +218,7 @@ def query(
         table = Table(*columns)
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row))
-        Console().print(table)
+        stdout.print(table)
 
 
 @app.command()
