@@ -109,8 +109,8 @@ def replay(
         console.print(f"next: nightshift ingest --start {days_written[0]} --end {days_written[-1]}")
 
 
-# Runs keep their full event log in the instance; the terminal shows only warnings and the summary.
-QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Runs keep their full event log in the instance; the terminal shows progress, warnings and the summary.
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def run_ingest(home: Home, days: list[date], mapping: str | None) -> list[dict]:
@@ -196,13 +196,15 @@ def query(
     """Run SQL against the DuckDB warehouse and print the result."""
     import duckdb
 
+    from nightshift.resources.warehouse import open_database
+
     if format not in ("table", "csv", "json"):
         raise fail(f"--format must be table, csv or json, got {format!r}")
     path = Home.from_env().warehouse
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `nightshift demo` or `nightshift ingest` first")
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
+        with open_database(str(path), read_only=True, wait_s=10) as con:
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()

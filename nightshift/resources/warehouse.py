@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -53,17 +54,36 @@ CREATE TABLE IF NOT EXISTS tickets_quarantine (
 """
 
 
+def open_database(path: str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting out another process's lock on the file.
+
+    DuckDB lets one process at a time open a file for writing (or several for reading only). Runs
+    of a backfill are separate processes, so a reader can meet a writer; writers keep their
+    transactions short, and everyone else waits a little instead of failing the run.
+    """
+    deadline, delay = time.monotonic() + wait_s, 0.05
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
 class DuckDBWarehouse(dg.ConfigurableResource):
     """A DuckDB file holding tickets, quarantine and every later output table."""
 
     path: str = Field(description="Path of the DuckDB database file.")
+    lock_wait_s: float = Field(default=120.0, description="How long to wait for another process's lock on the file.")
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         # Connections are opened per operation: DuckDB allows one writer per file, so nobody holds it long.
         if not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, read_only=read_only)
+        con = open_database(self.path, read_only, self.lock_wait_s)
         try:
             if not read_only:
                 con.execute(DDL)
