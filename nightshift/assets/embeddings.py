@@ -53,8 +53,12 @@ def ticket_embeddings(
     }
     todo = [t for t in tickets if (t["ticket_id"], t["text_hash"]) not in reusable]
 
+    reported = 0
+
     def progress(done: int, total: int) -> None:
-        if done == total or done % (20 * 32) < 32:
+        nonlocal reported
+        if done == total or done - reported >= 1000:
+            reported = done
             context.log.info(f"embedded {done}/{total}")
 
     started = time.perf_counter()
