@@ -6,19 +6,20 @@ import dagster as dg
 
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
+from nightshift.assets.triage import ticket_triage, triage_model
 from nightshift.checks.embeddings import embeddings_match_tickets
 from nightshift.home import Home
-from nightshift.orchestration.jobs import ingest_job, nightly_ingest_schedule
+from nightshift.orchestration.jobs import ingest_job, nightly_job, nightly_schedule
 from nightshift.settings import resources_for
 
 
 def build_definitions(home: Home, mapping: str | None = None) -> dg.Definitions:
     """The code location for a home; the CLI builds it with its own --map."""
     return dg.Definitions(
-        assets=[raw_tickets, ticket_embeddings],
+        assets=[raw_tickets, ticket_embeddings, triage_model, ticket_triage],
         asset_checks=[embeddings_match_tickets],
-        jobs=[ingest_job],
-        schedules=[nightly_ingest_schedule],
+        jobs=[ingest_job, nightly_job],
+        schedules=[nightly_schedule],
         resources=resources_for(home, mapping),
     )
 

@@ -34,6 +34,10 @@ class Home:
         return self.root / "lancedb"
 
     @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
     def dagster(self) -> Path:
         return self.root / "dagster"
 

@@ -11,8 +11,10 @@ import os
 import dagster as dg
 
 from nightshift.home import Home
+from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.landing import LandingZone
+from nightshift.resources.models import Prices, TriageModelStore
 from nightshift.resources.vector_store import LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
@@ -20,6 +22,7 @@ from nightshift.resources.warehouse import DuckDBWarehouse
 def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.ConfigurableResource]:
     env = os.environ.get
     provider = env("NIGHTSHIFT_EMBEDDER", "local")
+    vectors = LanceDBStore(uri=str(home.vectors))
     return {
         "landing": LandingZone(
             root=str(home.landing),
@@ -27,7 +30,10 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             created_at_format=env("NIGHTSHIFT_CREATED_AT_FORMAT") or None,
         ),
         "warehouse": DuckDBWarehouse(path=str(home.warehouse)),
-        "vectors": LanceDBStore(uri=str(home.vectors)),
+        "vectors": vectors,
+        "answer_cache": AnswerCache(vectors=vectors),
+        "models": TriageModelStore(root=str(home.models)),
+        "prices": Prices(path=env("NIGHTSHIFT_PRICES") or None),
         "embedder": EmbedderResource(
             provider=provider,
             openai_api_key=dg.EnvVar("OPENAI_API_KEY") if provider == "openai" else None,

@@ -16,7 +16,7 @@ def test_definitions_load_with_daily_partitioned_assets():
 
 
 def test_nightly_schedule_targets_yesterday():
-    schedule = defs.resolve_schedule_def("nightly_ingest")
+    schedule = defs.resolve_schedule_def("nightly")
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc))
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-11-20"

@@ -7,7 +7,7 @@ import dagster as dg
 from nightshift.normalize import quarantine_ids_stored_elsewhere
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.landing import LandingZone
-from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.resources.warehouse import QUARANTINE, TICKETS, DuckDBWarehouse
 
 RECONCILE = "rows_reconcile"
 
@@ -40,7 +40,7 @@ def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehou
         )
     batch = landing.read(day)
     quarantine_ids_stored_elsewhere(batch, warehouse.days_of([t["ticket_id"] for t in batch.tickets], day))
-    warehouse.replace_day(day, batch.tickets, batch.quarantine)
+    warehouse.replace_day(day, {"tickets": (batch.tickets, TICKETS), "tickets_quarantine": (batch.quarantine, QUARANTINE)})
 
     stored, quarantined = (
         warehouse.query(f"SELECT count(*) AS n FROM {table} WHERE day = ?", [day])["n"][0].as_py()

@@ -20,6 +20,12 @@ TICKETS = pa.schema([
     ("channel", pa.string()), ("label", pa.string()), ("priority", pa.string()),
     ("source_file", pa.string()), ("source_line", pa.int64()),
 ])
+TRIAGE = pa.schema([
+    ("ticket_id", pa.string()), ("day", pa.date32()), ("category", pa.string()), ("confidence", pa.float64()),
+    ("priority", pa.string()), ("priority_source", pa.string()), ("route", pa.string()), ("reason", pa.string()),
+    ("cache_ticket_id", pa.string()), ("cache_similarity", pa.float64()), ("nearest_known", pa.float64()),
+    ("input_tokens", pa.int64()), ("expected_usd", pa.float64()), ("model_version", pa.string()),
+])
 QUARANTINE = pa.schema([
     ("day", pa.date32()), ("source_file", pa.string()), ("source_line", pa.int64()),
     ("reason", pa.string()), ("raw", pa.string()),
@@ -50,6 +56,23 @@ CREATE TABLE IF NOT EXISTS tickets_quarantine (
     reason VARCHAR NOT NULL,
     raw VARCHAR,
     quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS ticket_triage (
+    ticket_id VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    category VARCHAR NOT NULL,       -- predicted by the triage model
+    confidence DOUBLE NOT NULL,      -- its probability
+    priority VARCHAR,
+    priority_source VARCHAR,         -- 'ticket' (from the source system) or 'model'
+    route VARCHAR NOT NULL,          -- cache | small_model | frontier | realtime
+    reason VARCHAR NOT NULL,         -- the rule that decided
+    cache_ticket_id VARCHAR,         -- nearest valid cache entry's source ticket
+    cache_similarity DOUBLE,
+    nearest_known DOUBLE,            -- similarity to the nearest ticket the model has seen
+    input_tokens BIGINT NOT NULL,
+    expected_usd DOUBLE NOT NULL,    -- estimate from the price table; synthesis records actuals
+    model_version VARCHAR NOT NULL,
+    triaged_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
 """
 
@@ -95,12 +118,12 @@ class DuckDBWarehouse(dg.ConfigurableResource):
         with self.connect() as con:
             return con.sql(sql, params=params or None).to_arrow_table()
 
-    def replace_day(self, day: date, tickets: list[dict], quarantine: list[dict]) -> None:
-        """Replace one day's tickets and quarantine rows in one transaction: reruns never duplicate."""
+    def replace_day(self, day: date, tables: dict[str, tuple[list[dict], pa.Schema]]) -> None:
+        """Replace one day's rows of each table in one transaction: reruns never duplicate."""
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                for table, rows, schema in (("tickets", tickets, TICKETS), ("tickets_quarantine", quarantine, QUARANTINE)):
+                for table, (rows, schema) in tables.items():
                     con.execute(f"DELETE FROM {table} WHERE day = ?", [day])
                     if rows:
                         incoming = pa.Table.from_pylist(rows, schema=schema)  # noqa: F841 (scanned by name below)

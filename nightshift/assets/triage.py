@@ -1,0 +1,148 @@
+"""triage_model (trained on labelled history) and ticket_triage (the day's routes)."""
+
+from collections import Counter
+from datetime import datetime, timezone
+
+import dagster as dg
+import numpy as np
+
+from nightshift import prompts, routing
+from nightshift.assets.embeddings import TABLE as EMBEDDINGS, ticket_embeddings
+from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.pricing import expected_cost, frontier_sync_cost
+from nightshift.resources.answer_cache import AnswerCache
+from nightshift.resources.embedder import EmbedderResource
+from nightshift.resources.models import Prices, TriageModelStore
+from nightshift.resources.vector_store import LanceDBStore
+from nightshift.resources.warehouse import TRIAGE, DuckDBWarehouse
+from nightshift.tokens import count_tokens
+from nightshift.triage import fingerprint, train
+
+
+def vectors_by_id(table) -> dict[str, np.ndarray]:
+    if table is None:
+        return {}
+    return dict(zip(table["ticket_id"].to_pylist(), np.asarray(table["vector"].to_pylist(), dtype=np.float32)))
+
+
+@dg.asset(partitions_def=daily_partitions, deps=[ticket_embeddings], group_name="triage", kinds={"scikitlearn", "lancedb"})
+def triage_model(
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
+    embedder: EmbedderResource, models: TriageModelStore,
+) -> dg.MaterializeResult:
+    """Category and priority classifier on ticket history up to this day, with held-out accuracy and cache threshold.
+
+    Versioned by a fingerprint of the training data: unchanged history reuses the saved model.
+    """
+    day = partition_day(context)
+    tickets = warehouse.query(
+        "SELECT ticket_id, text_redacted, text_hash, label, priority FROM tickets WHERE day <= ? ORDER BY ticket_id", [day]
+    ).to_pylist()
+    stored = vectors.table(EMBEDDINGS)
+    by_id = vectors_by_id(stored.to_arrow().select(["ticket_id", "vector"]) if stored is not None else None)
+    tickets = [t for t in tickets if t["ticket_id"] in by_id]
+    column = lambda name: [t[name] for t in tickets]  # noqa: E731
+    version = fingerprint(column("ticket_id"), column("text_hash"), column("label"), column("priority"))
+    store = models.store()
+    if store.has(version):
+        model, trained = store.load(version), False
+    else:
+        matrix = np.stack([by_id[t["ticket_id"]] for t in tickets]) if tickets else np.zeros((0, 384), np.float32)
+        model = train(column("ticket_id"), column("text_redacted"), matrix, column("label"), column("priority"),
+                      version, embedder.embedder.embed)
+        store.save(model)
+        trained = True
+    store.assign(day.isoformat(), version)
+    context.log.info(f"triage model {version}: {model.mode}, {'trained' if trained else 'reused'}")
+    numeric = {k: v for k, v in model.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return dg.MaterializeResult(
+        metadata={"version": version, "mode": model.mode, "trained": int(trained), "tickets": len(tickets), **numeric}
+    )
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    deps=[ticket_embeddings, triage_model],
+    group_name="triage",
+    kinds={"duckdb"},
+    pool="duckdb_writer",
+)
+def ticket_triage(
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
+    answer_cache: AnswerCache, models: TriageModelStore, prices: Prices,
+) -> dg.MaterializeResult:
+    """Each ticket's category, priority, confidence and route (cache, small_model, frontier, realtime) with its reason.
+
+    Also the day's expected $ under this routing against every ticket sent synchronously to the frontier model.
+    """
+    day = partition_day(context)
+    model = models.store().for_day(day.isoformat())
+    if model is None:
+        raise dg.Failure(f"No triage model for {day}: materialize triage_model for that day first.")
+    tickets = warehouse.query(
+        "SELECT ticket_id, text_redacted, coalesce(body, subject) AS body, label, priority FROM tickets "
+        "WHERE day = ? ORDER BY ticket_id", [day]
+    ).to_pylist()
+    by_id = vectors_by_id(vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "vector"]))
+    missing = [t["ticket_id"] for t in tickets if t["ticket_id"] not in by_id]
+    if missing:
+        raise dg.Failure(f"{len(missing)} tickets of {day} have no embedding (e.g. {missing[0]}): rematerialize ticket_embeddings.")
+    table = prices.table()
+    ids = [t["ticket_id"] for t in tickets]
+    texts = [t["text_redacted"] for t in tickets]
+    matrix = np.stack([by_id[i] for i in ids]) if ids else np.zeros((0, 384), np.float32)
+    category, priority = model.predict(texts, matrix)
+    known = model.nearest_known(matrix, ids)
+    cached = answer_cache.lookup(matrix, prompts.SUPPORT_REPLY, sorted(set(table.routes.values())), datetime.now(timezone.utc).replace(tzinfo=None))
+    config = routing.RoutingConfig(cache_threshold=model.cache_threshold)
+
+    rows = []
+    for i, ticket in enumerate(tickets):
+        given = ticket["priority"]
+        prio = given or (priority.labels[i] if priority else None)
+        match = cached[i]
+        tokens = count_tokens(texts[i])
+        decision = routing.route(routing.Signals(
+            text=texts[i], questions=routing.question_count(ticket["body"]), category=category.labels[i], confidence=float(category.confidence[i]), priority=prio,
+            tokens=tokens, nearest_known=float(known[i]),
+            cache_similarity=match.similarity if match else None, cache_category=match.category if match else None,
+        ), config)
+        rows.append({
+            "ticket_id": ticket["ticket_id"], "day": day, "category": category.labels[i],
+            "confidence": float(category.confidence[i]), "priority": prio,
+            "priority_source": "ticket" if given else ("model" if prio else None),
+            "route": decision.route, "reason": decision.reason,
+            "cache_ticket_id": match.source_ticket_id if match else None,
+            "cache_similarity": match.similarity if match else None, "nearest_known": float(known[i]),
+            "input_tokens": tokens, "expected_usd": expected_cost(table, decision.route, tokens),
+            "model_version": model.version,
+        })
+    warehouse.replace_day(day, {"ticket_triage": (rows, TRIAGE)})
+
+    mix = Counter(r["route"] for r in rows)
+    n = len(rows)
+    spent = sum(r["expected_usd"] for r in rows)
+    baseline = sum(frontier_sync_cost(table, r["input_tokens"]) for r in rows)
+    labelled = [(r["category"], t["label"]) for r, t in zip(rows, tickets) if t["label"]]
+    metadata = {
+        "tickets": n,
+        **{f"route_{name}": mix.get(name, 0) for name in routing.ROUTES},
+        "cache_hit_rate": mix.get(routing.CACHE, 0) / n if n else 0.0,
+        "cache_threshold": model.cache_threshold,
+        "cache_false_hit_rate_measured": float(model.metrics.get("cache_false_hit_rate", 0.0)),
+        "mean_confidence": float(np.mean(category.confidence)) if n else 0.0,
+        "expected_usd": round(spent, 6),
+        "frontier_sync_usd": round(baseline, 6),
+        "expected_saving": round(1 - spent / baseline, 4) if baseline else 0.0,
+        "model_version": model.version,
+        "route_mix": dg.MetadataValue.md(
+            "| route | tickets | share |\n|---|---|---|\n"
+            + "".join(f"| {name} | {mix.get(name, 0)} | {mix.get(name, 0) / n:.1%} |\n" for name in routing.ROUTES)
+            if n else "no tickets"
+        ),
+        "dagster/row_count": n,
+    }
+    if labelled:
+        # In-sample when the model was trained on this day's labels: a sanity signal, not an accuracy claim.
+        metadata["label_agreement"] = sum(p == t for p, t in labelled) / len(labelled)
+    return dg.MaterializeResult(metadata=metadata)

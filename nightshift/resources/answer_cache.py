@@ -1,0 +1,64 @@
+"""The semantic cache: earlier good answers in LanceDB, keyed by the embedding of the redacted ticket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import dagster as dg
+import numpy as np
+import pyarrow as pa
+from pydantic import Field
+
+from nightshift.resources.vector_store import LanceDBStore
+
+TABLE = "answer_cache"
+
+
+@dataclass(frozen=True)
+class CacheMatch:
+    entry_id: str
+    similarity: float
+    source_ticket_id: str
+    category: str
+    answer: str
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class AnswerCache(dg.ConfigurableResource):
+    """Lookups only ever see entries of the same prompt version and model, younger than the TTL."""
+
+    vectors: LanceDBStore
+    ttl_days: int = Field(default=30, description="Entries older than this never hit.")
+
+    def add(self, rows: list[dict], dim: int) -> None:
+        """Entries: entry_id, vector, answer, category, prompt_version, model, source_ticket_id, created_at."""
+        if not rows:
+            return
+        schema = pa.schema([
+            ("entry_id", pa.string()), ("vector", pa.list_(pa.float32(), dim)), ("answer", pa.string()),
+            ("category", pa.string()), ("prompt_version", pa.string()), ("model", pa.string()),
+            ("source_ticket_id", pa.string()), ("created_at", pa.timestamp("us")),
+        ])
+        table = pa.Table.from_pylist([{**r, "vector": np.asarray(r["vector"], dtype=np.float32).tolist()} for r in rows], schema=schema)
+        target = self.vectors.db().create_table(TABLE, schema=schema, exist_ok=True)
+        target.merge_insert("entry_id").when_matched_update_all().when_not_matched_insert_all().execute(table)
+
+    def lookup(self, queries: np.ndarray, prompt_version: str, models: list[str], now: datetime) -> list[CacheMatch | None]:
+        table = self.vectors.table(TABLE)
+        if table is None:
+            return [None] * len(queries)
+        oldest = (now - timedelta(days=self.ttl_days)).strftime("%Y-%m-%d %H:%M:%S")
+        where = (f"prompt_version = {sql_string(prompt_version)} AND model IN ({', '.join(map(sql_string, models))}) "
+                 f"AND created_at >= TIMESTAMP '{oldest}'")
+        matches: list[CacheMatch | None] = []
+        for query in np.asarray(queries, dtype=np.float32):
+            hit = table.search(query).distance_type("cosine").where(where, prefilter=True).limit(1).to_list()
+            matches.append(
+                CacheMatch(hit[0]["entry_id"], 1.0 - float(hit[0]["_distance"]), hit[0]["source_ticket_id"],
+                           hit[0]["category"], hit[0]["answer"]) if hit else None
+            )
+        return matches
