@@ -1,0 +1,47 @@
+"""The semantic cache round trip in a temporary LanceDB."""
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from nightshift.resources.answer_cache import AnswerCache
+from nightshift.resources.vector_store import LanceDBStore
+
+NOW = datetime(2026, 11, 21, 3, 0)
+
+
+def unit(v):
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def entry(entry_id, vector, prompt="p1", model="m-small", age_days=1, category="cancel_order"):
+    return {"entry_id": entry_id, "vector": unit(vector), "answer": f"answer {entry_id}", "category": category,
+            "prompt_version": prompt, "model": model, "source_ticket_id": f"T-{entry_id}",
+            "created_at": NOW - timedelta(days=age_days)}
+
+
+def test_round_trip_and_what_never_hits(tmp_path):
+    cache = AnswerCache(vectors=LanceDBStore(uri=str(tmp_path / "lancedb")), ttl_days=30)
+    assert cache.lookup(np.stack([unit([1, 0, 0])]), "p1", ["m-small"], NOW) == [None]  # no table yet
+    cache.add([
+        entry("fresh", [1, 0.1, 0]),
+        entry("old-prompt", [1, 0, 0], prompt="p0"),
+        entry("other-model", [1, 0, 0], model="m-other"),
+        entry("expired", [1, 0, 0], age_days=45),
+        entry("far", [0, 0, 1], category="refund"),
+    ], dim=3)
+    (match, far) = cache.lookup(np.stack([unit([1, 0, 0]), unit([0, 0.1, 1])]), "p1", ["m-small", "m-frontier"], NOW)
+    assert match.entry_id == "fresh" and match.source_ticket_id == "T-fresh"
+    assert abs(match.similarity - float(unit([1, 0, 0]) @ unit([1, 0.1, 0]))) < 1e-5
+    assert far.entry_id == "far" and far.category == "refund"
+    assert cache.lookup(np.stack([unit([1, 0, 0])]), "p2", ["m-small"], NOW) == [None]  # a new prompt version
+    assert cache.lookup(np.stack([unit([1, 0, 0])]), "p1", ["m-none"], NOW) == [None]
+
+
+def test_adding_the_same_entry_twice_keeps_one(tmp_path):
+    store = LanceDBStore(uri=str(tmp_path / "lancedb"))
+    cache = AnswerCache(vectors=store)
+    cache.add([entry("a", [1, 0, 0])], dim=3)
+    cache.add([entry("a", [1, 0, 0])], dim=3)
+    assert store.table("answer_cache").count_rows() == 1

@@ -1,0 +1,68 @@
+"""The routing rules, one by one."""
+
+from nightshift.routing import CACHE, FRONTIER, REALTIME, SMALL, RoutingConfig, Signals, question_count, route
+
+BASE = dict(text="How do I cancel my order?", questions=1, category="cancel_order", confidence=0.9,
+            priority="normal", tokens=12, nearest_known=0.8)
+
+
+def decide(**changes):
+    return route(Signals(**{**BASE, **changes}))
+
+
+def test_confident_short_single_question_goes_to_the_small_model():
+    decision = decide()
+    assert decision.route == SMALL and "confident 0.90 cancel_order" in decision.reason
+
+
+def test_cache_hit_at_or_above_threshold_with_same_category():
+    assert decide(cache_similarity=0.95, cache_category="cancel_order").route == CACHE
+    assert decide(cache_similarity=0.93, cache_category="cancel_order").route == CACHE  # the threshold itself hits
+    assert decide(cache_similarity=0.929, cache_category="cancel_order").route == SMALL
+
+
+def test_cache_entry_for_another_category_never_hits():
+    assert decide(cache_similarity=0.99, cache_category="place_order").route == SMALL
+
+
+def test_out_of_distribution_goes_to_frontier_never_to_the_cache():
+    decision = decide(nearest_known=0.2, cache_similarity=0.99, cache_category="cancel_order")
+    assert decision.route == FRONTIER and decision.reason.startswith("out of distribution")
+
+
+def test_no_valid_cache_entry_means_no_hit():
+    # A stale prompt version, another model or an expired entry is filtered out by the cache lookup,
+    # which then reports no match at all; the router must not invent one.
+    assert decide(cache_similarity=None, cache_category=None).route == SMALL
+
+
+def test_urgent_priority_category_or_wording_is_answered_now():
+    assert decide(priority="urgent").route == REALTIME
+    assert decide(priority="Blocker").route == REALTIME
+    assert decide(category="fraud").route == REALTIME
+    decision = decide(text="Our production is down, please help ASAP")
+    assert decision.route == REALTIME and "urgency signal" in decision.reason
+
+
+def test_urgency_beats_the_cache_and_distribution():
+    assert decide(priority="urgent", nearest_known=0.1, cache_similarity=0.99, cache_category="cancel_order").route == REALTIME
+
+
+def test_complexity_and_low_confidence_go_to_frontier():
+    assert decide(questions=2).reason == "2 questions in one ticket"
+    assert decide(tokens=900).reason == "long ticket: 900 tokens > 400"
+    assert decide(confidence=0.4).reason == "low confidence 0.40 < 0.60 for cancel_order"
+    assert {decide(questions=2).route, decide(tokens=900).route, decide(confidence=0.4).route} == {FRONTIER}
+
+
+def test_rules_are_configurable():
+    strict = RoutingConfig(min_confidence=0.95, cache_threshold=0.99, realtime_priorities=frozenset())
+    assert route(Signals(**BASE), strict).route == FRONTIER
+    assert route(Signals(**{**BASE, "priority": "urgent"}), strict).reason.startswith("low confidence")
+
+
+def test_question_count():
+    assert question_count("How do I cancel?") == 1
+    assert question_count("How do I cancel? And where is my refund?") == 2
+    assert question_count("Cancel order 5. Also, reset my password.") == 2
+    assert question_count("I want a refund") == 1
