@@ -31,21 +31,19 @@ class Prediction:
 class TextClassifier:
     """Embedding + word/char TF-IDF features, logistic regression."""
 
-    def __init__(self, C: float = 10.0, use_embeddings: bool = True, use_tfidf: bool = True):
-        self.C = C
-        self.use_embeddings = use_embeddings
-        self.use_tfidf = use_tfidf
-        self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+    def __init__(self, C: float = 10.0, embeddings: bool = True, words: bool = True, chars: bool = True):
+        self.embeddings = embeddings
+        self.vectorizers = []
+        if words:
+            self.vectorizers.append(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True))
+        if chars:
+            self.vectorizers.append(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2))
         self.model = LogisticRegression(C=C, max_iter=3000)
 
     def _features(self, texts: Sequence[str], vectors: np.ndarray | None, fit: bool = False):
-        blocks = []
-        if self.use_embeddings:
-            blocks.append(csr_matrix(np.asarray(vectors, dtype=np.float32) * EMBEDDING_WEIGHT))
-        if self.use_tfidf:
-            for vectorizer in (self.words, self.chars):
-                blocks.append(vectorizer.fit_transform(texts) if fit else vectorizer.transform(texts))
+        blocks = [csr_matrix(np.asarray(vectors, dtype=np.float32) * EMBEDDING_WEIGHT)] if self.embeddings else []
+        for vectorizer in self.vectorizers:
+            blocks.append(vectorizer.fit_transform(texts) if fit else vectorizer.transform(texts))
         return hstack(blocks).tocsr()
 
     def fit(self, texts: Sequence[str], vectors: np.ndarray | None, labels: Sequence[str]) -> "TextClassifier":

@@ -223,6 +223,61 @@ def query(
         stdout.print(table)
 
 
+eval_app = typer.Typer(help="Evaluate the triage model and the semantic cache on a labelled CSV.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+def labelled(path: Path, spec: str | None):
+    from nightshift.evaluation import read_labelled
+    from nightshift.mapping import MappingError, parse_map
+
+    try:
+        data = read_labelled(path, parse_map(spec))
+    except MappingError as exc:
+        raise fail(str(exc)) from None
+    if len(set(data.labels)) < 2:
+        raise fail(f"{path.name}: need at least two labels to evaluate, found {len(set(data.labels))}")
+    return data
+
+
+CsvArg = Annotated[Path, typer.Option("--csv", exists=True, dir_okay=False, help="A labelled CSV.")]
+
+
+@eval_app.command("triage")
+def eval_triage_command(
+    csv_file: CsvArg,
+    map: MapOpt = None,
+    test_csv: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="Train on all of --csv, test on this file.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the 80/20 split.")] = 0,
+) -> None:
+    """Accuracy and macro-F1 of the triage model (and a TF-IDF baseline) on a split or a second file."""
+    from nightshift.embedder import MiniLMEmbedder
+    from nightshift.evaluation import eval_triage
+
+    data = labelled(csv_file, map)
+    test = labelled(test_csv, map) if test_csv else None
+    result = eval_triage(data, MiniLMEmbedder(), console.print, test=test, seed=seed)
+    print(json.dumps(result))
+
+
+@eval_app.command("cache")
+def eval_cache_command(
+    csv_file: CsvArg,
+    map: MapOpt = None,
+    fill: Annotated[float, typer.Option(help="Share of rows that fill the cache; the rest query it.")] = 0.5,
+    max_false_hits: Annotated[float, typer.Option(help="Largest acceptable false-hit rate.")] = 0.01,
+    seed: Annotated[int, typer.Option(help="Seed of the fill/query split.")] = 0,
+) -> None:
+    """Hit rate and false-hit rate of the semantic cache per similarity threshold, and the one chosen."""
+    from nightshift.embedder import MiniLMEmbedder
+    from nightshift.evaluation import eval_cache
+
+    if not 0 < fill < 1:
+        raise fail("--fill must be between 0 and 1")
+    result = eval_cache(labelled(csv_file, map), MiniLMEmbedder(), console.print, fill, seed, max_false_hits)
+    print(json.dumps(result))
+
+
 @app.command()
 def dev(port: Annotated[int, typer.Option(help="UI port.")] = 3000) -> None:
     """Start `dagster dev` (UI and daemon) on this home's Dagster instance, bound to loopback."""

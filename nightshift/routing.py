@@ -73,11 +73,12 @@ def route(s: Signals, config: RoutingConfig = RoutingConfig()) -> Decision:
     if s.nearest_known < config.ood_similarity:
         # Checked before the cache: an answer to something else is worse than no answer.
         return Decision(FRONTIER, f"out of distribution: nearest known ticket {s.nearest_known:.2f} < {config.ood_similarity:.2f}")
+    # Before the cache: a cached answer answers one question, not this one and another.
+    if s.questions > config.max_small_questions:
+        return Decision(FRONTIER, f"{s.questions} questions in one ticket")
     if s.cache_similarity is not None and s.cache_similarity >= config.cache_threshold:
         if s.cache_category == s.category:
             return Decision(CACHE, f"cache hit {s.cache_similarity:.3f} >= {config.cache_threshold:.3f}, same category")
-    if s.questions > config.max_small_questions:
-        return Decision(FRONTIER, f"{s.questions} questions in one ticket")
     if s.tokens > config.max_small_tokens:
         return Decision(FRONTIER, f"long ticket: {s.tokens} tokens > {config.max_small_tokens}")
     if s.confidence < config.min_confidence:

@@ -66,3 +66,7 @@ def test_question_count():
     assert question_count("How do I cancel? And where is my refund?") == 2
     assert question_count("Cancel order 5. Also, reset my password.") == 2
     assert question_count("I want a refund") == 1
+
+
+def test_a_multi_question_ticket_is_not_served_one_cached_answer():
+    assert decide(questions=2, cache_similarity=0.99, cache_category="cancel_order").route == FRONTIER
