@@ -23,8 +23,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(stderr=True)
-# Tables go to stdout; when that is a pipe or a log, rich would assume 80 columns and squeeze them.
+# When output goes to a pipe or a log, rich would assume 80 columns and squeeze tables and reports.
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 stdout = Console(width=None if sys.stdout.isatty() else 160)
 
 Day = Annotated[str, typer.Option(help="A day as YYYY-MM-DD (UTC).")]
@@ -113,18 +113,18 @@ def replay(
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-def run_ingest(home: Home, days: list[date], mapping: str | None) -> list[dict]:
-    """Run ingest_job (raw_tickets, ticket_embeddings and their checks) for each day; one summary per day."""
+def run_job(home: Home, job_name: str, days: list[date], mapping: str | None) -> list[dict]:
+    """Run a day-partitioned job (with its asset checks) for each day, in the instance; one summary per day."""
     from nightshift.definitions import build_definitions
     from nightshift.instance import cli_instance
 
     instance = cli_instance(home)
-    job = build_definitions(home, mapping).resolve_job_def("ingest_job")
+    job = build_definitions(home, mapping).resolve_job_def(job_name)
     summaries = []
     with progress_bar() as bar:
-        task = bar.add_task("ingest", total=len(days))
+        task = bar.add_task(job_name, total=len(days))
         for day in days:
-            bar.update(task, description=f"ingest {day}")
+            bar.update(task, description=f"{job_name} {day}")
             result = job.execute_in_process(
                 partition_key=day.isoformat(), instance=instance, tags={"nightshift/launched_by": "cli"},
                 run_config=QUIET_RUN, raise_on_error=False,
@@ -132,7 +132,7 @@ def run_ingest(home: Home, days: list[date], mapping: str | None) -> list[dict]:
             if not result.success:
                 raise fail(f"run {result.run_id} for {day} failed; see `nightshift dev` or the logs above")
             failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
-            summary = {"day": day.isoformat(), "run_id": result.run_id, "failed_checks": ", ".join(failed)}  # empty when all passed
+            summary = {"day": day.isoformat(), "run_id": result.run_id, "checks": ", ".join(failed) or "passed"}
             for event in result.get_asset_materialization_events():
                 summary.update({k: v.value for k, v in event.materialization.metadata.items()
                                 if isinstance(v.value, (int, float, str)) and not k.startswith("dagster/")})
@@ -141,49 +141,71 @@ def run_ingest(home: Home, days: list[date], mapping: str | None) -> list[dict]:
     return summaries
 
 
+# Summary columns: (header, metadata key); a column shows only when some day has that key.
+COLUMNS = (
+    ("in", "rows_in"), ("stored", "rows_stored"), ("quarantined", "rows_quarantined"), ("redacted", "redactions"),
+    ("embedded", "embedded"), ("tickets/s", "tickets_per_s"), ("cache", "route_cache"),
+    ("small", "route_small_model"), ("frontier", "route_frontier"), ("realtime", "route_realtime"),
+    ("expected $", "expected_usd"), ("frontier sync $", "frontier_sync_usd"), ("checks", "checks"),
+)
+
+
 def print_summaries(summaries: list[dict]) -> None:
-    table = Table("day", "in", "stored", "quarantined", "redacted", "embedded", "tickets/s", "checks")
+    shown = [(header, key) for header, key in COLUMNS if any(key in s for s in summaries)]
+    table = Table("day", *(header for header, _ in shown))
     for s in summaries:
-        keys = ("rows_in", "rows_stored", "rows_quarantined", "redactions", "embedded", "tickets_per_s", "failed_checks")
-        table.add_row(s["day"], *(str(s.get(k, "")) for k in keys[:-1]), s["failed_checks"] or "passed")
+        table.add_row(s["day"], *(str(s.get(key, "")) for _, key in shown))
     stdout.print(table)
 
 
-@app.command()
-def ingest(
-    start: Day,
-    end: Annotated[str, typer.Option(help="Last day, inclusive (default: --start).")] = "",
-    map: MapOpt = None,
-) -> None:
-    """Materialize the ingest and embedding assets for a range of days, recorded in the Dagster instance."""
+def day_range(start: str, end: str) -> list[date]:
+    first = parse_day(start, "--start")
+    return days_between(first, parse_day(end, "--end") if end else first)
+
+
+def checked_map(spec: str | None) -> str | None:
     from nightshift.mapping import MappingError, parse_map
 
-    first = parse_day(start, "--start")
-    last = parse_day(end, "--end") if end else first
     try:
-        parse_map(map)
+        parse_map(spec)
     except MappingError as exc:
         raise fail(str(exc)) from None
-    print_summaries(run_ingest(Home.from_env(), days_between(first, last), map))
+    return spec
+
+
+End = Annotated[str, typer.Option(help="Last day, inclusive (default: --start).")]
+
+
+@app.command()
+def ingest(start: Day, end: End = "", map: MapOpt = None) -> None:
+    """Ingest and embed a range of days (ingest_job), recorded in the Dagster instance."""
+    print_summaries(run_job(Home.from_env(), "ingest_job", day_range(start, end), checked_map(map)))
+
+
+@app.command()
+def run(start: Day, end: End = "", map: MapOpt = None) -> None:
+    """Run the nightly job for a range of days: ingest, embed, retrain the triage model, route."""
+    print_summaries(run_job(Home.from_env(), "nightly_job", day_range(start, end), checked_map(map)))
 
 
 @app.command()
 def demo(
     days: Annotated[int, typer.Option(help="Days of sample tickets, ending yesterday (UTC).")] = 3,
 ) -> None:
-    """Run the main job end to end on generated sample tickets: sample -> ingest -> embeddings."""
+    """Run the main job end to end on generated sample tickets: sample, ingest, embed, triage and route."""
     from nightshift.sample_tickets import write_days
 
     home = Home.from_env()
     first = default_start(days)
     write_days(home.landing, first, days)
     console.print(f"nightshift home: {home.root}")
-    summaries = run_ingest(home, days_between(first, first + timedelta(days=days - 1)), None)
+    summaries = run_job(home, "nightly_job", days_between(first, first + timedelta(days=days - 1)), None)
     print_summaries(summaries)
     print(
         "\nTry:\n"
         "  nightshift query \"SELECT day, label, count(*) AS n FROM tickets GROUP BY ALL ORDER BY n DESC LIMIT 10\"\n"
         "  nightshift query \"SELECT reason, source_file, source_line FROM tickets_quarantine\"\n"
+        "  nightshift query \"SELECT route, count(*) AS n, round(sum(expected_usd), 4) AS usd FROM ticket_triage GROUP BY 1\"\n"
         "  nightshift dev   # the Dagster UI, with these runs"
     )
 
@@ -249,6 +271,8 @@ def eval_triage_command(
     map: MapOpt = None,
     test_csv: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="Train on all of --csv, test on this file.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the 80/20 split.")] = 0,
+    hold_out_labels: Annotated[int, typer.Option(help="Without --test-csv: keep this many labels out of training, "
+                                                      "to see where the router sends intents it never saw.")] = 0,
 ) -> None:
     """Accuracy and macro-F1 of the triage model (and a TF-IDF baseline) on a split or a second file."""
     from nightshift.embedder import MiniLMEmbedder
@@ -256,7 +280,9 @@ def eval_triage_command(
 
     data = labelled(csv_file, map)
     test = labelled(test_csv, map) if test_csv else None
-    result = eval_triage(data, MiniLMEmbedder(), console.print, test=test, seed=seed)
+    if test and hold_out_labels:
+        raise fail("--hold-out-labels applies to a split of --csv, not to --test-csv")
+    result = eval_triage(data, MiniLMEmbedder(), console.print, test=test, seed=seed, hold_out_labels=hold_out_labels)
     print(json.dumps(result))
 
 

@@ -49,14 +49,19 @@ def read_labelled(path: Path, mapping: dict[str, str]) -> Labelled:
     return Labelled(texts, labels)
 
 
-def eval_triage(data: Labelled, embedder: Embedder, say: Say, test: Labelled | None = None, seed: int = 0) -> dict:
+def eval_triage(data: Labelled, embedder: Embedder, say: Say, test: Labelled | None = None, seed: int = 0,
+                hold_out_labels: int = 0) -> dict:
     config = RoutingConfig()
-    second_file = test is not None
+    report_unseen = test is not None or hold_out_labels > 0
     if test is None:
         train_idx, test_idx = split(len(data.labels), data.labels, seed=seed)
+        labels = sorted(set(data.labels))
+        held = set(np.random.default_rng(seed).choice(labels, size=min(hold_out_labels, len(labels) - 2), replace=False))
+        train_idx = [i for i in train_idx if data.labels[i] not in held]
         train = Labelled([data.texts[i] for i in train_idx], [data.labels[i] for i in train_idx])
         test = Labelled([data.texts[i] for i in test_idx], [data.labels[i] for i in test_idx])
-        say(f"stratified 80/20 split (seed {seed}): {len(train.labels)} train, {len(test.labels)} test")
+        say(f"stratified 80/20 split (seed {seed}): {len(train.labels)} train, {len(test.labels)} test"
+            + (f"; {len(held)} labels kept out of training: {', '.join(sorted(held))}" if held else ""))
     else:
         train = data
         say(f"train on all {len(train.labels)} rows, test on {len(test.labels)} rows of the second file")
@@ -87,7 +92,7 @@ def eval_triage(data: Labelled, embedder: Embedder, say: Say, test: Labelled | N
         f"{result['accuracy_at_confidence']:.4f} accurate")
 
     unseen = [i for i, label in enumerate(test.labels) if label not in known]
-    if second_file:
+    if report_unseen:
         threshold, _ = calibrate(train_v, train.labels)
         config = RoutingConfig(cache_threshold=threshold.threshold)
         nightshift = models["nightshift (embeddings + word/char TF-IDF, LR)"]

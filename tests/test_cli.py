@@ -15,7 +15,7 @@ def invoke(*args):
 
 
 def test_every_command_has_help():
-    for command in ("sample", "replay", "ingest", "demo", "query", "dev"):
+    for command in ("sample", "replay", "ingest", "run", "demo", "query", "dev", "eval"):
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Usage" in result.output
 
