@@ -64,3 +64,13 @@ def test_eval_needs_a_label_column(tmp_path):
     data = write(tmp_path / "data.csv", [date(2026, 1, 1)])
     result = runner.invoke(app, ["eval", "cache", "--csv", str(data), "--map", "text=question"])
     assert result.exit_code == 2 and "no label column" in result.output
+
+
+def test_eval_triage_can_hold_labels_out_of_training(tmp_path):
+    data = write(tmp_path / "train.csv", [date(2026, 1, 1), date(2026, 1, 2)])
+    result = runner.invoke(app, ["eval", "triage", "--csv", str(data), "--map", "text=question,label=intent",
+                                 "--hold-out-labels", "3"])
+    assert result.exit_code == 0, result.output
+    out = last_json(result.stdout)
+    assert out["unseen_total"] > 0 and out["unseen_to_cache"] <= 0.02 * out["unseen_total"]
+    assert "3 labels kept out of training" in result.output

@@ -1,6 +1,7 @@
 """The public data sets in ../shared/data ingest with a mapping alone (skipped when absent)."""
 
 import csv
+import json
 import shutil
 from collections import Counter
 from datetime import date, datetime
@@ -68,3 +69,29 @@ def test_hadoop_replayed_over_a_week_ingests_whole(home, resources):
     assert reasons and {reason_kind(r) for r in reasons} == {"text over size limit"}  # only the log dumps
     assert count(resources, "tickets") == stored
     assert resources["warehouse"].query("SELECT count(DISTINCT priority) AS n FROM tickets")["n"][0].as_py() == 5
+
+
+BANKING = shared_data() / "banking77" / "train.csv"
+
+
+def eval_json(*args) -> dict:
+    from typer.testing import CliRunner
+
+    from nightshift.cli import app
+
+    result = CliRunner().invoke(app, ["eval", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@needs(BANKING)
+def test_banking77_triage_accuracy_beats_090_and_the_tfidf_baseline():
+    out = eval_json("triage", "--csv", str(BANKING), "--map", "text=text,label=category")
+    assert out["accuracy"] >= 0.90 and out["macro_f1"] >= 0.90
+    assert out["accuracy"] > out["baseline_accuracy"]
+
+
+@needs(BITEXT)
+def test_bitext_cache_threshold_keeps_false_hits_under_one_percent():
+    out = eval_json("cache", "--csv", str(BITEXT), "--map", "text=instruction,label=intent")
+    assert out["false_hit_rate"] <= 0.01 and out["hit_rate"] > 0.2
