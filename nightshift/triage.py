@@ -49,7 +49,7 @@ class TriageModel:
         for row, tid in enumerate(ids):
             if tid in position:
                 sims[row, position[tid]] = -np.inf
-        return sims.max(axis=1)
+        return np.maximum(sims.max(axis=1), -1.0)  # a ticket that is all the model has seen: nothing near
 
 
 def fingerprint(ids: Sequence[str], hashes: Sequence[str], labels: Sequence[str | None], priorities: Sequence[str | None]) -> str:
