@@ -10,7 +10,7 @@ limit there and at every higher threshold, so that small samples cannot pick a l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,9 +26,6 @@ class ThresholdRow:
     false_hit_rate: float
     hits: int
     false_hits: int
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def nearest(queries: np.ndarray, keys: np.ndarray, exclude_self: bool = False, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 EMBEDDING_WEIGHT = 2.0  # the dense block's scale next to the sparse ones
@@ -136,7 +136,3 @@ def split(n: int, labels: Sequence[str], test_size: float = 0.2, seed: int = 0) 
     idx = np.arange(n)
     train, test = train_test_split(idx[~rare], test_size=test_size, random_state=seed, stratify=labels[~rare])
     return np.concatenate([train, idx[rare]]), test
-
-
-def accuracy(pred: Sequence[str], truth: Sequence[str]) -> float:
-    return float(accuracy_score(list(truth), list(pred))) if len(truth) else 0.0
