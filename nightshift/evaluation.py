@@ -23,6 +23,7 @@ from nightshift.routing import CACHE, RoutingConfig, Signals, question_count, ro
 from nightshift.tokens import count_tokens
 
 Say = Callable[[str], None]
+OURS = "nightshift (embeddings + word/char TF-IDF, LR)"
 
 
 @dataclass
@@ -72,7 +73,7 @@ def eval_triage(data: Labelled, embedder: Embedder, say: Say, test: Labelled | N
 
     result: dict = {"n_train": len(train.labels), "n_test": len(seen), "classes": len(known)}
     variants = {
-        "nightshift (embeddings + word/char TF-IDF, LR)": TextClassifier(),
+        OURS: TextClassifier(),
         "embeddings only, LR": TextClassifier(words=False, chars=False),
         "baseline: word TF-IDF, LR": TextClassifier(embeddings=False, chars=False),
     }
@@ -81,7 +82,7 @@ def eval_triage(data: Labelled, embedder: Embedder, say: Say, test: Labelled | N
         models[name] = model.fit(train.texts, train_v, train.labels)
         ev = evaluate(model.predict(seen_texts, test_v[seen]), seen_labels, (config.min_confidence,))
         say(f"{name:48s} accuracy {ev.accuracy:.4f}  macro-F1 {ev.macro_f1:.4f}  calibration error {ev.calibration_error:.3f}")
-        if name.startswith("nightshift"):
+        if name == OURS:
             result.update(accuracy=round(ev.accuracy, 4), macro_f1=round(ev.macro_f1, 4),
                           calibration_error=round(ev.calibration_error, 4), confidence=config.min_confidence,
                           accuracy_at_confidence=round(ev.accuracy_at[config.min_confidence], 4),
@@ -95,7 +96,7 @@ def eval_triage(data: Labelled, embedder: Embedder, say: Say, test: Labelled | N
     if report_unseen:
         threshold, _ = calibrate(train_v, train.labels)
         config = RoutingConfig(cache_threshold=threshold.threshold)
-        nightshift = models["nightshift (embeddings + word/char TF-IDF, LR)"]
+        nightshift = models[OURS]
         texts = [test.texts[i] for i in unseen]
         vectors = test_v[unseen]
         prediction = nightshift.predict(texts, vectors)
