@@ -1,0 +1,32 @@
+"""Reading a model's JSON answer: parse the message content and validate it against its schema."""
+
+from __future__ import annotations
+
+import json
+
+from jsonschema import Draft202012Validator
+
+
+def content_of(body: dict) -> str:
+    """The assistant message of a chat completion."""
+    try:
+        return body["choices"][0]["message"]["content"] or ""
+    except (KeyError, IndexError, TypeError):
+        return ""
+
+
+def parse(body: dict, schema: dict) -> tuple[dict | None, str | None]:
+    """The answer as a dict, or None and why it is unusable (not JSON, or not what the schema says)."""
+    content = content_of(body)
+    if not content:
+        return None, "no message content"
+    try:
+        answer = json.loads(content)
+    except json.JSONDecodeError as exc:
+        return None, f"not JSON: {exc.msg} at {exc.pos}"
+    problems = sorted(Draft202012Validator(schema).iter_errors(answer), key=lambda e: list(e.path))
+    if problems:
+        first = problems[0]
+        where = "/".join(map(str, first.path)) or "(root)"
+        return None, f"schema: {where}: {first.message}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+    return answer, None
