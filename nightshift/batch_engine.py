@@ -35,23 +35,6 @@ def offline(body: dict) -> tuple[int, dict]:
     return 200, offline_responder.respond(body)
 
 
-def chat_endpoint(base_url: str, api_key: str | None = None, timeout_s: float = 120.0) -> Responder:
-    """A responder that sends each request to an OpenAI-compatible chat endpoint."""
-    import openai
-
-    client = openai.OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout_s, max_retries=2)
-
-    def respond(body: dict) -> tuple[int, dict]:
-        try:
-            return 200, client.chat.completions.create(**body).model_dump(mode="json", exclude_none=True)
-        except openai.APIStatusError as exc:
-            return exc.status_code, {"error": {"message": str(exc.message), "type": "upstream_error"}}
-        except openai.APIConnectionError as exc:
-            return 503, {"error": {"message": f"chat endpoint unreachable: {exc}", "type": "upstream_error"}}
-
-    return respond
-
-
 @dataclass(frozen=True)
 class Faults:
     """Injected failures, for tests and drills. Shares are fractions of a batch's lines."""

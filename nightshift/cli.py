@@ -113,32 +113,76 @@ def replay(
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-def run_job(home: Home, job_name: str, days: list[date], mapping: str | None) -> list[dict]:
-    """Run a day-partitioned job (with its asset checks) for each day, in the instance; one summary per day."""
+def run_job(home: Home, job_name: str, days: list[date], mapping: str | None, collect: bool = False) -> list[dict]:
+    """Run a day-partitioned job (with its asset checks) for each day, in the instance; one summary per day.
+
+    With ``collect``, after each day the batch sensor is evaluated as the daemon would and the
+    collection runs it requests are executed, until none of the day's batches is open: later days
+    then find the earlier days' answers in the cache.
+    """
+    from nightshift.batch_ledger import BatchLedger
     from nightshift.definitions import build_definitions
     from nightshift.instance import cli_instance
 
     instance = cli_instance(home)
-    job = build_definitions(home, mapping).resolve_job_def(job_name)
+    defs = build_definitions(home, mapping)
+    job = defs.resolve_job_def(job_name)
     summaries = []
     with progress_bar() as bar:
         task = bar.add_task(job_name, total=len(days))
         for day in days:
             bar.update(task, description=f"{job_name} {day}")
-            result = job.execute_in_process(
-                partition_key=day.isoformat(), instance=instance, tags={"nightshift/launched_by": "cli"},
-                run_config=QUIET_RUN, raise_on_error=False,
-            )
-            if not result.success:
-                raise fail(f"run {result.run_id} for {day} failed; see `nightshift dev` or the logs above")
-            failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
-            summary = {"day": day.isoformat(), "run_id": result.run_id, "checks": ", ".join(failed) or "passed"}
-            for event in result.get_asset_materialization_events():
-                summary.update({k: v.value for k, v in event.materialization.metadata.items()
-                                if isinstance(v.value, (int, float, str)) and not k.startswith("dagster/")})
+            results = [execute(job, day.isoformat(), instance, {})]
+            if collect:
+                bar.update(task, description=f"waiting for the batches of {day}")
+                results += collect_through_sensor(defs, instance)
+            summary = {"day": day.isoformat(), "run_id": results[0].run_id}
+            failed = [c.check_name for r in results for c in r.get_asset_check_evaluations() if not c.passed]
+            for result in results:
+                for event in result.get_asset_materialization_events():
+                    summary.update({k: v.value for k, v in event.materialization.metadata.items()
+                                    if isinstance(v.value, (int, float, str)) and not k.startswith("dagster/")})
+            if collect:
+                summary.update(BatchLedger(defs.resources["warehouse"], None, defs.resources["prices"].table()).day_totals(day))
+            summary["checks"] = ", ".join(failed) or "passed"
             summaries.append(summary)
             bar.advance(task)
     return summaries
+
+
+def execute(job, partition_key: str, instance, tags: dict):
+    result = job.execute_in_process(
+        partition_key=partition_key, instance=instance, tags={"nightshift/launched_by": "cli", **tags},
+        run_config=QUIET_RUN, raise_on_error=False,
+    )
+    if not result.success:
+        raise fail(f"{job.name} run {result.run_id} for {partition_key} failed; see `nightshift dev` or the logs above")
+    return result
+
+
+def collect_through_sensor(defs, instance, tick_s: float = 1.0) -> list:
+    """Tick batch_sensor until no batch is open, running each collect_job it asks for (once per run key)."""
+    import time
+
+    import dagster as dg
+
+    from nightshift.batch_ledger import BatchLedger
+
+    sensor, job = defs.resolve_sensor_def("batch_sensor"), defs.resolve_job_def("collect_job")
+    resources = defs.resources
+    ledger = BatchLedger(resources["warehouse"], None, resources["prices"].table())
+    cursor, seen, results = None, set(), []
+    while ledger.open_batches():
+        with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources, definitions=defs) as context:
+            tick = sensor.evaluate_tick(context)
+        cursor = tick.cursor or cursor
+        requests = [r for r in tick.run_requests or [] if r.run_key not in seen]
+        for request in requests:
+            seen.add(request.run_key)
+            results.append(execute(job, request.partition_key, instance, {**request.tags, "dagster/run_key": request.run_key}))
+        if not requests:
+            time.sleep(tick_s)  # between ticks, as the daemon waits between them
+    return results
 
 
 # Summary columns: (header, metadata key); a column shows only when some day has that key.
@@ -146,15 +190,29 @@ COLUMNS = (
     ("in", "rows_in"), ("stored", "rows_stored"), ("quarantined", "rows_quarantined"), ("redacted", "redactions"),
     ("embedded", "embedded"), ("tickets/s", "tickets_per_s"), ("cache", "route_cache"),
     ("small", "route_small_model"), ("frontier", "route_frontier"), ("realtime", "route_realtime"),
-    ("expected $", "expected_usd"), ("frontier sync $", "frontier_sync_usd"), ("checks", "checks"),
+    ("expected $", "expected_usd"), ("answered", "status_ok"), ("failed", "status_failed"), ("$ spent", "spent_usd"),
+    ("frontier sync $", "baseline_usd"), ("saving", "saving"), ("checks", "checks"),
 )
+# Once a day's answers are in, actual $ replace the estimate and ingest details give way to the cost.
+SUPERSEDED = {"spent_usd": ("expected_usd", "redactions", "tickets_per_s", "embedded")}
+
+
+def cell(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def print_summaries(summaries: list[dict]) -> None:
-    shown = [(header, key) for header, key in COLUMNS if any(key in s for s in summaries)]
+    hidden = {k for key, keys in SUPERSEDED.items() if any(key in s for s in summaries) for k in keys}
+    shown = [(header, key) for header, key in COLUMNS if key not in hidden and any(key in s for s in summaries)]
     table = Table("day", *(header for header, _ in shown))
     for s in summaries:
-        table.add_row(s["day"], *(str(s.get(key, "")) for _, key in shown))
+        table.add_row(s["day"], *(cell(s.get(key, "")) for _, key in shown))
+    if any("spent_usd" in s for s in summaries):
+        spent, baseline = sum(s["spent_usd"] for s in summaries), sum(s["baseline_usd"] for s in summaries)
+        totals = {"spent_usd": spent, "baseline_usd": baseline, "saving": 1 - spent / baseline if baseline else 0.0}
+        totals.update({key: sum(s.get(key, 0) for s in summaries) for _, key in shown
+                       if key not in totals and all(isinstance(s.get(key, 0), int) for s in summaries)})
+        table.add_row("all", *(cell(totals.get(key, "")) for _, key in shown), style="bold")
     stdout.print(table)
 
 
@@ -184,28 +242,31 @@ def ingest(start: Day, end: End = "", map: MapOpt = None) -> None:
 
 @app.command()
 def run(start: Day, end: End = "", map: MapOpt = None) -> None:
-    """Run the nightly job for a range of days: ingest, embed, retrain the triage model, route."""
-    print_summaries(run_job(Home.from_env(), "nightly_job", day_range(start, end), checked_map(map)))
+    """Run the nightly job for a range of days and wait for its batches: ingest, embed, triage, synthesize, collect."""
+    print_summaries(run_job(Home.from_env(), "nightly_job", day_range(start, end), checked_map(map), collect=True))
 
 
 @app.command()
 def demo(
     days: Annotated[int, typer.Option(help="Days of sample tickets, ending yesterday (UTC).")] = 3,
 ) -> None:
-    """Run the main job end to end on generated sample tickets: sample, ingest, embed, triage and route."""
+    """Run the whole chain on generated sample tickets: ingest, embed, triage, batches through the local engine, collect."""
     from nightshift.sample_tickets import write_days
 
     home = Home.from_env()
     first = default_start(days)
     write_days(home.landing, first, days)
     console.print(f"nightshift home: {home.root}")
-    summaries = run_job(home, "nightly_job", days_between(first, first + timedelta(days=days - 1)), None)
+    summaries = run_job(home, "nightly_job", days_between(first, first + timedelta(days=days - 1)), None, collect=True)
     print_summaries(summaries)
     print(
         "\nTry:\n"
         "  nightshift query \"SELECT day, label, count(*) AS n FROM tickets GROUP BY ALL ORDER BY n DESC LIMIT 10\"\n"
         "  nightshift query \"SELECT reason, source_file, source_line FROM tickets_quarantine\"\n"
-        "  nightshift query \"SELECT route, count(*) AS n, round(sum(expected_usd), 4) AS usd FROM ticket_triage GROUP BY 1\"\n"
+        "  nightshift query \"SELECT route, count(*) AS n, round(sum(usd), 4) AS usd, round(sum(frontier_sync_usd), 4) AS sync_usd "
+        "FROM ticket_responses GROUP BY 1\"\n"
+        "  nightshift query \"SELECT ticket_id, route, model, summary, draft_reply FROM ticket_responses LIMIT 5\"\n"
+        "  nightshift query \"SELECT day, markdown FROM daily_digests\" --format json\n"
         "  nightshift dev   # the Dagster UI, with these runs"
     )
 

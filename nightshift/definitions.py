@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import dagster as dg
 
+from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
+from nightshift.assets.responses import ticket_responses
+from nightshift.assets.synthesis import synthesis_batches
 from nightshift.assets.triage import ticket_triage, triage_model
 from nightshift.checks.embeddings import embeddings_match_tickets
 from nightshift.home import Home
-from nightshift.orchestration.jobs import ingest_job, nightly_job, nightly_schedule
+from nightshift.orchestration.jobs import collect_job, ingest_job, nightly_job, nightly_schedule
+from nightshift.orchestration.sensors import batch_sensor
 from nightshift.settings import resources_for
 
 
 def build_definitions(home: Home, mapping: str | None = None) -> dg.Definitions:
     """The code location for a home; the CLI builds it with its own --map."""
     return dg.Definitions(
-        assets=[raw_tickets, ticket_embeddings, triage_model, ticket_triage],
+        assets=[raw_tickets, ticket_embeddings, triage_model, ticket_triage, synthesis_batches, ticket_responses, daily_digest],
         asset_checks=[embeddings_match_tickets],
-        jobs=[ingest_job, nightly_job],
+        jobs=[ingest_job, nightly_job, collect_job],
         schedules=[nightly_schedule],
+        sensors=[batch_sensor],
         resources=resources_for(home, mapping),
     )
 

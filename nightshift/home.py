@@ -38,6 +38,11 @@ class Home:
         return self.root / "models"
 
     @property
+    def batches(self) -> Path:
+        """The local batch engine's files and batch state."""
+        return self.root / "batches"
+
+    @property
     def dagster(self) -> Path:
         return self.root / "dagster"
 

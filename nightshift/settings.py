@@ -14,6 +14,7 @@ from nightshift.home import Home
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.landing import LandingZone
+from nightshift.resources.llm import LLMProvider
 from nightshift.resources.models import Prices, TriageModelStore
 from nightshift.resources.vector_store import LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -34,9 +35,26 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
         "answer_cache": AnswerCache(vectors=vectors),
         "models": TriageModelStore(root=str(home.models)),
         "prices": Prices(path=env("NIGHTSHIFT_PRICES") or None),
+        "llm": llm_for(home),
         "embedder": EmbedderResource(
             provider=provider,
             openai_api_key=dg.EnvVar("OPENAI_API_KEY") if provider == "openai" else None,
             openai_base_url=env("OPENAI_BASE_URL") or None,
         ),
     }
+
+
+def llm_for(home: Home) -> LLMProvider:
+    """NIGHTSHIFT_LLM=openai sends batches to OPENAI_BASE_URL (default api.openai.com) with OPENAI_API_KEY;
+    the default, local, runs them in-process against NIGHTSHIFT_CHAT_URL or the offline responder."""
+    env = os.environ.get
+    provider = env("NIGHTSHIFT_LLM", "local")
+    return LLMProvider(
+        provider=provider,
+        base_url=env("OPENAI_BASE_URL") or None,
+        api_key=dg.EnvVar("OPENAI_API_KEY") if provider == "openai" else None,
+        engine_dir=str(home.batches),
+        chat_url=env("NIGHTSHIFT_CHAT_URL") or None,
+        chat_api_key=dg.EnvVar("NIGHTSHIFT_CHAT_API_KEY") if env("NIGHTSHIFT_CHAT_API_KEY") else None,
+        max_attempts=int(env("NIGHTSHIFT_MAX_ATTEMPTS", "3")),
+    )

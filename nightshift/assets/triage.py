@@ -115,7 +115,7 @@ def ticket_triage(
             "cache_ticket_id": match.source_ticket_id if match else None,
             "cache_similarity": match.similarity if match else None, "nearest_known": float(known[i]),
             "input_tokens": tokens, "expected_usd": expected_cost(table, decision.route, tokens),
-            "model_version": model.version,
+            "model_version": model.version, "cache_entry_id": match.entry_id if match else None,
         })
     warehouse.replace_day(day, {"ticket_triage": (rows, TRIAGE)})
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
+from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
+from nightshift.assets.responses import ticket_responses
+from nightshift.assets.synthesis import synthesis_batches
 from nightshift.assets.triage import ticket_triage, triage_model
 from nightshift.orchestration.partitions import daily_partitions
 
@@ -18,9 +21,17 @@ ingest_job = dg.define_asset_job(
 
 nightly_job = dg.define_asset_job(
     "nightly_job",
-    selection=[raw_tickets, ticket_embeddings, triage_model, ticket_triage],
+    selection=[raw_tickets, ticket_embeddings, triage_model, ticket_triage, synthesis_batches],
     partitions_def=daily_partitions,
-    description="A day end to end: ingest, embed, retrain the triage model on history up to that day, route.",
+    description="A night's work for a day: ingest, embed, retrain the triage model on history up to that day, route, "
+    "and submit the batches (batch_sensor requests collect_job when they finish).",
+)
+
+collect_job = dg.define_asset_job(
+    "collect_job",
+    selection=[ticket_responses, daily_digest],
+    partitions_def=daily_partitions,
+    description="Collect a day's finished batches into ticket_responses (retrying failed requests) and write its digest.",
 )
 
 # A daily-partitioned job's schedule targets the last complete day: at 02:00 UTC, yesterday.

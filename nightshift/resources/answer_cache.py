@@ -47,6 +47,15 @@ class AnswerCache(dg.ConfigurableResource):
         target = self.vectors.db().create_table(TABLE, schema=schema, exist_ok=True)
         target.merge_insert("entry_id").when_matched_update_all().when_not_matched_insert_all().execute(table)
 
+    def get(self, entry_ids: list[str]) -> dict[str, dict]:
+        """Entries by id (answer, model, category, source ticket), for serving a cache route."""
+        table = self.vectors.table(TABLE)
+        if table is None or not entry_ids:
+            return {}
+        where = f"entry_id IN ({', '.join(map(sql_string, sorted(set(entry_ids))))})"
+        rows = table.search().where(where).select(["entry_id", "answer", "model", "category", "source_ticket_id"]).limit(None).to_list()
+        return {r["entry_id"]: r for r in rows}
+
     def lookup(self, queries: np.ndarray, prompt_version: str, models: list[str], now: datetime) -> list[CacheMatch | None]:
         table = self.vectors.table(TABLE)
         if table is None:

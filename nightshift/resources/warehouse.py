@@ -25,6 +25,20 @@ TRIAGE = pa.schema([
     ("priority", pa.string()), ("priority_source", pa.string()), ("route", pa.string()), ("reason", pa.string()),
     ("cache_ticket_id", pa.string()), ("cache_similarity", pa.float64()), ("nearest_known", pa.float64()),
     ("input_tokens", pa.int64()), ("expected_usd", pa.float64()), ("model_version", pa.string()),
+    ("cache_entry_id", pa.string()),
+])
+RESPONSES = pa.schema([
+    ("ticket_id", pa.string()), ("day", pa.date32()), ("route", pa.string()), ("status", pa.string()),
+    ("source", pa.string()), ("model", pa.string()), ("prompt_version", pa.string()), ("summary", pa.string()),
+    ("sentiment", pa.string()), ("category", pa.string()), ("draft_reply", pa.string()), ("needs_human", pa.bool_()),
+    ("response", pa.string()), ("error", pa.string()), ("attempts", pa.int32()), ("batch_id", pa.string()),
+    ("cache_entry_id", pa.string()), ("input_tokens", pa.int64()), ("output_tokens", pa.int64()),
+    ("usd", pa.float64()), ("frontier_sync_usd", pa.float64()),
+])
+DIGESTS = pa.schema([
+    ("day", pa.date32()), ("status", pa.string()), ("tickets", pa.int32()), ("headline", pa.string()),
+    ("themes", pa.string()), ("spikes", pa.string()), ("digest", pa.string()), ("markdown", pa.string()),
+    ("model", pa.string()), ("prompt_version", pa.string()), ("usd", pa.float64()),
 ])
 QUARANTINE = pa.schema([
     ("day", pa.date32()), ("source_file", pa.string()), ("source_line", pa.int64()),
@@ -73,6 +87,90 @@ CREATE TABLE IF NOT EXISTS ticket_triage (
     expected_usd DOUBLE NOT NULL,    -- estimate from the price table; synthesis records actuals
     model_version VARCHAR NOT NULL,
     triaged_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+ALTER TABLE ticket_triage ADD COLUMN IF NOT EXISTS cache_entry_id VARCHAR;  -- the cache entry a cache route serves
+CREATE TABLE IF NOT EXISTS llm_batches (
+    batch_id VARCHAR NOT NULL,       -- the provider's id
+    day DATE NOT NULL,               -- the partition it answers for
+    provider VARCHAR NOT NULL,       -- openai (or a compatible URL) | local
+    model VARCHAR NOT NULL,
+    prompt_versions VARCHAR NOT NULL,
+    attempt INTEGER NOT NULL,        -- 1, then one more per resubmission of failed lines
+    input_file_id VARCHAR NOT NULL,
+    output_file_id VARCHAR,
+    error_file_id VARCHAR,
+    status VARCHAR NOT NULL,         -- the provider's: validating ... completed | failed | expired | cancelled
+    requests INTEGER NOT NULL,
+    completed INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    error VARCHAR,                   -- why the whole batch failed, if it did
+    submitted_at TIMESTAMP NOT NULL,
+    polled_at TIMESTAMP,
+    finished_at TIMESTAMP,           -- first seen in a terminal status
+    collected_at TIMESTAMP           -- results read into the ledger; null while the sensor watches it
+);
+CREATE TABLE IF NOT EXISTS llm_requests (
+    custom_id VARCHAR NOT NULL,      -- the ticket id, or digest:<day>
+    day DATE NOT NULL,
+    kind VARCHAR NOT NULL,           -- reply | digest
+    ticket_id VARCHAR,
+    route VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    prompt_version VARCHAR NOT NULL,
+    request_hash VARCHAR NOT NULL,   -- of the body: same ticket, prompt and model, same hash
+    body VARCHAR NOT NULL,           -- the request as sent (redacted text only)
+    mode VARCHAR NOT NULL,           -- batch | sync (realtime, full price)
+    attempt INTEGER NOT NULL,
+    batch_id VARCHAR,
+    status VARCHAR NOT NULL,         -- submitted | ok | invalid | failed | expired | cancelled
+    answer VARCHAR,                  -- the validated JSON answer
+    error VARCHAR,
+    input_tokens BIGINT NOT NULL DEFAULT 0,
+    cached_tokens BIGINT NOT NULL DEFAULT 0,
+    output_tokens BIGINT NOT NULL DEFAULT 0,
+    usd DOUBLE NOT NULL DEFAULT 0,   -- from the usage the provider returned, at this mode's price
+    frontier_sync_usd DOUBLE NOT NULL DEFAULT 0,  -- the same tokens on the frontier model, synchronously
+    submitted_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    superseded_at TIMESTAMP          -- a rerun of the day asked something else for this custom_id
+);
+CREATE TABLE IF NOT EXISTS ticket_responses (
+    ticket_id VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    route VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,         -- ok | pending | failed
+    source VARCHAR NOT NULL,         -- batch | sync | cache
+    model VARCHAR,
+    prompt_version VARCHAR NOT NULL,
+    summary VARCHAR,
+    sentiment VARCHAR,
+    category VARCHAR,
+    draft_reply VARCHAR,
+    needs_human BOOLEAN,
+    response VARCHAR,                -- the whole JSON answer
+    error VARCHAR,                   -- the last attempt's error when status is failed
+    attempts INTEGER NOT NULL,
+    batch_id VARCHAR,
+    cache_entry_id VARCHAR,
+    input_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,
+    usd DOUBLE NOT NULL,             -- every attempt's $, each counted once
+    frontier_sync_usd DOUBLE NOT NULL,
+    responded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS daily_digests (
+    day DATE NOT NULL,
+    status VARCHAR NOT NULL,         -- ok | pending | failed
+    tickets INTEGER NOT NULL,
+    headline VARCHAR,
+    themes VARCHAR NOT NULL,         -- JSON: clusters with size, category, example tickets
+    spikes VARCHAR NOT NULL,         -- JSON: categories that rose against the trailing week
+    digest VARCHAR,                  -- the model's JSON answer
+    markdown VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    prompt_version VARCHAR NOT NULL,
+    usd DOUBLE NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
 """
 

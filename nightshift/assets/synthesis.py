@@ -1,0 +1,91 @@
+"""synthesis_batches: the day's requests go out, one batch per model; realtime tickets are answered now."""
+
+from collections import Counter
+from datetime import date, timedelta
+
+import dagster as dg
+import numpy as np
+
+from nightshift import digest
+from nightshift.assets.embeddings import TABLE as EMBEDDINGS
+from nightshift.assets.triage import ticket_triage, vectors_by_id
+from nightshift.batch_ledger import BatchLedger
+from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.resources.llm import LLMProvider
+from nightshift.resources.models import Prices
+from nightshift.resources.vector_store import LanceDBStore
+from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.synthesis import digest_request, reply_requests
+
+TRAILING_DAYS = 7
+
+
+def day_themes(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date) -> tuple[list[digest.Theme], list[digest.Spike], int]:
+    """The day's clusters and the categories that rose against the trailing week: the digest's material."""
+    rows = warehouse.query(
+        "SELECT t.ticket_id, t.category, k.text_redacted FROM ticket_triage t JOIN tickets k USING (ticket_id, day) "
+        "WHERE t.day = ? ORDER BY t.ticket_id", [day]
+    ).to_pylist()
+    trailing = warehouse.query(
+        "SELECT category, count(*) AS n FROM ticket_triage WHERE day >= ? AND day < ? GROUP BY 1",
+        [day - timedelta(days=TRAILING_DAYS), day],
+    ).to_pylist()
+    by_id = vectors_by_id(vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "vector"]))
+    rows = [r for r in rows if r["ticket_id"] in by_id]
+    if not rows:
+        return [], [], 0
+    found = digest.themes(np.stack([by_id[r["ticket_id"]] for r in rows]), [r["ticket_id"] for r in rows],
+                          [r["text_redacted"] for r in rows], [r["category"] for r in rows])
+    rising = digest.spikes(Counter(r["category"] for r in rows), Counter({r["category"]: r["n"] for r in trailing}))
+    return found, rising, len(rows)
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    deps=[ticket_triage],
+    group_name="synthesis",
+    kinds={"openai", "duckdb"},
+    pool="llm_provider",
+)
+def synthesis_batches(
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, llm: LLMProvider, prices: Prices
+) -> dg.MaterializeResult:
+    """Submits the day's reply requests (one batch per model, with the digest) and records them in DuckDB `llm_batches`.
+
+    Realtime tickets are answered synchronously, at full price. Nothing is sent twice: answered requests are reused.
+    """
+    day = partition_day(context)
+    table = prices.table()
+    ledger = BatchLedger(warehouse, llm.client(), table)
+    in_flight = ledger.open_batches(day)
+    if in_flight:
+        # A second submission would pay twice for the same answers; the sensor will collect these.
+        context.log.warning(f"{len(in_flight)} batches of {day} are still open; nothing submitted")
+        return dg.MaterializeResult(metadata={"submitted_batches": 0, "open_batches": len(in_flight),
+                                              "batch_ids": ", ".join(b["batch_id"] for b in in_flight)})
+    triaged = warehouse.query(
+        "SELECT t.ticket_id, t.route, t.category, k.text_redacted FROM ticket_triage t JOIN tickets k USING (ticket_id, day) "
+        "WHERE t.day = ? ORDER BY t.ticket_id", [day]
+    ).to_pylist()
+    requests = reply_requests(triaged, table)
+    found, rising, n = day_themes(warehouse, vectors, day)
+    if n:
+        requests.append(digest_request(day.isoformat(), *digest.describe(found, rising), table))
+    todo = ledger.plan(day, requests)
+    answered = ledger.answer_now(day, todo)
+    states = ledger.submit(day, todo)
+    per_model = Counter(request.model for request, _ in todo if request.mode == "batch")
+    metadata = {
+        "requests": len(requests),
+        "reused": len(requests) - len(todo),
+        "submitted_requests": sum(per_model.values()),
+        "submitted_batches": len(states),
+        **{f"requests_{model}": count for model, count in sorted(per_model.items())},
+        "realtime_answered": sum(o["status"] == "ok" for o in answered),
+        "realtime_failed": sum(o["status"] != "ok" for o in answered),
+        "realtime_usd": round(sum(o["usd"] for o in answered), 6),
+        "provider": llm.provider,
+        "batch_ids": ", ".join(s.id for s in states) or "none",
+    }
+    context.log.info(f"{day}: {metadata['submitted_requests']} requests in {len(states)} batches, {len(answered)} answered now")
+    return dg.MaterializeResult(metadata=metadata)

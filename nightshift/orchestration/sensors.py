@@ -1,0 +1,57 @@
+"""The batch sensor: polls open batches recorded in DuckDB and requests the run that collects a day."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import dagster as dg
+
+from nightshift.batch_engine import TERMINAL
+from nightshift.batch_ledger import BatchLedger
+from nightshift.orchestration.jobs import collect_job
+from nightshift.resources.llm import LLMProvider
+from nightshift.resources.models import Prices
+from nightshift.resources.warehouse import DuckDBWarehouse
+
+# Dagster gives a sensor tick 60 s; polling stops in time to return what it found.
+TICK_BUDGET_S = 40.0
+
+
+def rotated(batches: list[dict], after: str | None) -> list[dict]:
+    """Start after the batch polled last, so a tick that ran out of time does not starve the rest."""
+    ids = [b["batch_id"] for b in batches]
+    start = ids.index(after) + 1 if after in ids else 0
+    return batches[start:] + batches[:start]
+
+
+@dg.sensor(job=collect_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+def batch_sensor(
+    context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse, llm: LLMProvider, prices: Prices
+) -> dg.SensorResult | dg.SkipReason:
+    """Polls every batch not yet collected; when all of a day's batches are finished, requests collect_job for that day.
+
+    Its cursor is the batch polled last. The batches themselves live in DuckDB `llm_batches`, so a restart loses nothing.
+    """
+    ledger = BatchLedger(warehouse, llm.client(), prices.table())
+    batches = ledger.open_batches()
+    if not batches:
+        return dg.SkipReason("no open batches")
+    deadline = time.monotonic() + TICK_BUDGET_S
+    status, last = {b["batch_id"]: b["status"] for b in batches}, context.cursor
+    for batch in rotated(batches, context.cursor):
+        if time.monotonic() > deadline:
+            break
+        if batch["status"] not in TERMINAL:
+            status[batch["batch_id"]] = ledger.poll(batch["batch_id"]).status
+            last = batch["batch_id"]
+    by_day: dict[str, list[str]] = defaultdict(list)
+    for batch in batches:
+        by_day[batch["day"].isoformat()].append(batch["batch_id"])
+    requests = [
+        dg.RunRequest(run_key="+".join(sorted(ids)), partition_key=day, tags={"nightshift/batches": ",".join(sorted(ids))})
+        for day, ids in sorted(by_day.items()) if all(status[i] in TERMINAL for i in ids)
+    ]
+    waiting = sum(s not in TERMINAL for s in status.values())
+    context.log.info(f"{len(batches)} open batches, {waiting} in flight, {len(requests)} days ready to collect")
+    return dg.SensorResult(run_requests=requests, cursor=last)

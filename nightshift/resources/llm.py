@@ -1,0 +1,43 @@
+"""The LLM provider: the OpenAI Batch API (or a compatible one), or the local batch engine."""
+
+from __future__ import annotations
+
+import dagster as dg
+import openai
+from pydantic import Field
+
+from nightshift.batch_client import BatchClient, LocalBatchClient, OpenAIBatchClient, chat_responder
+from nightshift.batch_engine import LocalBatchEngine, offline
+
+
+class LLMProvider(dg.ConfigurableResource):
+    """Where synthesis runs. ``openai``: batches through the official client at ``base_url``. ``local``:
+    the local batch engine in this process, running each line against ``chat_url`` (vLLM, Ollama,
+    llama.cpp server) or, with none, the offline responder (a stand-in that is not a model)."""
+
+    provider: str = Field(default="local", description="'openai' (Batch API at base_url) or 'local' (local batch engine).")
+    base_url: str | None = Field(default=None, description="Batch API base URL; empty for api.openai.com.")
+    api_key: str | None = Field(default=None, description="API key for base_url (set through OPENAI_API_KEY).")
+    engine_dir: str = Field(default="", description="local: where the engine keeps files and batch state.")
+    chat_url: str | None = Field(default=None, description="local: OpenAI-compatible chat endpoint; empty for the offline responder.")
+    chat_api_key: str | None = Field(default=None, description="local: key for chat_url, if it wants one.")
+    concurrency: int = Field(default=4, description="local: requests in flight at once against chat_url.")
+    max_attempts: int = Field(default=3, description="Attempts per request before it is reported failed.")
+    max_retries: int = Field(default=4, description="Client retries, with exponential backoff, on 429, 5xx and connection errors.")
+    timeout_s: float = Field(default=120.0, description="Per HTTP request.")
+    poll_budget_s: float = Field(default=20.0, description="local: seconds of work one poll may do.")
+
+    def client(self) -> BatchClient:
+        if self.provider == "openai":
+            api = openai.OpenAI(base_url=self.base_url or None, api_key=self.api_key or None,
+                                max_retries=self.max_retries, timeout=self.timeout_s)
+            return OpenAIBatchClient(api, provider=self.base_url or "openai")
+        if self.provider == "local":
+            if not self.engine_dir:
+                raise dg.Failure("LLMProvider(provider='local') needs engine_dir.")
+            responder = offline
+            if self.chat_url:
+                responder = chat_responder(openai.OpenAI(base_url=self.chat_url, api_key=self.chat_api_key or "unused",
+                                                         max_retries=self.max_retries, timeout=self.timeout_s))
+            return LocalBatchClient(LocalBatchEngine(self.engine_dir, responder, self.concurrency), self.poll_budget_s)
+        raise dg.Failure(f"LLMProvider.provider must be 'openai' or 'local', got {self.provider!r}.")
