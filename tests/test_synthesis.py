@@ -1,0 +1,238 @@
+"""The synthesis chain over the real openai client and `nightshift batch-server`: submit, sensor, collect, retry, cost."""
+
+import json
+import shutil
+import socket
+import time
+
+import dagster as dg
+import openai
+import pytest
+
+from nightshift.assets.digest import daily_digest
+from nightshift.assets.embeddings import ticket_embeddings
+from nightshift.assets.ingest import raw_tickets
+from nightshift.assets.responses import ticket_responses
+from nightshift.assets.synthesis import synthesis_batches
+from nightshift.assets.triage import ticket_triage, triage_model
+from nightshift.batch_engine import TERMINAL, Faults, LocalBatchEngine
+from nightshift.batch_files import parse_results
+from nightshift.batch_ledger import BatchLedger
+from nightshift.batch_server import BatchServer
+from nightshift.home import Home
+from nightshift.offline_responder import respond
+from nightshift.orchestration.jobs import collect_job
+from nightshift.orchestration.sensors import batch_sensor
+from nightshift.pricing import load_prices
+from nightshift.resources.llm import LLMProvider
+from nightshift.sample_tickets import write_days
+from nightshift.settings import resources_for
+from tests.conftest import SAMPLE_START
+
+DAY = SAMPLE_START.isoformat()
+TOKEN = "test-token"
+PRICES = load_prices()
+
+
+@pytest.fixture(scope="module")
+def triaged(tmp_path_factory) -> Home:
+    """One sample day ingested, embedded and routed, built once and copied for each test."""
+    home = Home(tmp_path_factory.mktemp("triaged") / "home")
+    write_days(home.landing, SAMPLE_START, 1)
+    assert dg.materialize([raw_tickets, ticket_embeddings, triage_model, ticket_triage], partition_key=DAY,
+                          resources=resources_for(home, "")).success
+    return home
+
+
+@pytest.fixture
+def day_home(triaged, tmp_path) -> Home:
+    shutil.copytree(triaged.root, tmp_path / "home")
+    return Home(tmp_path / "home")
+
+
+@pytest.fixture
+def port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def engine(tmp_path):
+    return LocalBatchEngine(tmp_path / "provider")
+
+
+@pytest.fixture
+def server(engine, port):
+    with BatchServer(engine, port=port, token=TOKEN).running() as running:
+        yield running
+
+
+def resources(home: Home, server: BatchServer, max_attempts: int = 3) -> dict:
+    """Fresh resource objects, as a restarted process would build them."""
+    llm = LLMProvider(provider="openai", base_url=server.base_url, api_key=TOKEN, max_attempts=max_attempts, max_retries=0)
+    return {**resources_for(home, ""), "llm": llm}
+
+
+def materialize(assets, res) -> dict:
+    result = dg.materialize(assets, partition_key=DAY, resources=res)
+    assert result.success
+    return {e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
+            for e in result.get_asset_materialization_events()}
+
+
+def drain(res, cursor=None, timeout=60) -> list[dict]:
+    """Tick the sensor as the daemon would, running each collection it requests, until no batch is open."""
+    ledger, seen, runs = BatchLedger(res["warehouse"], None, PRICES), set(), []
+    defs = dg.Definitions(assets=[synthesis_batches, ticket_responses, daily_digest], jobs=[collect_job],
+                          sensors=[batch_sensor], resources=res)
+    deadline = time.monotonic() + timeout
+    while ledger.open_batches():
+        assert time.monotonic() < deadline, "batches never finished"
+        with dg.build_sensor_context(cursor=cursor, resources=res, definitions=defs) as context:
+            tick = batch_sensor.evaluate_tick(context)
+        cursor = tick.cursor or cursor
+        for request in tick.run_requests or []:
+            if request.run_key not in seen:
+                assert request.partition_key == DAY
+                seen.add(request.run_key)
+                runs.append(materialize([ticket_responses, daily_digest], res))
+        time.sleep(0.05)
+    return runs
+
+
+def table(res, sql, *params):
+    return res["warehouse"].query(sql, list(params) or None).to_pylist()
+
+
+def usage_cost(server) -> float:
+    """What the provider's own output files say the day cost, line by line, plus the realtime answers."""
+    client = openai.OpenAI(base_url=server.base_url, api_key=TOKEN)
+    total = 0.0
+    for batch in client.batches.list(limit=100).data:
+        read = lambda file_id: client.files.content(file_id).content if file_id else None  # noqa: E731
+        model = batch.metadata["model"]
+        for result in parse_results(read(batch.output_file_id), read(batch.error_file_id)).values():
+            u = result.usage
+            total += PRICES.cost(model, u.input_tokens, u.output_tokens, u.cached_tokens, batch=True)
+    return total
+
+
+def realtime_cost(res) -> float:
+    total = 0.0
+    for row in table(res, "SELECT body, model FROM llm_requests WHERE mode = 'sync' AND status = 'ok'"):
+        usage = respond(json.loads(row["body"]))["usage"]
+        total += PRICES.cost(row["model"], usage["prompt_tokens"], usage["completion_tokens"])
+    return total
+
+
+def day_cost(res) -> float:
+    return sum(r["usd"] for r in table(res, "SELECT usd FROM ticket_responses")) + table(res, "SELECT usd FROM daily_digests")[0]["usd"]
+
+
+def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_home, server):
+    res = resources(day_home, server)
+    submitted = materialize([synthesis_batches], res)["synthesis_batches"]
+    assert submitted["submitted_batches"] == 2 and submitted["realtime_answered"] == 3
+    batches = table(res, "SELECT * FROM llm_batches")
+    assert {b["model"] for b in batches} == {"gpt-4.1-mini", "gpt-4.1"} and {b["provider"] for b in batches} == {server.base_url}
+    assert materialize([synthesis_batches], res)["synthesis_batches"]["submitted_batches"] == 0  # in flight: never twice
+
+    runs = drain(res)
+    assert len(runs) == 1
+    collected = runs[0]["ticket_responses"]
+    assert collected["status_ok"] == 150 and collected["status_failed"] == 0 and collected["cache_added"] == 150
+    assert 0 < collected["usd"] < collected["frontier_sync_usd"]
+    rows = table(res, "SELECT * FROM ticket_responses")
+    assert len(rows) == 150 and all(r["summary"] and r["draft_reply"] and r["sentiment"] for r in rows)
+    assert {r["source"] for r in rows if r["route"] == "realtime"} == {"sync"}
+    assert all(r["model"] == "gpt-4.1-mini" for r in rows if r["route"] == "small_model")
+    assert {b["status"] for b in table(res, "SELECT status FROM llm_batches WHERE collected_at IS NOT NULL")} == {"completed"}
+    digest = table(res, "SELECT * FROM daily_digests")[0]
+    assert digest["status"] == "ok" and digest["headline"] and "| theme |" in digest["markdown"]
+    assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+
+
+def test_failed_lines_are_retried_and_what_still_fails_is_reported(day_home, server, engine):
+    engine.faults = Faults(fail_share=0.3)
+    res = resources(day_home, server, max_attempts=2)
+    materialize([synthesis_batches], res)
+    drain(res)
+    attempts = table(res, "SELECT custom_id, attempt, status, error FROM llm_requests WHERE mode = 'batch'")
+    first_failed = {r["custom_id"] for r in attempts if r["attempt"] == 1 and r["status"] == "failed"}
+    assert first_failed and {r["custom_id"] for r in attempts if r["attempt"] == 2} == first_failed
+    rows = table(res, "SELECT * FROM ticket_responses")
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert len(rows) == 150 and {r["status"] for r in rows} <= {"ok", "failed"}
+    assert failed and all(r["attempts"] == 2 and "injected failure" in r["error"] for r in failed)
+    assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+
+
+def test_an_expired_batch_keeps_its_finished_lines_and_resubmits_the_rest(day_home, server, engine):
+    engine.faults = Faults(expire_after=0.5)
+    res = resources(day_home, server)
+    materialize([synthesis_batches], res)
+    client = openai.OpenAI(base_url=server.base_url, api_key=TOKEN)
+    ids = [b["batch_id"] for b in table(res, "SELECT batch_id FROM llm_batches")]
+    while {client.batches.retrieve(i).status for i in ids} - TERMINAL:
+        time.sleep(0.05)
+    engine.faults = Faults()  # the provider recovers
+    drain(res)
+    first = table(res, "SELECT custom_id, status, batch_id FROM llm_requests WHERE attempt = 1 AND mode = 'batch'")
+    kept = {r["custom_id"] for r in first if r["status"] == "ok"}
+    expired = {r["custom_id"] for r in first if r["status"] == "expired"}
+    assert kept and expired and len(kept) + len(expired) == len(first)
+    assert {r["custom_id"] for r in table(res, "SELECT custom_id FROM llm_requests WHERE attempt = 2")} == expired
+    rows = {r["ticket_id"]: r for r in table(res, "SELECT * FROM ticket_responses")}
+    assert all(r["status"] == "ok" for r in rows.values())
+    assert all(rows[t]["attempts"] == 1 for t in kept if t in rows)  # finished lines are not asked again
+
+
+def test_a_cancelled_batch_is_completed_by_resubmission(day_home, server, engine):
+    engine.faults = Faults(line_delay_s=0.2)  # slow enough that both batches are still running when cancelled
+    res = resources(day_home, server)
+    materialize([synthesis_batches], res)
+    client = openai.OpenAI(base_url=server.base_url, api_key=TOKEN)
+    for batch in table(res, "SELECT batch_id FROM llm_batches"):
+        client.batches.cancel(batch["batch_id"])
+    engine.faults = Faults()
+    drain(res)
+    assert {b["status"] for b in table(res, "SELECT status FROM llm_batches WHERE attempt = 1")} == {"cancelled"}
+    assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
+    assert table(res, "SELECT status FROM daily_digests")[0]["status"] == "ok"
+
+
+def test_a_restart_between_submit_and_collect_loses_nothing(day_home, engine, port):
+    engine.faults = Faults(line_delay_s=0.01)
+    with BatchServer(engine, port=port, token=TOKEN).running() as server:
+        materialize([synthesis_batches], resources(day_home, server))
+    # Everything stops mid-batch: the server, the sensor's cursor, every resource object.
+    restarted = LocalBatchEngine(engine.root)
+    with BatchServer(restarted, port=port, token=TOKEN).running() as server:
+        res = resources(day_home, server)
+        assert drain(res, cursor=None)
+        assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
+        assert len(table(res, "SELECT * FROM ticket_responses")) == 150
+
+
+def test_cost_is_counted_once_across_retries_reruns_and_recollection(day_home, server, engine):
+    engine.faults = Faults(fail_share=0.2)
+    res = resources(day_home, server, max_attempts=1)
+    materialize([synthesis_batches], res)
+    drain(res)
+    spent = day_cost(res)
+    assert spent == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    failed = table(res, "SELECT count(*) AS n FROM llm_requests WHERE status = 'failed' AND mode = 'batch'")[0]["n"]
+    assert failed > 0
+
+    engine.faults = Faults()
+    rerun = materialize([synthesis_batches], res)["synthesis_batches"]  # a rerun asks only what is not answered
+    assert rerun["submitted_requests"] == failed and rerun["reused"] == rerun["requests"] - failed
+    drain(res)
+    res["warehouse"].query("UPDATE llm_batches SET collected_at = NULL")  # collect every batch a second time
+    drain(res)
+    total = day_cost(res)
+    assert total == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    assert total == pytest.approx(BatchLedger(res["warehouse"], None, PRICES).day_totals(SAMPLE_START)["spent_usd"], abs=1e-6)
+    assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
+    assert table(res, "SELECT count(*) AS n FROM ticket_responses")[0]["n"] == 150
