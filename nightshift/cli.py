@@ -365,6 +365,76 @@ def eval_cache_command(
     print(json.dumps(result))
 
 
+bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("cost")
+def bench_cost(
+    csv_file: CsvArg,
+    map: MapOpt = None,
+    days: Annotated[int, typer.Option(help="Spread the CSV over this many days, ending yesterday.")] = 7,
+    keep: Annotated[Optional[Path], typer.Option(help="Use this (new) directory as the home and keep it.")] = None,
+) -> None:
+    """$ and wall time of nightshift against every ticket sent synchronously to the frontier model.
+
+    Runs in a fresh temporary home with the configured provider (by default the local engine and the
+    offline responder, which is not a model: its token counts stand in for a model's). Last line: JSON.
+    """
+    from nightshift.batch_engine import offline
+    from nightshift.cost_bench import report, run
+    from nightshift.pricing import load_prices
+
+    if keep and keep.exists() and any(keep.iterdir()):
+        raise fail(f"--keep {keep} must be a new or empty directory")
+    prices = load_prices(os.environ.get("NIGHTSHIFT_PRICES") or None)
+    nights = lambda home, days_, mapping: run_job(home, "nightly_job", days_, mapping, collect=True)  # noqa: E731
+    try:
+        result = run(csv_file, checked_map(map) or "", days, nights, offline, prices, keep)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    print(report(result))
+
+
+@app.command("batch-server")
+def batch_server(
+    host: Annotated[str, typer.Option(help="Address to bind; loopback unless you mean to share it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8700,
+    root: Annotated[Optional[Path], typer.Option(help="Where files and batch state live (default: $NIGHTSHIFT_HOME/batch-server).")] = None,
+    chat_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible chat endpoint that runs the lines "
+                                                         "(vLLM, Ollama, llama.cpp server); default: the offline responder.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Lines in flight at once against --chat-url.")] = 4,
+    fail_share: Annotated[float, typer.Option(help="Fault injection: share of lines that fail with HTTP 500.")] = 0.0,
+    expire_after: Annotated[Optional[float], typer.Option(help="Fault injection: expire each batch after this share of its lines.")] = None,
+    cancel_after: Annotated[Optional[float], typer.Option(help="Fault injection: cancel each batch after this share of its lines.")] = None,
+    line_delay: Annotated[float, typer.Option(help="Fault injection: seconds added to every line (a slow batch).")] = 0.0,
+) -> None:
+    """Serve the local batch engine over the OpenAI Files, Batches and Chat routes.
+
+    A bearer token is required when NIGHTSHIFT_BATCH_TOKEN is set. Point nightshift at it with
+    NIGHTSHIFT_LLM=openai OPENAI_BASE_URL=http://127.0.0.1:8700/v1 OPENAI_API_KEY=<the token>.
+    """
+    import openai
+
+    from nightshift.batch_client import chat_responder
+    from nightshift.batch_engine import Faults, LocalBatchEngine, offline
+    from nightshift.batch_server import LOOPBACK, BatchServer
+
+    if host not in LOOPBACK and not os.environ.get("NIGHTSHIFT_BATCH_TOKEN"):
+        raise fail(f"binding {host} beyond loopback needs NIGHTSHIFT_BATCH_TOKEN set")
+    for name, share in (("--fail-share", fail_share), ("--expire-after", expire_after), ("--cancel-after", cancel_after)):
+        if share is not None and not 0 <= share <= 1:
+            raise fail(f"{name} must be between 0 and 1, got {share}")
+    responder = offline
+    if chat_url:
+        responder = chat_responder(openai.OpenAI(base_url=chat_url, api_key=os.environ.get("NIGHTSHIFT_CHAT_API_KEY") or "unused"))
+    engine = LocalBatchEngine(root or Home.from_env().root / "batch-server", responder, concurrency,
+                              Faults(fail_share, expire_after, cancel_after, line_delay))
+    console.print(f"batch server on http://{host}:{port}/v1, state in {engine.root}, "
+                  f"lines answered by {chat_url or 'the offline responder (not a model)'}")
+    BatchServer(engine, host, port, os.environ.get("NIGHTSHIFT_BATCH_TOKEN") or None).serve()
+
+
 @app.command()
 def dev(port: Annotated[int, typer.Option(help="UI port.")] = 3000) -> None:
     """Start `dagster dev` (UI and daemon) on this home's Dagster instance, bound to loopback."""
