@@ -15,7 +15,7 @@ def invoke(*args):
 
 
 def test_every_command_has_help():
-    for command in ("sample", "replay", "ingest", "run", "demo", "query", "dev", "eval"):
+    for command in ("sample", "replay", "ingest", "run", "demo", "query", "dev", "eval", "batch-server", "bench"):
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Usage" in result.output
 
@@ -66,3 +66,32 @@ def test_bad_sql_is_reported(sample_home):
     invoke("ingest", "--start", "2026-11-01")
     result = invoke("query", "SELECT nope FROM tickets")
     assert result.exit_code == 2 and "nope" in result.output
+
+
+def test_run_waits_for_the_batches_through_the_sensor(sample_home):
+    result = invoke("run", "--start", "2026-11-01", "--end", "2026-11-02")
+    assert result.exit_code == 0, result.output
+    runs = [r.dagster_run for r in dg.DagsterInstance.get().get_run_records()]
+    collects = [r for r in runs if r.job_name == "collect_job"]
+    assert sorted(r.tags["dagster/partition"] for r in collects) == ["2026-11-01", "2026-11-02"]
+    assert all(r.tags["dagster/run_key"].startswith("batch_") for r in collects)
+    out = invoke("query", "SELECT day, count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE route = 'cache') AS cached "
+                 "FROM ticket_responses GROUP BY day ORDER BY day", "--format", "json")
+    days = json.loads(out.stdout)
+    assert [d["ok"] for d in days] == [150, 150]
+    assert days[0]["cached"] == 0 < days[1]["cached"]  # the second night reuses the first night's answers
+    assert "saving" in result.stdout and "all" in result.stdout
+
+
+def test_bench_cost_ends_with_json(home, tmp_path):
+    src = tmp_path / "tickets.csv"
+    asks = {"refund": "I want a refund for order {}.", "shipping": "Where is my parcel {}? It is late.",
+            "password": "I cannot reset my password, attempt {}.", "invoice": "Please send me invoice number {}."}
+    src.write_text("question,intent\n" + "".join(f"\"{text.format(i)}\",{label}\n" for i in range(15) for label, text in asks.items()))
+    result = invoke("bench", "cost", "--csv", str(src), "--map", "text=question,label=intent", "--days", "2",
+                    "--keep", str(tmp_path / "bench"))
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["tickets"] == 60 and figures["answered"] == 60 and figures["days"] == 2
+    assert 0 < figures["nightshift_usd"] < figures["baseline_usd"] and 0 < figures["saving"] < 1
+    assert figures["wall_s"] > 0 and figures["home"] == str(tmp_path / "bench")
