@@ -7,7 +7,7 @@ import dagster as dg
 
 from nightshift import digest
 from nightshift.assets.responses import ticket_responses
-from nightshift.assets.synthesis import day_themes
+from nightshift.assets.synthesis import day_themes, spend_metadata
 from nightshift.batch_ledger import BatchLedger
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.prompts import DAILY_DIGEST
@@ -49,6 +49,8 @@ def daily_digest(
         context.log.warning(f"digest of {day} is {status}" + (f": {request['error']}" if request and request["error"] else ""))
     return dg.MaterializeResult(metadata={
         "status": row["status"], "tickets": n, "themes": len(found), "spikes": len(rising),
-        "usd": round(row["usd"], 6), "frontier_sync_usd": round(float(spent.get("frontier_sync_usd") or 0.0), 6),
+        **spend_metadata([{k: float(spent.get(k) or 0) for k in ("usd", "frontier_sync_usd", "input_tokens", "output_tokens")}]),
+        "batch_turnaround_s": (request["finished_at"] - request["submitted_at"]).total_seconds()
+        if request and request["finished_at"] else 0.0,
         "digest": dg.MetadataValue.md(text),
     })

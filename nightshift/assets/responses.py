@@ -8,7 +8,7 @@ import numpy as np
 
 from nightshift import prompts
 from nightshift.assets.embeddings import TABLE as EMBEDDINGS
-from nightshift.assets.synthesis import synthesis_batches
+from nightshift.assets.synthesis import spend_metadata, synthesis_batches
 from nightshift.assets.triage import vectors_by_id
 from nightshift.batch_ledger import BatchLedger, utcnow
 from nightshift.orchestration.partitions import daily_partitions, partition_day
@@ -101,8 +101,6 @@ def ticket_responses(
         answer_cache.add(entries, dim=len(entries[0]["vector"]))
 
     status = Counter(r["status"] for r in rows)
-    usd = sum(r["usd"] for r in rows)
-    baseline = sum(r["frontier_sync_usd"] for r in rows)
     turnaround = warehouse.query(
         "SELECT max(epoch(finished_at) - epoch(submitted_at)) AS s FROM llm_batches WHERE day = ? AND finished_at IS NOT NULL", [day]
     ).to_pylist()[0]["s"]
@@ -112,11 +110,7 @@ def ticket_responses(
         **{f"status_{name}": status.get(name, 0) for name in ("ok", "pending", "failed")},
         "cache_served": sum(r["source"] == CACHE and r["status"] == "ok" for r in rows),
         "cache_added": len(entries),
-        "usd": round(usd, 6),
-        "frontier_sync_usd": round(baseline, 6),
-        "saving": round(1 - usd / baseline, 4) if baseline else 0.0,
-        "input_tokens": int(sum(r["input_tokens"] for r in rows)),
-        "output_tokens": int(sum(r["output_tokens"] for r in rows)),
+        **spend_metadata(rows),
         "mean_attempts": float(np.mean([r["attempts"] for r in rows if r["source"] != CACHE] or [0])),
         "batch_turnaround_s": float(turnaround or 0.0),
         **collected,

@@ -20,6 +20,13 @@ from nightshift.synthesis import digest_request, reply_requests
 TRAILING_DAYS = 7
 
 
+def spend_metadata(outcomes: list[dict]) -> dict:
+    """$ spent, the synchronous-frontier $ for the same tokens, the saving and the tokens, for a set of request outcomes."""
+    usd, sync = sum(o["usd"] for o in outcomes), sum(o["frontier_sync_usd"] for o in outcomes)
+    return {"usd": round(usd, 6), "frontier_sync_usd": round(sync, 6), "saving": round(1 - usd / sync, 4) if sync else 0.0,
+            "tokens": int(sum(o["input_tokens"] + o["output_tokens"] for o in outcomes))}
+
+
 def day_themes(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date) -> tuple[list[digest.Theme], list[digest.Spike], int]:
     """The day's clusters and the categories that rose against the trailing week: the digest's material."""
     rows = warehouse.query(
@@ -83,7 +90,8 @@ def synthesis_batches(
         **{f"requests_{model}": count for model, count in sorted(per_model.items())},
         "realtime_answered": sum(o["status"] == "ok" for o in answered),
         "realtime_failed": sum(o["status"] != "ok" for o in answered),
-        "realtime_usd": round(sum(o["usd"] for o in answered), 6),
+        # What this materialization spent (the realtime answers); batch $ are counted when collected.
+        **spend_metadata(answered),
         "provider": llm.provider,
         "batch_ids": ", ".join(s.id for s in states) or "none",
     }
