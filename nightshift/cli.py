@@ -306,6 +306,33 @@ def query(
         stdout.print(table)
 
 
+@app.command()
+def report(days: Annotated[int, typer.Option(help="Days back from today (UTC).")] = 30) -> None:
+    """Cost and quality per day (daily_cost_and_quality) and over all of them."""
+    from nightshift import report as table_of
+    from nightshift.resources.warehouse import open_database
+
+    path = Home.from_env().warehouse
+    if not path.exists():
+        raise fail(f"no warehouse at {path}: run `nightshift demo` or `nightshift run` first")
+    since = datetime.now(timezone.utc).date() - timedelta(days=days)
+    with open_database(str(path), read_only=True, wait_s=10) as con:
+        has_table = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'daily_cost_and_quality'").fetchall()[0][0]
+        if not has_table:
+            raise fail("no cost-and-quality rows yet: materialize daily_cost_and_quality (collect_job) first")
+        cursor = con.execute("SELECT * FROM daily_cost_and_quality WHERE day > ? ORDER BY day", [since])
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, r)) for r in cursor.fetchall()]
+    if not rows:
+        raise fail(f"no day after {since} has a cost-and-quality row")
+    out = Table(*(header for header, _, _ in table_of.COLUMNS))
+    out.columns[0].no_wrap, out.columns[0].min_width = True, 10  # a day is never cut to "2026-11…"
+    for row in rows:
+        out.add_row(*table_of.cells(row))
+    out.add_row(*table_of.cells(table_of.totals(rows)), style="bold")
+    stdout.print(out)
+
+
 eval_app = typer.Typer(help="Evaluate the triage model and the semantic cache on a labelled CSV.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 

@@ -7,6 +7,7 @@ import dagster as dg
 from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
+from nightshift.assets.reports import daily_cost_and_quality
 from nightshift.assets.responses import ticket_responses
 from nightshift.assets.synthesis import synthesis_batches
 from nightshift.assets.triage import ticket_triage, triage_model
@@ -20,7 +21,8 @@ from nightshift.settings import resources_for
 def build_definitions(home: Home, mapping: str | None = None) -> dg.Definitions:
     """The code location for a home; the CLI builds it with its own --map."""
     return dg.Definitions(
-        assets=[raw_tickets, ticket_embeddings, triage_model, ticket_triage, synthesis_batches, ticket_responses, daily_digest],
+        assets=[raw_tickets, ticket_embeddings, triage_model, ticket_triage, synthesis_batches, ticket_responses, daily_digest,
+                daily_cost_and_quality],
         asset_checks=[embeddings_match_tickets],
         jobs=[ingest_job, nightly_job, collect_job],
         schedules=[nightly_schedule],

@@ -15,7 +15,7 @@ def invoke(*args):
 
 
 def test_every_command_has_help():
-    for command in ("sample", "replay", "ingest", "run", "demo", "query", "dev", "eval", "batch-server", "bench"):
+    for command in ("sample", "replay", "ingest", "run", "demo", "query", "dev", "eval", "batch-server", "bench", "report"):
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Usage" in result.output
 
@@ -81,6 +81,8 @@ def test_run_waits_for_the_batches_through_the_sensor(sample_home):
     assert [d["ok"] for d in days] == [150, 150]
     assert days[0]["cached"] == 0 < days[1]["cached"]  # the second night reuses the first night's answers
     assert "saving" in result.stdout and "all" in result.stdout
+    shown = invoke("report", "--days", "100000")
+    assert shown.exit_code == 0 and "2026-11-02" in shown.stdout and "sync $" in shown.stdout
 
 
 def test_bench_cost_ends_with_json(home, tmp_path):

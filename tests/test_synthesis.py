@@ -12,6 +12,7 @@ import pytest
 from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
+from nightshift.assets.reports import daily_cost_and_quality
 from nightshift.assets.responses import ticket_responses
 from nightshift.assets.synthesis import synthesis_batches
 from nightshift.assets.triage import ticket_triage, triage_model
@@ -84,7 +85,7 @@ def materialize(assets, res) -> dict:
 def drain(res, cursor=None, timeout=60) -> list[dict]:
     """Tick the sensor as the daemon would, running each collection it requests, until no batch is open."""
     ledger, seen, runs = BatchLedger(res["warehouse"], None, PRICES), set(), []
-    defs = dg.Definitions(assets=[synthesis_batches, ticket_responses, daily_digest], jobs=[collect_job],
+    defs = dg.Definitions(assets=[synthesis_batches, ticket_responses, daily_digest, daily_cost_and_quality], jobs=[collect_job],
                           sensors=[batch_sensor], resources=res)
     deadline = time.monotonic() + timeout
     while ledger.open_batches():
@@ -96,7 +97,7 @@ def drain(res, cursor=None, timeout=60) -> list[dict]:
             if request.run_key not in seen:
                 assert request.partition_key == DAY
                 seen.add(request.run_key)
-                runs.append(materialize([ticket_responses, daily_digest], res))
+                runs.append(materialize([ticket_responses, daily_digest, daily_cost_and_quality], res))
         time.sleep(0.05)
     return runs
 
@@ -151,6 +152,13 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     digest = table(res, "SELECT * FROM daily_digests")[0]
     assert digest["status"] == "ok" and digest["headline"] and "| theme |" in digest["markdown"]
     assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    quality = table(res, "SELECT * FROM daily_cost_and_quality")[0]
+    assert quality["tickets"] == 150 and quality["answered"] == 150 and quality["valid_json_rate"] == 1.0
+    assert quality["spent_usd"] == pytest.approx(day_cost(res), abs=1e-6) and 0 < quality["saving"] < 1
+    assert quality["route_realtime"] == 3 and quality["batches"] == 2 and quality["max_attempt"] == 1
+    assert runs[0]["daily_cost_and_quality"]["spent_usd"] == quality["spent_usd"]
+    totals = table(res, "SELECT * FROM cost_and_quality_totals")[0]
+    assert totals["days"] == 1 and totals["saving"] == pytest.approx(quality["saving"], abs=1e-4)
 
 
 def test_failed_lines_are_retried_and_what_still_fails_is_reported(day_home, server, engine):

@@ -7,6 +7,7 @@ import dagster as dg
 from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
+from nightshift.assets.reports import daily_cost_and_quality
 from nightshift.assets.responses import ticket_responses
 from nightshift.assets.synthesis import synthesis_batches
 from nightshift.assets.triage import ticket_triage, triage_model
@@ -29,9 +30,10 @@ nightly_job = dg.define_asset_job(
 
 collect_job = dg.define_asset_job(
     "collect_job",
-    selection=[ticket_responses, daily_digest],
+    selection=[ticket_responses, daily_digest, daily_cost_and_quality],
     partitions_def=daily_partitions,
-    description="Collect a day's finished batches into ticket_responses (retrying failed requests) and write its digest.",
+    description="Collect a day's finished batches into ticket_responses (retrying failed requests), write its digest "
+    "and its cost-and-quality row.",
 )
 
 # A daily-partitioned job's schedule targets the last complete day: at 02:00 UTC, yesterday.

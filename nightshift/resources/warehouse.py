@@ -40,6 +40,14 @@ DIGESTS = pa.schema([
     ("themes", pa.string()), ("spikes", pa.string()), ("digest", pa.string()), ("markdown", pa.string()),
     ("model", pa.string()), ("prompt_version", pa.string()), ("usd", pa.float64()),
 ])
+COST_AND_QUALITY = pa.schema([
+    ("day", pa.date32()), ("tickets", pa.int32()), ("route_cache", pa.int32()), ("route_small_model", pa.int32()),
+    ("route_frontier", pa.int32()), ("route_realtime", pa.int32()), ("spent_usd", pa.float64()),
+    ("baseline_usd", pa.float64()), ("saving", pa.float64()), ("tokens", pa.int64()), ("cache_hit_rate", pa.float64()),
+    ("cache_false_hit_rate", pa.float64()), ("mean_confidence", pa.float64()), ("answered", pa.int32()),
+    ("failed", pa.int32()), ("pending", pa.int32()), ("valid_json_rate", pa.float64()), ("needs_human_share", pa.float64()),
+    ("batches", pa.int32()), ("max_attempt", pa.int32()), ("batch_turnaround_s", pa.float64()),
+])
 QUARANTINE = pa.schema([
     ("day", pa.date32()), ("source_file", pa.string()), ("source_line", pa.int64()),
     ("reason", pa.string()), ("raw", pa.string()),
@@ -172,6 +180,37 @@ CREATE TABLE IF NOT EXISTS daily_digests (
     usd DOUBLE NOT NULL,
     created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
+CREATE TABLE IF NOT EXISTS daily_cost_and_quality (
+    day DATE NOT NULL,
+    tickets INTEGER NOT NULL,
+    route_cache INTEGER NOT NULL,
+    route_small_model INTEGER NOT NULL,
+    route_frontier INTEGER NOT NULL,
+    route_realtime INTEGER NOT NULL,
+    spent_usd DOUBLE NOT NULL,        -- every current request of the day, from returned usage
+    baseline_usd DOUBLE NOT NULL,     -- every ticket and the digest synchronously on the frontier model
+    saving DOUBLE NOT NULL,
+    tokens BIGINT NOT NULL,
+    cache_hit_rate DOUBLE NOT NULL,
+    cache_false_hit_rate DOUBLE,      -- measured on labelled history by the day's triage model
+    mean_confidence DOUBLE,
+    answered INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    pending INTEGER NOT NULL,
+    valid_json_rate DOUBLE,           -- answers that parsed against their schema, of all that came back
+    needs_human_share DOUBLE,
+    batches INTEGER NOT NULL,
+    max_attempt INTEGER NOT NULL,
+    batch_turnaround_s DOUBLE,        -- slowest batch of the day, submit to finish
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE OR REPLACE VIEW cost_and_quality_totals AS
+SELECT count(*) AS days, min(day) AS first_day, max(day) AS last_day, sum(tickets) AS tickets,
+       sum(spent_usd) AS spent_usd, sum(baseline_usd) AS baseline_usd,
+       1 - sum(spent_usd) / nullif(sum(baseline_usd), 0) AS saving, sum(tokens) AS tokens,
+       sum(route_cache) / nullif(sum(tickets), 0) AS cache_hit_rate, sum(answered) AS answered, sum(failed) AS failed,
+       max(batch_turnaround_s) AS max_batch_turnaround_s
+FROM daily_cost_and_quality;
 """
 
 
