@@ -57,31 +57,24 @@ DIGEST_INSTRUCTIONS = (
 )
 
 
-def json_format(name: str, schema: dict) -> dict:
-    return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
+def chat_request(model: str, instructions: str, user: str, name: str, schema: dict) -> dict:
+    """A deterministic chat-completions body whose answer must follow ``schema``."""
+    return {
+        "model": model,
+        "temperature": 0,
+        "messages": [{"role": "system", "content": instructions}, {"role": "user", "content": user}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}},
+    }
 
 
 def reply_request(model: str, ticket_text: str, category: str) -> dict:
     """Chat-completions body asking ``model`` for one ticket's summary, sentiment, category and draft reply."""
-    return {
-        "model": model,
-        "temperature": 0,
-        "messages": [
-            {"role": "system", "content": REPLY_INSTRUCTIONS},
-            {"role": "user", "content": f"Predicted category: {category}\n\nTicket:\n{ticket_text}"},
-        ],
-        "response_format": json_format("support_reply", REPLY_SCHEMA),
-    }
+    return chat_request(model, REPLY_INSTRUCTIONS, f"Predicted category: {category}\n\nTicket:\n{ticket_text}",
+                        "support_reply", REPLY_SCHEMA)
 
 
 def digest_request(model: str, day: str, clusters: str, spikes: str) -> dict:
     """Chat-completions body asking for the day's digest from a plain-text description of its clusters."""
-    return {
-        "model": model,
-        "temperature": 0,
-        "messages": [
-            {"role": "system", "content": DIGEST_INSTRUCTIONS},
-            {"role": "user", "content": f"Day: {day}\n\nClusters:\n{clusters}\n\nRising categories:\n{spikes or 'none'}"},
-        ],
-        "response_format": json_format("daily_digest", DIGEST_SCHEMA),
-    }
+    return chat_request(model, DIGEST_INSTRUCTIONS,
+                        f"Day: {day}\n\nClusters:\n{clusters}\n\nRising categories:\n{spikes or 'none'}",
+                        "daily_digest", DIGEST_SCHEMA)

@@ -7,7 +7,7 @@ import dagster as dg
 
 from nightshift import digest
 from nightshift.assets.responses import ticket_responses
-from nightshift.assets.synthesis import day_themes, spend_metadata
+from nightshift.assets.synthesis import day_themes, spend_metadata, triaged_tickets
 from nightshift.batch_ledger import BatchLedger
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.prompts import DAILY_DIGEST
@@ -29,7 +29,7 @@ def daily_digest(
     """The day's digest in DuckDB `daily_digests`: clusters of tickets, rising categories, and the model's write-up."""
     day = partition_day(context)
     table = prices.table()
-    found, rising, n = day_themes(warehouse, vectors, day)
+    found, rising, n = day_themes(warehouse, vectors, day, triaged_tickets(warehouse, day))
     ledger = BatchLedger(warehouse, None, table)
     request = ledger.latest(day).get(f"digest:{day}")
     spent = ledger.spent(day).get(f"digest:{day}") or {}

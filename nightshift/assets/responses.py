@@ -8,7 +8,7 @@ import numpy as np
 
 from nightshift import prompts
 from nightshift.assets.embeddings import TABLE as EMBEDDINGS
-from nightshift.assets.synthesis import spend_metadata, synthesis_batches
+from nightshift.assets.synthesis import spend_metadata, synthesis_batches, triaged_tickets
 from nightshift.assets.triage import vectors_by_id
 from nightshift.batch_ledger import BatchLedger, utcnow
 from nightshift.orchestration.partitions import daily_partitions, partition_day
@@ -28,11 +28,14 @@ def entry_id(prompt_version: str, model: str, ticket_id: str) -> str:
     return f"{prompt_version}:{model}:{ticket_id}"
 
 
+# A ticket with no answer to show spent nothing.
+UNANSWERED = {"status": "failed", "attempts": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "frontier_sync_usd": 0.0}
+
+
 def from_cache(ticket: dict, entry: dict | None, prices: PriceTable) -> dict:
     """A cache-routed ticket's row: the stored answer, free; its baseline is what the frontier would have cost."""
     if entry is None:
-        return {"status": "failed", "source": CACHE, "error": f"cache entry {ticket['cache_entry_id']} is gone",
-                "attempts": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "frontier_sync_usd": 0.0}
+        return {**UNANSWERED, "source": CACHE, "error": f"cache entry {ticket['cache_entry_id']} is gone"}
     would_send = prompts.reply_request(prices.frontier, ticket["text_redacted"], ticket["category"])
     tokens_in, tokens_out = count_request(would_send), count_tokens(entry["answer"])
     return {"status": "ok", "source": CACHE, "model": entry["model"], "response": entry["answer"], "attempts": 0,
@@ -42,8 +45,7 @@ def from_cache(ticket: dict, entry: dict | None, prices: PriceTable) -> dict:
 
 def from_request(latest: dict | None, spent: dict | None) -> dict:
     if latest is None:
-        return {"status": "failed", "source": "batch", "error": "never submitted: rematerialize synthesis_batches",
-                "attempts": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "frontier_sync_usd": 0.0}
+        return {**UNANSWERED, "source": "batch", "error": "never submitted: rematerialize synthesis_batches"}
     status = {"ok": "ok", "submitted": "pending"}.get(latest["status"], "failed")
     return {"status": status, "source": latest["mode"], "model": latest["model"], "response": latest["answer"],
             "error": latest["error"] if status == "failed" else None, "attempts": spent["attempts"], "batch_id": latest["batch_id"],
@@ -72,10 +74,7 @@ def ticket_responses(
     collected = ledger.collect(day)
     retried, exhausted = ledger.retry(day, llm.max_attempts)
     latest, spent = ledger.latest(day), ledger.spent(day)
-    triaged = warehouse.query(
-        "SELECT t.ticket_id, t.route, t.category, t.cache_entry_id, k.text_redacted FROM ticket_triage t "
-        "JOIN tickets k USING (ticket_id, day) WHERE t.day = ? ORDER BY t.ticket_id", [day]
-    ).to_pylist()
+    triaged = triaged_tickets(warehouse, day)
     cached = answer_cache.get([t["cache_entry_id"] for t in triaged if t["route"] == CACHE and t["cache_entry_id"]])
 
     rows = []

@@ -27,18 +27,24 @@ def spend_metadata(outcomes: list[dict]) -> dict:
             "tokens": int(sum(o["input_tokens"] + o["output_tokens"] for o in outcomes))}
 
 
-def day_themes(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date) -> tuple[list[digest.Theme], list[digest.Spike], int]:
-    """The day's clusters and the categories that rose against the trailing week: the digest's material."""
-    rows = warehouse.query(
-        "SELECT t.ticket_id, t.category, k.text_redacted FROM ticket_triage t JOIN tickets k USING (ticket_id, day) "
-        "WHERE t.day = ? ORDER BY t.ticket_id", [day]
+def triaged_tickets(warehouse: DuckDBWarehouse, day: date) -> list[dict]:
+    """The day's tickets with their route, category, nearest cache entry and the redacted text a model may see."""
+    return warehouse.query(
+        "SELECT t.ticket_id, t.route, t.category, t.cache_entry_id, k.text_redacted FROM ticket_triage t "
+        "JOIN tickets k USING (ticket_id, day) WHERE t.day = ? ORDER BY t.ticket_id", [day]
     ).to_pylist()
+
+
+def day_themes(
+    warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date, triaged: list[dict]
+) -> tuple[list[digest.Theme], list[digest.Spike], int]:
+    """The day's clusters and the categories that rose against the trailing week: the digest's material."""
     trailing = warehouse.query(
         "SELECT category, count(*) AS n FROM ticket_triage WHERE day >= ? AND day < ? GROUP BY 1",
         [day - timedelta(days=TRAILING_DAYS), day],
     ).to_pylist()
     by_id = vectors_by_id(vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "vector"]))
-    rows = [r for r in rows if r["ticket_id"] in by_id]
+    rows = [r for r in triaged if r["ticket_id"] in by_id]
     if not rows:
         return [], [], 0
     found = digest.themes(np.stack([by_id[r["ticket_id"]] for r in rows]), [r["ticket_id"] for r in rows],
@@ -70,12 +76,9 @@ def synthesis_batches(
         context.log.warning(f"{len(in_flight)} batches of {day} are still open; nothing submitted")
         return dg.MaterializeResult(metadata={"submitted_batches": 0, "open_batches": len(in_flight),
                                               "batch_ids": ", ".join(b["batch_id"] for b in in_flight)})
-    triaged = warehouse.query(
-        "SELECT t.ticket_id, t.route, t.category, k.text_redacted FROM ticket_triage t JOIN tickets k USING (ticket_id, day) "
-        "WHERE t.day = ? ORDER BY t.ticket_id", [day]
-    ).to_pylist()
+    triaged = triaged_tickets(warehouse, day)
     requests = reply_requests(triaged, table)
-    found, rising, n = day_themes(warehouse, vectors, day)
+    found, rising, n = day_themes(warehouse, vectors, day, triaged)
     if n:
         requests.append(digest_request(day.isoformat(), *digest.describe(found, rising), table))
     todo = ledger.plan(day, requests)
