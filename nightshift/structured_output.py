@@ -17,7 +17,11 @@ def content_of(body: dict) -> str:
 
 def parse(body: dict, schema: dict) -> tuple[dict | None, str | None]:
     """The answer as a dict, or None and why it is unusable (not JSON, or not what the schema says)."""
-    content = content_of(body)
+    return parse_content(content_of(body), schema)
+
+
+def parse_content(content: str, schema: dict) -> tuple[dict | None, str | None]:
+    """A stored answer, read as parse() reads a fresh one."""
     if not content:
         return None, "no message content"
     try:

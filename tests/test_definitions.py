@@ -1,8 +1,11 @@
 from datetime import datetime, timezone
 
 import dagster as dg
+import pytest
 
 from nightshift.definitions import defs
+from nightshift.orchestration.schedules import nightly_schedule_at
+from nightshift.resources.llm import PROVIDER_RETRY
 
 
 def test_definitions_load_with_daily_partitioned_assets():
@@ -16,11 +19,35 @@ def test_definitions_load_with_daily_partitioned_assets():
     assert graph.get(dg.AssetKey("ticket_embeddings")).parent_keys == {dg.AssetKey("raw_tickets")}
 
 
-def test_nightly_schedule_targets_yesterday():
+def test_nightly_schedule_runs_by_default_and_targets_yesterday():
     schedule = defs.resolve_schedule_def("nightly")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "UTC" and schedule.job_name == "nightly_job"
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc))
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-11-20"
+
+
+def test_the_nightly_hour_is_configurable_and_checked():
+    schedule = nightly_schedule_at("05:30")
+    assert schedule.cron_schedule == "30 5 * * *"
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 1, 5, 30, tzinfo=timezone.utc))
+    (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == "2026-02-28"
+    for wrong in ("25:00", "2am", "02:60"):
+        with pytest.raises(ValueError, match="HH:MM in UTC"):
+            nightly_schedule_at(wrong)
+
+
+def test_provider_facing_assets_retry_with_backoff_and_checks_gate_what_must_not_flow():
+    graph = defs.resolve_asset_graph()
+    for key in ("synthesis_batches", "ticket_responses"):
+        assert graph.get(dg.AssetKey(key)).assets_def.op.retry_policy == PROVIDER_RETRY
+    assert PROVIDER_RETRY.backoff == dg.Backoff.EXPONENTIAL
+    blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
+    assert {"day_projected_within_budget", "responses_match_schema", "responses_carry_no_pii", "tickets_expectations",
+            "triage_expectations", "responses_expectations", "embeddings_match_tickets"} <= blocking
+    assert "category_mix_drift" not in blocking and "needs_human_share" not in blocking
 
 
 def test_the_batch_sensor_runs_by_default_and_targets_the_collection():
@@ -28,6 +55,6 @@ def test_the_batch_sensor_runs_by_default_and_targets_the_collection():
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.job_name == "collect_job"
     collect = {k.to_user_string() for k in defs.resolve_job_def("collect_job").asset_layer.executable_asset_keys}
-    assert collect == {"ticket_responses", "daily_digest", "daily_cost_and_quality"}
+    assert collect == {"ticket_responses", "cached_answers", "daily_digest", "daily_cost_and_quality"}
     nightly = {k.to_user_string() for k in defs.resolve_job_def("nightly_job").asset_layer.executable_asset_keys}
     assert "synthesis_batches" in nightly and not nightly & collect  # nothing waits on a batch inside a run

@@ -9,6 +9,7 @@ import dagster as dg
 import openai
 import pytest
 
+from nightshift.assets.cache import cached_answers
 from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
@@ -33,6 +34,7 @@ from tests.conftest import SAMPLE_START
 DAY = SAMPLE_START.isoformat()
 TOKEN = "test-token"
 PRICES = load_prices()
+COLLECT = [ticket_responses, cached_answers, daily_digest, daily_cost_and_quality]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,7 @@ def materialize(assets, res) -> dict:
 def drain(res, cursor=None, timeout=60) -> list[dict]:
     """Tick the sensor as the daemon would, running each collection it requests, until no batch is open."""
     ledger, seen, runs = BatchLedger(res["warehouse"], None, PRICES), set(), []
-    defs = dg.Definitions(assets=[synthesis_batches, ticket_responses, daily_digest, daily_cost_and_quality], jobs=[collect_job],
+    defs = dg.Definitions(assets=[synthesis_batches, *COLLECT], jobs=[collect_job],
                           sensors=[batch_sensor], resources=res)
     deadline = time.monotonic() + timeout
     while ledger.open_batches():
@@ -97,7 +99,7 @@ def drain(res, cursor=None, timeout=60) -> list[dict]:
             if request.run_key not in seen:
                 assert request.partition_key == DAY
                 seen.add(request.run_key)
-                runs.append(materialize([ticket_responses, daily_digest, daily_cost_and_quality], res))
+                runs.append(materialize(COLLECT, res))
         time.sleep(0.05)
     return runs
 
@@ -142,7 +144,8 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     runs = drain(res)
     assert len(runs) == 1
     collected = runs[0]["ticket_responses"]
-    assert collected["status_ok"] == 150 and collected["status_failed"] == 0 and collected["cache_added"] == 150
+    assert collected["status_ok"] == 150 and collected["status_failed"] == 0
+    assert runs[0]["cached_answers"]["cache_added"] == 150
     assert 0 < collected["usd"] < collected["frontier_sync_usd"]
     rows = table(res, "SELECT * FROM ticket_responses")
     assert len(rows) == 150 and all(r["summary"] and r["draft_reply"] and r["sentiment"] for r in rows)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import dagster as dg
 
 from nightshift import report
+from nightshift.assets.cache import cached_answers
 from nightshift.assets.digest import daily_digest
 from nightshift.assets.responses import ticket_responses
 from nightshift.batch_ledger import BatchLedger
@@ -30,13 +31,17 @@ SELECT
         WHERE day = $1 AND status IN ('ok', 'invalid')) AS valid_json_rate,
     (SELECT count(*) FROM llm_batches WHERE day = $1) AS batches,
     (SELECT coalesce(max(attempt), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL) AS max_attempt,
-    (SELECT max(epoch(finished_at) - epoch(submitted_at)) FROM llm_batches WHERE day = $1) AS batch_turnaround_s
+    (SELECT max(epoch(finished_at) - epoch(submitted_at)) FROM llm_batches WHERE day = $1) AS batch_turnaround_s,
+    (SELECT count(*) FROM check_results WHERE day = $1) AS checks,
+    (SELECT count(*) FILTER (WHERE passed) FROM check_results WHERE day = $1) AS checks_passed,
+    (SELECT avg(passed::INTEGER) FROM check_results WHERE day = $1) AS check_pass_rate
 """
 
 
 @dg.asset(
     partitions_def=daily_partitions,
-    deps=[ticket_responses, daily_digest],
+    # After cached_answers, so the blocking checks on ticket_responses are in the day's check pass rate.
+    deps=[ticket_responses, cached_answers, daily_digest],
     group_name="reports",
     kinds={"duckdb"},
     pool="duckdb_writer",
@@ -45,7 +50,7 @@ def daily_cost_and_quality(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, models: TriageModelStore, prices: Prices
 ) -> dg.MaterializeResult:
     """One row per day in DuckDB `daily_cost_and_quality`: $ against the synchronous frontier baseline, tokens,
-    routes, cache hits and measured false hits, triage confidence, valid answers, failures, batch turnaround."""
+    routes, cache hits and measured false hits, triage confidence, valid answers, failures, batch turnaround, check pass rate."""
     day = partition_day(context)
     row = {"day": day, **warehouse.query(QUALITY, [day]).to_pylist()[0]}
     row.update(BatchLedger(warehouse, None, prices.table()).day_totals(day))

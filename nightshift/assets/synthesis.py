@@ -11,7 +11,7 @@ from nightshift.assets.embeddings import TABLE as EMBEDDINGS
 from nightshift.assets.triage import ticket_triage, vectors_by_id
 from nightshift.batch_ledger import BatchLedger
 from nightshift.orchestration.partitions import daily_partitions, partition_day
-from nightshift.resources.llm import LLMProvider
+from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
 from nightshift.resources.vector_store import LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -59,6 +59,7 @@ def day_themes(
     group_name="synthesis",
     kinds={"openai", "duckdb"},
     pool="llm_provider",
+    retry_policy=PROVIDER_RETRY,
 )
 def synthesis_batches(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, llm: LLMProvider, prices: Prices
@@ -67,36 +68,37 @@ def synthesis_batches(
 
     Realtime tickets are answered synchronously, at full price. Nothing is sent twice: answered requests are reused.
     """
-    day = partition_day(context)
-    table = prices.table()
-    ledger = BatchLedger(warehouse, llm.client(), table)
-    in_flight = ledger.open_batches(day)
-    if in_flight:
-        # A second submission would pay twice for the same answers; the sensor will collect these.
-        context.log.warning(f"{len(in_flight)} batches of {day} are still open; nothing submitted")
-        return dg.MaterializeResult(metadata={"submitted_batches": 0, "open_batches": len(in_flight),
-                                              "batch_ids": ", ".join(b["batch_id"] for b in in_flight)})
-    triaged = triaged_tickets(warehouse, day)
-    requests = reply_requests(triaged, table)
-    found, rising, n = day_themes(warehouse, vectors, day, triaged)
-    if n:
-        requests.append(digest_request(day.isoformat(), *digest.describe(found, rising), table))
-    todo = ledger.plan(day, requests)
-    answered = ledger.answer_now(day, todo)
-    states = ledger.submit(day, todo)
-    per_model = Counter(request.model for request, _ in todo if request.mode == "batch")
-    metadata = {
-        "requests": len(requests),
-        "reused": len(requests) - len(todo),
-        "submitted_requests": sum(per_model.values()),
-        "submitted_batches": len(states),
-        **{f"requests_{model}": count for model, count in sorted(per_model.items())},
-        "realtime_answered": sum(o["status"] == "ok" for o in answered),
-        "realtime_failed": sum(o["status"] != "ok" for o in answered),
-        # What this materialization spent (the realtime answers); batch $ are counted when collected.
-        **spend_metadata(answered),
-        "provider": llm.provider,
-        "batch_ids": ", ".join(s.id for s in states) or "none",
-    }
-    context.log.info(f"{day}: {metadata['submitted_requests']} requests in {len(states)} batches, {len(answered)} answered now")
-    return dg.MaterializeResult(metadata=metadata)
+    with permanent_errors_fail_fast():
+        day = partition_day(context)
+        table = prices.table()
+        ledger = BatchLedger(warehouse, llm.client(), table)
+        in_flight = ledger.open_batches(day)
+        if in_flight:
+            # A second submission would pay twice for the same answers; the sensor will collect these.
+            context.log.warning(f"{len(in_flight)} batches of {day} are still open; nothing submitted")
+            return dg.MaterializeResult(metadata={"submitted_batches": 0, "open_batches": len(in_flight),
+                                                  "batch_ids": ", ".join(b["batch_id"] for b in in_flight)})
+        triaged = triaged_tickets(warehouse, day)
+        requests = reply_requests(triaged, table)
+        found, rising, n = day_themes(warehouse, vectors, day, triaged)
+        if n:
+            requests.append(digest_request(day.isoformat(), *digest.describe(found, rising), table))
+        todo = ledger.plan(day, requests)
+        answered = ledger.answer_now(day, todo)
+        states = ledger.submit(day, todo)
+        per_model = Counter(request.model for request, _ in todo if request.mode == "batch")
+        metadata = {
+            "requests": len(requests),
+            "reused": len(requests) - len(todo),
+            "submitted_requests": sum(per_model.values()),
+            "submitted_batches": len(states),
+            **{f"requests_{model}": count for model, count in sorted(per_model.items())},
+            "realtime_answered": sum(o["status"] == "ok" for o in answered),
+            "realtime_failed": sum(o["status"] != "ok" for o in answered),
+            # What this materialization spent (the realtime answers); batch $ are counted when collected.
+            **spend_metadata(answered),
+            "provider": llm.provider,
+            "batch_ids": ", ".join(s.id for s in states) or "none",
+        }
+        context.log.info(f"{day}: {metadata['submitted_requests']} requests in {len(states)} batches, {len(answered)} answered now")
+        return dg.MaterializeResult(metadata=metadata)

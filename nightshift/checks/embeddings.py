@@ -5,6 +5,7 @@ from datetime import date
 import dagster as dg
 
 from nightshift.assets.embeddings import TABLE, ticket_embeddings
+from nightshift.checks.results import conclude
 from nightshift.resources.vector_store import LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
@@ -13,10 +14,11 @@ from nightshift.resources.warehouse import DuckDBWarehouse
 def embeddings_match_tickets(
     context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore
 ) -> dg.AssetCheckResult:
-    return compare(warehouse, vectors, date.fromisoformat(context.partition_key))
+    passed, metadata = compare(warehouse, vectors, date.fromisoformat(context.partition_key))
+    return conclude(context, warehouse, passed, metadata)
 
 
-def compare(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date) -> dg.AssetCheckResult:
+def compare(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date) -> tuple[bool, dict]:
     rows = warehouse.query("SELECT ticket_id, text_hash FROM tickets WHERE day = ?", [day]).to_pylist()
     tickets = {r["ticket_id"]: r["text_hash"] for r in rows}
     stored = vectors.day_rows(TABLE, day, ["ticket_id", "text_hash"])
@@ -24,12 +26,8 @@ def compare(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date) -> dg.
     missing = tickets.keys() - embedded.keys()
     orphaned = embedded.keys() - tickets.keys()
     stale = {t for t in tickets.keys() & embedded.keys() if tickets[t] != embedded[t]}
-    return dg.AssetCheckResult(
-        passed=not (missing or orphaned or stale),
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "tickets": len(tickets), "vectors": len(embedded), "missing": len(missing),
-            "orphaned": len(orphaned), "stale": len(stale),
-            "examples": ", ".join(sorted(missing | orphaned | stale)[:5]) or "none",
-        },
-    )
+    return not (missing or orphaned or stale), {
+        "tickets": len(tickets), "vectors": len(embedded), "missing": len(missing),
+        "orphaned": len(orphaned), "stale": len(stale),
+        "examples": ", ".join(sorted(missing | orphaned | stale)[:5]) or "none",
+    }

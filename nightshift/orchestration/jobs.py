@@ -1,9 +1,10 @@
-"""Jobs and the nightly schedule."""
+"""Jobs: what runs together for a day."""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from nightshift.assets.cache import cached_answers
 from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
@@ -30,13 +31,8 @@ nightly_job = dg.define_asset_job(
 
 collect_job = dg.define_asset_job(
     "collect_job",
-    selection=[ticket_responses, daily_digest, daily_cost_and_quality],
+    selection=[ticket_responses, cached_answers, daily_digest, daily_cost_and_quality],
     partitions_def=daily_partitions,
-    description="Collect a day's finished batches into ticket_responses (retrying failed requests), write its digest "
-    "and its cost-and-quality row.",
-)
-
-# A daily-partitioned job's schedule targets the last complete day: at 02:00 UTC, yesterday.
-nightly_schedule = dg.build_schedule_from_partitioned_job(
-    nightly_job, hour_of_day=2, minute_of_hour=0, name="nightly"
+    description="Collect a day's finished batches into ticket_responses (retrying failed requests), add the answers that "
+    "pass the checks to the cache, write its digest and its cost-and-quality row.",
 )

@@ -67,7 +67,8 @@ class AnswerCache(dg.ConfigurableResource):
         for query in np.asarray(queries, dtype=np.float32):
             hit = table.search(query).distance_type("cosine").where(where, prefilter=True).limit(1).to_list()
             matches.append(
-                CacheMatch(hit[0]["entry_id"], 1.0 - float(hit[0]["_distance"]), hit[0]["source_ticket_id"],
+                # float32 cosine distance of a vector to itself can come back a hair below 0: keep similarity in [-1, 1].
+                CacheMatch(hit[0]["entry_id"], min(1.0, 1.0 - float(hit[0]["_distance"])), hit[0]["source_ticket_id"],
                            hit[0]["category"], hit[0]["answer"]) if hit else None
             )
         return matches

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import dagster as dg
 import openai
 from pydantic import Field
@@ -26,6 +29,7 @@ class LLMProvider(dg.ConfigurableResource):
     max_retries: int = Field(default=4, description="Client retries, with exponential backoff, on 429, 5xx and connection errors.")
     timeout_s: float = Field(default=120.0, description="Per HTTP request.")
     poll_budget_s: float = Field(default=20.0, description="local: seconds of work one poll may do.")
+    daily_budget_usd: float = Field(default=25.0, description="Most $ one day may cost; a day projected over it submits nothing.")
 
     def client(self) -> BatchClient:
         if self.provider == "openai":
@@ -41,3 +45,21 @@ class LLMProvider(dg.ConfigurableResource):
                                                          max_retries=self.max_retries, timeout=self.timeout_s))
             return LocalBatchClient(LocalBatchEngine(self.engine_dir, responder, self.concurrency), self.poll_budget_s)
         raise dg.Failure(f"LLMProvider.provider must be 'openai' or 'local', got {self.provider!r}.")
+
+
+# Transient provider trouble (connection errors, timeouts, 408/409/429/5xx that outlast the client's own retries)
+# fails the step, and Dagster runs it again later: 10 s, 20 s, 40 s, give or take a quarter. Reruns are safe because
+# the ledger never resends an answered or in-flight request.
+PROVIDER_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+TRANSIENT_STATUS = {408, 409, 429}
+
+
+@contextmanager
+def permanent_errors_fail_fast() -> Iterator[None]:
+    """A refusal that waiting will not fix (a bad key, a malformed request) fails at once, without Dagster's retries."""
+    try:
+        yield
+    except openai.APIStatusError as exc:
+        if exc.status_code in TRANSIENT_STATUS or exc.status_code >= 500:
+            raise
+        raise dg.Failure(f"The provider refused the request ({exc.status_code}): {exc.message}", allow_retries=False) from exc

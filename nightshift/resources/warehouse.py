@@ -47,6 +47,7 @@ COST_AND_QUALITY = pa.schema([
     ("cache_false_hit_rate", pa.float64()), ("mean_confidence", pa.float64()), ("answered", pa.int32()),
     ("failed", pa.int32()), ("pending", pa.int32()), ("valid_json_rate", pa.float64()), ("needs_human_share", pa.float64()),
     ("batches", pa.int32()), ("max_attempt", pa.int32()), ("batch_turnaround_s", pa.float64()),
+    ("checks", pa.int32()), ("checks_passed", pa.int32()), ("check_pass_rate", pa.float64()),
 ])
 QUARANTINE = pa.schema([
     ("day", pa.date32()), ("source_file", pa.string()), ("source_line", pa.int64()),
@@ -204,12 +205,28 @@ CREATE TABLE IF NOT EXISTS daily_cost_and_quality (
     batch_turnaround_s DOUBLE,        -- slowest batch of the day, submit to finish
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
+ALTER TABLE daily_cost_and_quality ADD COLUMN IF NOT EXISTS checks INTEGER;  -- asset checks evaluated for the day so far
+ALTER TABLE daily_cost_and_quality ADD COLUMN IF NOT EXISTS checks_passed INTEGER;
+ALTER TABLE daily_cost_and_quality ADD COLUMN IF NOT EXISTS check_pass_rate DOUBLE;
+CREATE TABLE IF NOT EXISTS check_results (
+    day DATE NOT NULL,
+    asset VARCHAR NOT NULL,
+    check_name VARCHAR NOT NULL,
+    passed BOOLEAN NOT NULL,
+    severity VARCHAR NOT NULL,       -- ERROR | WARN
+    metadata VARCHAR NOT NULL,       -- JSON: the check's figures, as in the Dagster UI
+    evaluated_at TIMESTAMP NOT NULL DEFAULT current_timestamp  -- the latest evaluation replaces earlier ones
+);
+CREATE OR REPLACE VIEW check_pass_rates AS
+SELECT day, count(*) AS checks, count(*) FILTER (WHERE passed) AS passed, avg(passed::INTEGER) AS pass_rate,
+       coalesce(string_agg(check_name, ', ' ORDER BY check_name) FILTER (WHERE NOT passed), '') AS failing
+FROM check_results GROUP BY day;
 CREATE OR REPLACE VIEW cost_and_quality_totals AS
 SELECT count(*) AS days, min(day) AS first_day, max(day) AS last_day, sum(tickets) AS tickets,
        sum(spent_usd) AS spent_usd, sum(baseline_usd) AS baseline_usd,
        1 - sum(spent_usd) / nullif(sum(baseline_usd), 0) AS saving, sum(tokens) AS tokens,
        sum(route_cache) / nullif(sum(tickets), 0) AS cache_hit_rate, sum(answered) AS answered, sum(failed) AS failed,
-       max(batch_turnaround_s) AS max_batch_turnaround_s
+       max(batch_turnaround_s) AS max_batch_turnaround_s, sum(checks_passed) / nullif(sum(checks), 0) AS check_pass_rate
 FROM daily_cost_and_quality;
 """
 
@@ -269,6 +286,14 @@ class DuckDBWarehouse(dg.ConfigurableResource):
             except Exception:
                 con.execute("ROLLBACK")
                 raise
+
+    def record_check(self, day: date, asset: str, check_name: str, passed: bool, severity: str, metadata: str) -> None:
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DELETE FROM check_results WHERE day = ? AND check_name = ?", [day, check_name])
+            con.execute("INSERT INTO check_results (day, asset, check_name, passed, severity, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+                        [day, asset, check_name, passed, severity, metadata])
+            con.execute("COMMIT")
 
     def days_of(self, ticket_ids: list[str], other_than: date) -> dict[str, date]:
         """For ids already stored under another day: that day."""

@@ -1,0 +1,46 @@
+"""cached_answers: the day's good answers go into the LanceDB answer cache, after the checks on ticket_responses pass."""
+
+import dagster as dg
+
+from nightshift.assets.embeddings import TABLE as EMBEDDINGS
+from nightshift.assets.responses import ticket_responses
+from nightshift.assets.triage import vectors_by_id
+from nightshift.batch_ledger import utcnow
+from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.resources.answer_cache import AnswerCache
+from nightshift.resources.vector_store import LanceDBStore
+from nightshift.resources.warehouse import DuckDBWarehouse
+
+
+def entry_id(prompt_version: str, model: str, ticket_id: str) -> str:
+    return f"{prompt_version}:{model}:{ticket_id}"
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    deps=[ticket_responses],
+    group_name="synthesis",
+    kinds={"lancedb"},
+    pool="lancedb_writer",
+)
+def cached_answers(
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, answer_cache: AnswerCache
+) -> dg.MaterializeResult:
+    """The day's model answers, keyed by prompt version, model and ticket, added to the semantic answer cache.
+
+    Runs only after the blocking schema and PII checks on ticket_responses pass: a bad answer must never be served again.
+    """
+    day = partition_day(context)
+    fresh = warehouse.query(
+        "SELECT r.ticket_id, r.prompt_version, r.model, r.response, t.category FROM ticket_responses r "
+        "JOIN ticket_triage t USING (ticket_id, day) WHERE r.day = ? AND r.status = 'ok' AND r.source <> 'cache' ORDER BY r.ticket_id",
+        [day]).to_pylist()
+    by_id = vectors_by_id(vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "vector"]))
+    entries = [{"entry_id": entry_id(r["prompt_version"], r["model"], r["ticket_id"]), "vector": by_id[r["ticket_id"]],
+                "answer": r["response"], "category": r["category"], "prompt_version": r["prompt_version"],
+                "model": r["model"], "source_ticket_id": r["ticket_id"], "created_at": utcnow()}
+               for r in fresh if r["ticket_id"] in by_id]
+    if entries:
+        answer_cache.add(entries, dim=len(entries[0]["vector"]))
+    return dg.MaterializeResult(metadata={"answers": len(fresh), "cache_added": len(entries),
+                                          "without_vector": len(fresh) - len(entries)})

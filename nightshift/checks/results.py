@@ -1,0 +1,21 @@
+"""Every check's outcome goes to the Dagster UI and to DuckDB `check_results`, so pass rates are data too."""
+
+import json
+from datetime import date
+
+import dagster as dg
+
+from nightshift.resources.warehouse import DuckDBWarehouse
+
+
+def conclude(
+    context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, passed: bool, metadata: dict,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
+    """Record the day's outcome of the running check (replacing an earlier one) and return it to Dagster."""
+    (spec,) = context.check_specs
+    plain = {k: v.value if isinstance(v, dg.MetadataValue) else v for k, v in metadata.items()}
+    figures = {k: v for k, v in plain.items() if isinstance(v, (bool, int, float, str))}
+    warehouse.record_check(date.fromisoformat(context.partition_key), spec.asset_key.to_user_string(), spec.name,
+                           bool(passed), severity.value, json.dumps(figures, sort_keys=True))
+    return dg.AssetCheckResult(passed=bool(passed), severity=severity, metadata=metadata)

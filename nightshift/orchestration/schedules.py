@@ -1,0 +1,25 @@
+"""The nightly schedule: yesterday's partition of nightly_job, at a fixed UTC time."""
+
+import os
+import re
+
+import dagster as dg
+
+from nightshift.orchestration.jobs import nightly_job
+
+DEFAULT_AT = "02:00"
+
+
+def nightly_schedule_at(at: str) -> dg.ScheduleDefinition:
+    """A daily-partitioned job's schedule targets the last complete day: at `at` (HH:MM, UTC), yesterday's partition."""
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at.strip())
+    if not match:
+        raise ValueError(f"NIGHTSHIFT_NIGHTLY_AT must be HH:MM in UTC, e.g. 02:00; got {at!r}")
+    return dg.build_schedule_from_partitioned_job(
+        nightly_job, hour_of_day=int(match[1]), minute_of_hour=int(match[2]), name="nightly",
+        # On as soon as a daemon runs: the point of nightshift is that nobody has to remember.
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+
+
+nightly_schedule = nightly_schedule_at(os.environ.get("NIGHTSHIFT_NIGHTLY_AT", DEFAULT_AT))
