@@ -1,0 +1,32 @@
+"""One day's whole pipeline with a real PostgreSQL server as the Dagster instance storage."""
+
+import psycopg2
+import pytest
+from typer.testing import CliRunner
+
+import dagster as dg
+from nightshift.cli import app
+from nightshift.instance import instance_yaml
+from tests.services import postgres
+
+
+def test_a_day_runs_with_runs_events_and_checks_stored_in_postgres(sample_home, monkeypatch):
+    with postgres() as url:
+        monkeypatch.setenv("DAGSTER_PG_URL", url.replace("+psycopg2", ""))
+        with pytest.raises(ValueError, match="must start with postgresql"):
+            instance_yaml()
+        monkeypatch.delenv("DAGSTER_HOME")  # nightshift composes the instance in its home, from dagster.yaml
+        monkeypatch.setenv("DAGSTER_PG_URL", url)
+        result = CliRunner().invoke(app, ["run", "--start", "2026-11-01"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+        instance = dg.DagsterInstance.get()
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert "postgres_url" in (sample_home.dagster / "dagster.yaml").read_text() and url not in (sample_home.dagster / "dagster.yaml").read_text()
+        with psycopg2.connect(url.replace("+psycopg2", "")) as con, con.cursor() as cur:
+            cur.execute("SELECT pipeline_name, status FROM runs ORDER BY create_timestamp")
+            assert cur.fetchall() == [("nightly_job", "SUCCESS"), ("collect_job", "SUCCESS")]
+            cur.execute("SELECT count(DISTINCT check_name) FROM asset_check_executions WHERE partition = '2026-11-01'")
+            assert cur.fetchone()[0] >= 12
+        instance.dispose()
