@@ -3,6 +3,7 @@
 import json
 import shutil
 import socket
+import threading
 import time
 
 import dagster as dg
@@ -71,9 +72,10 @@ def server(engine, port):
         yield running
 
 
-def resources(home: Home, server: BatchServer, max_attempts: int = 3) -> dict:
-    """Fresh resource objects, as a restarted process would build them."""
-    llm = LLMProvider(provider="openai", base_url=server.base_url, api_key=TOKEN, max_attempts=max_attempts, max_retries=0)
+def resources(home: Home, server: BatchServer | str, max_attempts: int = 3) -> dict:
+    """Fresh resource objects, as a restarted process would build them; server: a running one, or its URL."""
+    url = server if isinstance(server, str) else server.base_url
+    llm = LLMProvider(provider="openai", base_url=url, api_key=TOKEN, max_attempts=max_attempts, max_retries=0)
     return {**resources_for(home, ""), "llm": llm}
 
 
@@ -247,3 +249,32 @@ def test_cost_is_counted_once_across_retries_reruns_and_recollection(day_home, s
     assert total == pytest.approx(BatchLedger(res["warehouse"], None, PRICES).day_totals(SAMPLE_START)["spent_usd"], abs=1e-6)
     assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
     assert table(res, "SELECT count(*) AS n FROM ticket_responses")[0]["n"] == 150
+
+
+def restarts(result) -> int:
+    return sum(e.event_type == dg.DagsterEventType.STEP_RESTARTED for e in result.all_events)
+
+
+def test_a_provider_that_is_down_is_retried_with_backoff_and_a_refusal_is_not(day_home, engine, port):
+    res = resources(day_home, f"http://127.0.0.1:{port}/v1")
+    done = threading.Event()
+
+    def come_back_before_the_retry():
+        time.sleep(3)  # nothing listens while the first attempt runs; Dagster retries after 10 s
+        with BatchServer(engine, port=port, token=TOKEN).running():
+            done.wait(60)
+
+    back = threading.Thread(target=come_back_before_the_retry)
+    back.start()
+    result = dg.materialize([synthesis_batches], partition_key=DAY, resources=res)
+    done.set()
+    back.join()
+    assert result.success and restarts(result) == 1
+    assert len(table(res, "SELECT * FROM llm_batches")) == 2
+
+    wrong_key = {**res, "llm": LLMProvider(provider="openai", base_url=res["llm"].base_url, api_key="wrong", max_retries=0)}
+    with BatchServer(engine, port=port, token=TOKEN).running():  # the day's batches, polled with a key it refuses
+        result = dg.materialize([ticket_responses], partition_key=DAY, resources=wrong_key, raise_on_error=False)
+    assert not result.success and restarts(result) == 0
+    (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "refused the request (401)" in failure.event_specific_data.error.message
