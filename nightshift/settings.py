@@ -23,7 +23,8 @@ from nightshift.resources.warehouse import DuckDBWarehouse
 def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.ConfigurableResource]:
     env = os.environ.get
     provider = env("NIGHTSHIFT_EMBEDDER", "local")
-    vectors = LanceDBStore(uri=str(home.vectors))
+    # LanceDB takes object-store URIs too (s3://bucket/nightshift), for machines that share it.
+    vectors = LanceDBStore(uri=env("NIGHTSHIFT_LANCEDB_URI") or str(home.vectors))
     return {
         "landing": LandingZone(
             root=str(home.landing),
