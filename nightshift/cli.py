@@ -24,8 +24,8 @@ app = typer.Typer(
     add_completion=False,
 )
 # When output goes to a pipe or a log, rich would assume 80 columns and squeeze tables and reports.
-console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-stdout = Console(width=None if sys.stdout.isatty() else 160)
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
+stdout = Console(width=None if sys.stdout.isatty() else 180)
 
 Day = Annotated[str, typer.Option(help="A day as YYYY-MM-DD (UTC).")]
 MapOpt = Annotated[

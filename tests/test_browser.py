@@ -43,14 +43,16 @@ def ui(sample_home):
     result = CliRunner().invoke(app, ["run", "--start", DAY], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     port = free_port()
+    log = open(sample_home.root / "dagster-dev.log", "w")  # a file, not a pipe nobody reads: that would fill and stall it
     dev = subprocess.Popen([sys.executable, "-m", "nightshift.cli", "dev", "--port", str(port)], env=os.environ.copy(),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/server_info")
         yield f"http://127.0.0.1:{port}"
     finally:
         os.killpg(dev.pid, 15)
         dev.wait(timeout=60)
+        log.close()
 
 
 def launched_run(before: set[str], timeout: float = 240) -> dg.DagsterRun:
