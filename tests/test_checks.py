@@ -11,6 +11,7 @@ import pytest
 
 from nightshift import expectations
 from nightshift.assets.cache import cached_answers
+from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
 from nightshift.assets.responses import ticket_responses
@@ -22,7 +23,7 @@ from nightshift.checks.answers import needs_human_share, responses_match_schema
 from nightshift.checks.budget import day_projected_within_budget, day_spent_within_budget
 from nightshift.checks.drift import category_mix_drift
 from nightshift.checks.privacy import requests_carry_no_pii, responses_carry_no_pii
-from nightshift.checks.suites import responses_expectations
+from nightshift.checks.suites import digest_expectations, responses_expectations
 from nightshift.definitions import build_definitions
 from nightshift.home import Home
 from nightshift.resources.answer_cache import TABLE as CACHE_TABLE
@@ -212,3 +213,14 @@ def test_the_triage_suite_on_purpose_built_rows(change, failing):
 def test_a_missing_or_extra_column_fails_the_schema_expectation():
     outcome = expectations.validate("t", expectations.tickets_suite(["ticket_id", "day"]), pd.DataFrame({"ticket_id": ["a"], "extra": [1]}))
     assert not outcome.success and "expect_table_columns_to_match_set" in outcome.markdown()
+
+
+def test_a_digest_with_an_empty_headline_fails_its_suite(res):
+    assert verdict(run([daily_digest, digest_expectations], res), "digest_expectations")[0]
+    with res["warehouse"].connect() as con:  # the model wrote an empty headline
+        (answer,) = con.execute("SELECT answer FROM llm_requests WHERE kind = 'digest' AND day = ? AND status = 'ok'",
+                                [date.fromisoformat(DAY)]).fetchone()
+        con.execute("UPDATE llm_requests SET answer = ? WHERE kind = 'digest' AND day = ? AND status = 'ok'",
+                    [json.dumps({**json.loads(answer), "headline": ""}), date.fromisoformat(DAY)])
+    passed, figures = verdict(run([daily_digest, digest_expectations], res), "digest_expectations")
+    assert not passed and "headline" in figures["failures"] and figures["failed_expectations"] == 1
