@@ -1,10 +1,10 @@
 """raw_tickets: a day of landing-zone files into DuckDB, bad rows into quarantine."""
 
-import json
 from collections import Counter
 
 import dagster as dg
 
+from nightshift.checks.results import record
 from nightshift.normalize import quarantine_ids_stored_elsewhere
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.landing import LandingZone
@@ -69,7 +69,5 @@ def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehou
 
 def reconciled(warehouse: DuckDBWarehouse, day, rows_in: int, stored: int, quarantined: int) -> dg.AssetCheckResult:
     """The structural check that rides on the materialization, recorded in check_results like the others."""
-    figures = {"rows_in": rows_in, "stored": stored, "quarantined": quarantined}
-    passed = rows_in == stored + quarantined
-    warehouse.record_check(day, "raw_tickets", RECONCILE, passed, "ERROR", json.dumps(figures, sort_keys=True))
-    return dg.AssetCheckResult(check_name=RECONCILE, passed=passed, metadata=figures)
+    return record(warehouse, day, "raw_tickets", RECONCILE, rows_in == stored + quarantined,
+                  {"rows_in": rows_in, "stored": stored, "quarantined": quarantined})

@@ -35,21 +35,24 @@ def triaged_tickets(warehouse: DuckDBWarehouse, day: date) -> list[dict]:
     ).to_pylist()
 
 
+def category_counts(warehouse: DuckDBWarehouse, first: date, end: date) -> Counter:
+    """Triaged tickets per category over the days from `first` up to, not including, `end`."""
+    rows = warehouse.query("SELECT category, count(*) AS n FROM ticket_triage WHERE day >= ? AND day < ? GROUP BY 1",
+                           [first, end]).to_pylist()
+    return Counter({r["category"]: r["n"] for r in rows})
+
+
 def day_themes(
     warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date, triaged: list[dict]
 ) -> tuple[list[digest.Theme], list[digest.Spike], int]:
     """The day's clusters and the categories that rose against the trailing week: the digest's material."""
-    trailing = warehouse.query(
-        "SELECT category, count(*) AS n FROM ticket_triage WHERE day >= ? AND day < ? GROUP BY 1",
-        [day - timedelta(days=TRAILING_DAYS), day],
-    ).to_pylist()
     by_id = vectors_by_id(vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "vector"]))
     rows = [r for r in triaged if r["ticket_id"] in by_id]
     if not rows:
         return [], [], 0
     found = digest.themes(np.stack([by_id[r["ticket_id"]] for r in rows]), [r["ticket_id"] for r in rows],
                           [r["text_redacted"] for r in rows], [r["category"] for r in rows])
-    rising = digest.spikes(Counter(r["category"] for r in rows), Counter({r["category"]: r["n"] for r in trailing}))
+    rising = digest.spikes(Counter(r["category"] for r in rows), category_counts(warehouse, day - timedelta(days=TRAILING_DAYS), day))
     return found, rising, len(rows)
 
 

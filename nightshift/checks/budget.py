@@ -6,11 +6,12 @@ import dagster as dg
 
 from nightshift.assets.responses import ticket_responses
 from nightshift.assets.triage import ticket_triage
+from nightshift.batch_ledger import BatchLedger
 from nightshift.checks.results import conclude
 from nightshift.resources.llm import LLMProvider
+from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
 
-SPENT = "SELECT coalesce(sum(usd), 0) AS usd FROM llm_requests WHERE day = ? AND superseded_at IS NULL"
 # Triage's estimate for each ticket not yet answered or in flight: what a submission now would add.
 STILL_TO_PAY = (
     "SELECT coalesce(sum(expected_usd), 0) AS usd FROM ticket_triage t WHERE day = $1 AND NOT EXISTS ("
@@ -19,8 +20,8 @@ STILL_TO_PAY = (
 )
 
 
-def usd(warehouse: DuckDBWarehouse, sql: str, day: date) -> float:
-    return float(warehouse.query(sql, [day]).to_pylist()[0]["usd"])
+def spent(warehouse: DuckDBWarehouse, prices: Prices, day: date) -> float:
+    return BatchLedger(warehouse, None, prices.table()).day_totals(day)["spent_usd"]
 
 
 def budget_verdict(context, warehouse: DuckDBWarehouse, budget: float, spent: float, to_pay: float) -> dg.AssetCheckResult:
@@ -35,14 +36,16 @@ def budget_verdict(context, warehouse: DuckDBWarehouse, budget: float, spent: fl
                 description="The day's $ so far plus the triage estimate of what is left stays under the budget; "
                 "if not, synthesis_batches submits nothing.")
 def day_projected_within_budget(
-    context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, llm: LLMProvider
+    context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, llm: LLMProvider, prices: Prices
 ) -> dg.AssetCheckResult:
     day = date.fromisoformat(context.partition_key)
-    return budget_verdict(context, warehouse, llm.daily_budget_usd, usd(warehouse, SPENT, day), usd(warehouse, STILL_TO_PAY, day))
+    to_pay = float(warehouse.query(STILL_TO_PAY, [day]).to_pylist()[0]["usd"])
+    return budget_verdict(context, warehouse, llm.daily_budget_usd, spent(warehouse, prices, day), to_pay)
 
 
 @dg.asset_check(asset=ticket_responses, description="What the day's requests cost, from the usage returned, stays under the budget.")
 def day_spent_within_budget(
-    context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, llm: LLMProvider
+    context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, llm: LLMProvider, prices: Prices
 ) -> dg.AssetCheckResult:
-    return budget_verdict(context, warehouse, llm.daily_budget_usd, usd(warehouse, SPENT, date.fromisoformat(context.partition_key)), 0.0)
+    day = date.fromisoformat(context.partition_key)
+    return budget_verdict(context, warehouse, llm.daily_budget_usd, spent(warehouse, prices, day), 0.0)

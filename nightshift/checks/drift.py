@@ -1,11 +1,10 @@
 """The day's category mix against the trailing week's: a warning, since a real shift in what customers ask is news, not an error."""
 
-from collections import Counter
 from datetime import date, timedelta
 
 import dagster as dg
 
-from nightshift.assets.synthesis import TRAILING_DAYS
+from nightshift.assets.synthesis import TRAILING_DAYS, category_counts
 from nightshift.assets.triage import ticket_triage
 from nightshift.checks.results import conclude
 from nightshift.drift import largest_moves, total_variation
@@ -19,11 +18,8 @@ MAX_DISTANCE = 0.35
 @dg.asset_check(asset=ticket_triage, description=f"Category mix against the trailing {TRAILING_DAYS} days (total variation distance).")
 def category_mix_drift(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
     day = date.fromisoformat(context.partition_key)
-    rows = warehouse.query(
-        "SELECT day = $1 AS today, category, count(*) AS n FROM ticket_triage WHERE day BETWEEN $2 AND $1 GROUP BY ALL",
-        [day, day - timedelta(days=TRAILING_DAYS)]).to_pylist()
-    today = Counter({r["category"]: r["n"] for r in rows if r["today"]})
-    trailing = Counter({r["category"]: r["n"] for r in rows if not r["today"]})
+    today = category_counts(warehouse, day, day + timedelta(days=1))
+    trailing = category_counts(warehouse, day - timedelta(days=TRAILING_DAYS), day)
     distance = total_variation(today, trailing) if today and trailing else 0.0
     return conclude(context, warehouse, distance <= MAX_DISTANCE, {
         "tickets": sum(today.values()), "trailing_tickets": sum(trailing.values()),

@@ -14,8 +14,16 @@ def conclude(
 ) -> dg.AssetCheckResult:
     """Record the day's outcome of the running check (replacing an earlier one) and return it to Dagster."""
     (spec,) = context.check_specs
+    return record(warehouse, date.fromisoformat(context.partition_key), spec.asset_key.to_user_string(), spec.name,
+                  passed, metadata, severity)
+
+
+def record(
+    warehouse: DuckDBWarehouse, day: date, asset: str, check_name: str, passed: bool, metadata: dict,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
+    """Any check's outcome, including one that rides on its asset's materialization, as a row and as a result."""
     plain = {k: v.value if isinstance(v, dg.MetadataValue) else v for k, v in metadata.items()}
     figures = {k: v for k, v in plain.items() if isinstance(v, (bool, int, float, str))}
-    warehouse.record_check(date.fromisoformat(context.partition_key), spec.asset_key.to_user_string(), spec.name,
-                           bool(passed), severity.value, json.dumps(figures, sort_keys=True))
-    return dg.AssetCheckResult(passed=bool(passed), severity=severity, metadata=metadata)
+    warehouse.record_check(day, asset, check_name, bool(passed), severity.value, json.dumps(figures, sort_keys=True))
+    return dg.AssetCheckResult(asset_key=asset, check_name=check_name, passed=bool(passed), severity=severity, metadata=metadata)
