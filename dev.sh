@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The front door on a fresh machine (Python 3.11+, pip, git, gcc):
 #   bash dev.sh demo    install into .venv, then run the main job end to end on sample tickets
-#   bash dev.sh test    install into .venv, then run the whole test suite
+#   bash dev.sh test    install into .venv, then run the whole test suite (-m "not slow": the fast tier)
+#   bash dev.sh lint    ruff and mypy, as configured in pyproject.toml
 #   bash dev.sh lock    rewrite requirements.lock from the current .venv
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,8 +26,9 @@ shift || true
 case "$command" in
     demo) exec "$venv/bin/nightshift" demo "$@" ;;
     test) exec "$venv/bin/python" -m pytest "$@" ;;
+    lint) "$venv/bin/ruff" check . && exec "$venv/bin/mypy" ;;
     lock)
         { sed -n '1,2p' requirements.lock; "$venv/bin/pip" freeze --exclude-editable | grep -v '^nightshift'; } > requirements.lock.new
         mv requirements.lock.new requirements.lock ;;
-    *) echo "usage: bash dev.sh demo|test|lock [args]" >&2; exit 2 ;;
+    *) echo "usage: bash dev.sh demo|test|lint|lock [args]" >&2; exit 2 ;;
 esac

@@ -15,9 +15,9 @@ import os
 import time
 from datetime import date, timedelta
 
-from nightshift.embedder import MiniLMEmbedder
-from nightshift.redaction import redact
-from nightshift.sample_tickets import SampleSpec, day_tickets
+from nightshift.ingest.encoders import MiniLMEmbedder
+from nightshift.ingest.redaction import redact
+from nightshift.ingest.samples import SampleSpec, day_tickets
 
 
 def sample_texts(n: int) -> list[str]:

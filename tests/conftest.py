@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from nightshift.home import Home
-from nightshift.sample_tickets import write_days
-from nightshift.settings import resources_for
+from nightshift.app.home import Home
+from nightshift.app.settings import resources_for
+from nightshift.ingest.samples import write_days
 
 SAMPLE_START = date(2026, 11, 1)
 SAMPLE_DAYS = [date(2026, 11, d).isoformat() for d in (1, 2, 3)]  # one JSONL, one Parquet, one CSV day

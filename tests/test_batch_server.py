@@ -5,10 +5,10 @@ import time
 import openai
 import pytest
 
-from nightshift import prompts
-from nightshift.batch_engine import TERMINAL, Faults, LocalBatchEngine
-from nightshift.batch_files import parse_results, request_line, split
-from nightshift.batch_server import BatchServer
+from nightshift.llm import prompts
+from nightshift.llm.batch_files import parse_results, request_line, split
+from nightshift.llm.engine import TERMINAL, Faults, LocalBatchEngine
+from nightshift.llm.server import BatchServer
 
 TOKEN = "test-token"
 
@@ -97,9 +97,8 @@ def test_bad_input_fails_the_batch_with_a_reason(client):
 
 
 def test_token_unknown_ids_and_purpose_are_checked(client, engine):
-    with BatchServer(engine, port=0, token=TOKEN).running() as server:
-        with pytest.raises(openai.AuthenticationError):
-            openai.OpenAI(base_url=server.base_url, api_key="wrong", max_retries=0).batches.list()
+    with BatchServer(engine, port=0, token=TOKEN).running() as server, pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=server.base_url, api_key="wrong", max_retries=0).batches.list()
     with pytest.raises(openai.NotFoundError):
         client.batches.retrieve("batch_doesnotexist")
     with pytest.raises(openai.NotFoundError):

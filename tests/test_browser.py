@@ -11,9 +11,12 @@ import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
-from nightshift.cli import app
-from nightshift.instance import instance_yaml
+from nightshift.app.cli import app
+from nightshift.app.instance import instance_yaml
 from tests.services import chromium, free_port
+
+# A real server and a real browser.
+pytestmark = pytest.mark.slow
 
 DAY = "2026-11-01"
 ASSETS = ["raw_tickets", "ticket_embeddings", "triage_model", "ticket_triage", "synthesis_batches", "ticket_responses",
@@ -44,7 +47,7 @@ def ui(sample_home):
     assert result.exit_code == 0, result.output
     port = free_port()
     log = open(sample_home.root / "dagster-dev.log", "w")  # a file, not a pipe nobody reads: that would fill and stall it
-    dev = subprocess.Popen([sys.executable, "-m", "nightshift.cli", "dev", "--port", str(port)], env=os.environ.copy(),
+    dev = subprocess.Popen([sys.executable, "-m", "nightshift.app.cli", "dev", "--port", str(port)], env=os.environ.copy(),
                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/server_info")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from nightshift.cache_policy import DISABLED, ThresholdRow, calibrate, choose_threshold, nearest, threshold_table
+from nightshift.triage.cache_policy import DISABLED, ThresholdRow, calibrate, choose_threshold, nearest, threshold_table
 
 
 def unit(rows):

@@ -9,7 +9,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from nightshift import expectations
+from nightshift.app.code_location import build_definitions
+from nightshift.app.home import Home
+from nightshift.app.settings import resources_for
 from nightshift.assets.cache import cached_answers
 from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
@@ -17,19 +19,17 @@ from nightshift.assets.ingest import raw_tickets
 from nightshift.assets.responses import ticket_responses
 from nightshift.assets.synthesis import synthesis_batches
 from nightshift.assets.triage import ticket_triage, triage_model
-from nightshift.batch_engine import TERMINAL
-from nightshift.batch_ledger import BatchLedger
 from nightshift.checks.answers import needs_human_share, responses_match_schema
 from nightshift.checks.budget import day_projected_within_budget, day_spent_within_budget
 from nightshift.checks.drift import category_mix_drift
 from nightshift.checks.privacy import requests_carry_no_pii, responses_carry_no_pii
 from nightshift.checks.suites import digest_expectations, responses_expectations
-from nightshift.definitions import build_definitions
-from nightshift.home import Home
+from nightshift.ingest.samples import write_days
+from nightshift.llm.engine import TERMINAL
+from nightshift.llm.ledger import BatchLedger
+from nightshift.quality import expectations
 from nightshift.resources.answer_cache import TABLE as CACHE_TABLE
 from nightshift.resources.llm import LLMProvider
-from nightshift.sample_tickets import write_days
-from nightshift.settings import resources_for
 from tests.conftest import SAMPLE_START
 
 DAY = SAMPLE_START.isoformat()
@@ -39,7 +39,7 @@ ANSWERS_ARE_GATED = [ticket_responses, responses_match_schema, responses_carry_n
 
 def finish_batches(res) -> None:
     """What batch_sensor does between the two jobs: poll until every batch is terminal."""
-    ledger = BatchLedger(res["warehouse"], res["llm"].client(), res["prices"].table())
+    ledger = BatchLedger(res["warehouse"].db, res["llm"].client(), res["prices"].table())
     deadline = time.monotonic() + 120
     while any(ledger.poll(b["batch_id"]).status not in TERMINAL for b in ledger.open_batches()):
         assert time.monotonic() < deadline
@@ -78,7 +78,7 @@ def materialized(result) -> set[str]:
 
 
 def sql(res, statement, *params):
-    return res["warehouse"].query(statement, list(params) or None).to_pylist()
+    return res["warehouse"].db.query(statement, list(params) or None).to_pylist()
 
 
 def test_every_check_passed_on_the_clean_days_and_the_report_counts_them(res):
@@ -91,7 +91,7 @@ def test_every_check_passed_on_the_clean_days_and_the_report_counts_them(res):
 def answer_with(res, ticket_id: str, **changes) -> None:
     """Rewrite what the model answered for one ticket, as a misbehaving model would have."""
     (row,) = sql(res, "SELECT answer FROM llm_requests WHERE ticket_id = ? AND status = 'ok' AND superseded_at IS NULL", ticket_id)
-    with res["warehouse"].connect() as con:
+    with res["warehouse"].db.connect() as con:
         con.execute("UPDATE llm_requests SET answer = ? WHERE ticket_id = ? AND status = 'ok'",
                     [json.dumps({**json.loads(row["answer"]), **changes}), ticket_id])
 
@@ -134,7 +134,7 @@ def with_budget(res, usd: float) -> dict:
 
 
 def test_a_day_over_budget_submits_nothing(res):
-    with res["warehouse"].connect() as con:  # the day before anything was sent, with an empty answer cache
+    with res["warehouse"].db.connect() as con:  # the day before anything was sent, with an empty answer cache
         for table in ("llm_requests", "llm_batches", "ticket_responses"):
             con.execute(f"DELETE FROM {table} WHERE day = ?", [date.fromisoformat(DAY)])
     res["vectors"].db().drop_table(CACHE_TABLE)
@@ -159,7 +159,7 @@ def test_what_was_spent_is_checked_against_the_budget(res):
 
 def test_pii_in_an_outgoing_request_fails_the_audit(res):
     day = date.fromisoformat(DAY)
-    with res["warehouse"].connect() as con:  # as if redaction had missed an address, and the day were sent again
+    with res["warehouse"].db.connect() as con:  # as if redaction had missed an address, and the day were sent again
         con.execute("UPDATE tickets SET text_redacted = text_redacted || ' write to jane.doe@example.com' WHERE day = ? "
                     "AND ticket_id IN (SELECT ticket_id FROM ticket_triage WHERE day = ? AND route = 'small_model' ORDER BY ticket_id LIMIT 2)",
                     [day, day])
@@ -168,6 +168,7 @@ def test_pii_in_an_outgoing_request_fails_the_audit(res):
     assert not passed and figures["with_pii"] == 2 and figures["found_email"] == 2
 
 
+@pytest.mark.slow
 def test_too_many_tickets_for_a_person_warns(res):
     day = date.fromisoformat(DAY)
     for row in sql(res, "SELECT ticket_id FROM ticket_responses WHERE day = ? AND source = 'batch' ORDER BY ticket_id LIMIT 60", day):
@@ -179,9 +180,10 @@ def test_too_many_tickets_for_a_person_warns(res):
     assert evaluation.severity == dg.AssetCheckSeverity.WARN and result.success  # a warning stops nothing
 
 
+@pytest.mark.slow
 def test_a_shifted_category_mix_warns_against_the_trailing_days(res):
     assert verdict(run([ticket_triage, category_mix_drift], res, "2026-11-02"), "category_mix_drift")[0]
-    with res["warehouse"].connect() as con:  # the day before, as if every ticket had been about one thing
+    with res["warehouse"].db.connect() as con:  # the day before, as if every ticket had been about one thing
         con.execute("UPDATE ticket_triage SET category = 'delivery_period' WHERE day = ?", [date.fromisoformat(DAY)])
     result = run([ticket_triage, category_mix_drift], res, "2026-11-02")
     passed, figures = verdict(result, "category_mix_drift")
@@ -217,7 +219,7 @@ def test_a_missing_or_extra_column_fails_the_schema_expectation():
 
 def test_a_digest_with_an_empty_headline_fails_its_suite(res):
     assert verdict(run([daily_digest, digest_expectations], res), "digest_expectations")[0]
-    with res["warehouse"].connect() as con:  # the model wrote an empty headline
+    with res["warehouse"].db.connect() as con:  # the model wrote an empty headline
         (answer,) = con.execute("SELECT answer FROM llm_requests WHERE kind = 'digest' AND day = ? AND status = 'ok'",
                                 [date.fromisoformat(DAY)]).fetchone()
         con.execute("UPDATE llm_requests SET answer = ? WHERE kind = 'digest' AND day = ? AND status = 'ok'",

@@ -3,9 +3,10 @@
 import json
 
 import dagster as dg
+import pytest
 from typer.testing import CliRunner
 
-from nightshift.cli import app
+from nightshift.app.cli import app
 
 runner = CliRunner()
 
@@ -68,6 +69,7 @@ def test_bad_sql_is_reported(sample_home):
     assert result.exit_code == 2 and "nope" in result.output
 
 
+@pytest.mark.slow
 def test_run_waits_for_the_batches_through_the_sensor(sample_home):
     result = invoke("run", "--start", "2026-11-01", "--end", "2026-11-02")
     assert result.exit_code == 0, result.output
@@ -85,6 +87,7 @@ def test_run_waits_for_the_batches_through_the_sensor(sample_home):
     assert shown.exit_code == 0 and "2026-11-02" in shown.stdout and "sync $" in shown.stdout
 
 
+@pytest.mark.slow
 def test_bench_cost_ends_with_json(home, tmp_path):
     src = tmp_path / "tickets.csv"
     asks = {"refund": "I want a refund for order {}.", "shipping": "Where is my parcel {}? It is late.",

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
@@ -23,7 +23,7 @@ def test_nightly_schedule_runs_by_default_and_targets_yesterday():
     schedule = defs.resolve_schedule_def("nightly")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "UTC" and schedule.job_name == "nightly_job"
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc))
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 21, 2, 0, tzinfo=UTC))
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-11-20"
 
@@ -31,7 +31,7 @@ def test_nightly_schedule_runs_by_default_and_targets_yesterday():
 def test_the_nightly_hour_is_configurable_and_checked():
     schedule = nightly_schedule_at("05:30")
     assert schedule.cron_schedule == "30 5 * * *"
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 1, 5, 30, tzinfo=timezone.utc))
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 1, 5, 30, tzinfo=UTC))
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-02-28"
     for wrong in ("25:00", "2am", "02:60"):

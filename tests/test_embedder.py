@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nightshift.embedder import MiniLMEmbedder
+from nightshift.ingest.encoders import MiniLMEmbedder
 
 TEXTS = [
     "How do I cancel my order?",

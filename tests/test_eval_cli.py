@@ -4,10 +4,14 @@ import csv
 import json
 from datetime import date
 
+import pytest
 from typer.testing import CliRunner
 
-from nightshift.cli import app
-from nightshift.sample_tickets import SampleSpec, day_tickets
+from nightshift.app.cli import app
+from nightshift.ingest.samples import SampleSpec, day_tickets
+
+# Evaluations train and score models end to end.
+pytestmark = pytest.mark.slow
 
 runner = CliRunner()
 HELD_BACK = {"subscription_cancel", "product_question", "invoice_request"}  # intents only the test file has

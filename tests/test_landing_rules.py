@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from nightshift.landing import read_day
-from nightshift.normalize import DayBatch, Rules, normalize_day, quarantine_ids_stored_elsewhere, stable_id
+from nightshift.ingest.files import read_day
+from nightshift.ingest.rules import DayBatch, Rules, normalize_day, quarantine_ids_stored_elsewhere, stable_id
 
 DAY = date(2026, 11, 2)
 HEADER = b"id,subject,body,created_at\n"

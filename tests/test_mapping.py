@@ -1,6 +1,6 @@
 import pytest
 
-from nightshift.mapping import MappingError, parse_map, resolve
+from nightshift.ingest.mapping import MappingError, parse_map, resolve
 
 
 def test_parse_map_with_alias_and_spaces():

@@ -10,9 +10,10 @@ import dagster as dg
 import numpy as np
 import pytest
 
-from nightshift.assets.embeddings import TABLE, ticket_embeddings
+from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
 from nightshift.resources.embedder import EmbedderResource
+from nightshift.resources.vector_store import EMBEDDINGS as TABLE
 
 DIM = 8
 
@@ -75,7 +76,7 @@ def test_only_redacted_text_leaves_the_machine(sample_home, resources, server):
     assert result.success
     sent = [text for request in EmbeddingsHandler.seen for text in request["input"]]
     assert len(sent) == 150
-    originals = resources["warehouse"].query("SELECT body FROM tickets WHERE redactions > 0")["body"].to_pylist()
+    originals = resources["warehouse"].db.query("SELECT body FROM tickets WHERE redactions > 0")["body"].to_pylist()
     assert originals and any("4111 1111 1111 1111" in body for body in originals)
     assert not any("4111" in text or "@example.com" in text for text in sent)
     assert any("[CARD]" in text for text in sent)

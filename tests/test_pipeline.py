@@ -5,8 +5,9 @@ from datetime import date
 import dagster as dg
 import numpy as np
 
-from nightshift.assets.embeddings import TABLE, ticket_embeddings
+from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
+from nightshift.resources.vector_store import EMBEDDINGS as TABLE
 from tests.conftest import SAMPLE_DAYS
 
 
@@ -35,7 +36,7 @@ def test_days_land_in_duckdb_and_lancedb_keyed_by_ticket_id(sample_home, resourc
         assert meta["ticket_embeddings"]["tickets_per_s"] > 0
         assert meta["ticket_embeddings"]["model_id"] == "all-MiniLM-L6-v2-onnx-int8"
     vectors = stored_vectors(resources)
-    ids = resources["warehouse"].query("SELECT ticket_id, text_hash FROM tickets ORDER BY ticket_id")
+    ids = resources["warehouse"].db.query("SELECT ticket_id, text_hash FROM tickets ORDER BY ticket_id")
     assert vectors["ticket_id"].to_pylist() == ids["ticket_id"].to_pylist()
     assert vectors["text_hash"].to_pylist() == ids["text_hash"].to_pylist()
     matrix = np.asarray(vectors["vector"].to_pylist())
@@ -52,9 +53,9 @@ def test_rerun_reuses_vectors_and_reembeds_only_changed_tickets(sample_home, res
     assert (again["embedded"], again["reused"]) == (0, 150)
     assert stored_vectors(resources).equals(first)
 
-    path = sample_home.landing_day(day) / "tickets.csv"
+    path = sample_home.landing / day / "tickets.csv"
     lines = path.read_text(encoding="utf-8", errors="surrogateescape").split("\n")
-    header, first_ticket = lines[0], lines[1]
+    first_ticket = lines[1]
     assert first_ticket.startswith("T20261103-00000,")
     lines[1] = first_ticket.replace("twice", "three times")
     del lines[2]  # and one ticket withdrawn
@@ -67,7 +68,7 @@ def test_rerun_reuses_vectors_and_reembeds_only_changed_tickets(sample_home, res
 def test_a_day_emptied_upstream_removes_its_vectors(sample_home, resources):
     day = SAMPLE_DAYS[2]
     materialize(resources, day)
-    for f in sample_home.landing_day(day).iterdir():
+    for f in (sample_home.landing / day).iterdir():
         f.unlink()
     meta = materialize(resources, day)
     assert meta["ticket_embeddings"]["tickets"] == 0

@@ -1,13 +1,16 @@
 """One day's whole pipeline with a real PostgreSQL server as the Dagster instance storage."""
 
+import dagster as dg
 import psycopg2
 import pytest
 from typer.testing import CliRunner
 
-import dagster as dg
-from nightshift.cli import app
-from nightshift.instance import instance_yaml
+from nightshift.app.cli import app
+from nightshift.app.instance import instance_yaml
 from tests.services import postgres
+
+# A real PostgreSQL server.
+pytestmark = pytest.mark.slow
 
 
 def test_a_day_runs_with_runs_events_and_checks_stored_in_postgres(sample_home, monkeypatch):

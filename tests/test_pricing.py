@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from nightshift.pricing import PROMPT_OVERHEAD_TOKENS, TYPICAL_OUTPUT_TOKENS, expected_cost, frontier_sync_cost, load_prices
+from nightshift.llm.pricing import PROMPT_OVERHEAD_TOKENS, TYPICAL_OUTPUT_TOKENS, expected_cost, frontier_sync_cost, load_prices
 
 
 def test_packaged_table_has_list_prices_and_batch_discount():

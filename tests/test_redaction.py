@@ -1,6 +1,6 @@
 import pytest
 
-from nightshift.redaction import is_card, is_iban, redact
+from nightshift.ingest.redaction import is_card, is_iban, redact
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from nightshift.replay import replay_csv
+from nightshift.ingest.replay import replay_csv
 
 
 def write(tmp_path, text: str):

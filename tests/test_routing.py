@@ -1,6 +1,6 @@
 """The routing rules, one by one."""
 
-from nightshift.routing import CACHE, FRONTIER, REALTIME, SMALL, RoutingConfig, Signals, question_count, route
+from nightshift.triage.routing import CACHE, FRONTIER, REALTIME, SMALL, RoutingConfig, Signals, question_count, route
 
 BASE = dict(text="How do I cancel my order?", questions=1, category="cancel_order", confidence=0.9,
             priority="normal", tokens=12, nearest_known=0.8)

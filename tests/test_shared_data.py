@@ -8,11 +8,14 @@ from datetime import date, datetime
 
 import pytest
 
-from nightshift.assets.ingest import reason_kind
-from nightshift.replay import replay_csv
+from nightshift.ingest.replay import replay_csv
+from nightshift.ingest.rules import reason_kind
 from nightshift.resources.landing import LandingZone
 from tests.conftest import shared_data
 from tests.test_ingest_asset import count, run
+
+# Evaluations on the public data sets: minutes, not seconds.
+pytestmark = pytest.mark.slow
 
 BITEXT = shared_data() / "bitext_customer_support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv"
 HADOOP = shared_data() / "gitbugs" / "hadoop_bugs.csv"
@@ -26,14 +29,14 @@ def with_mapping(resources, mapping: str):
 
 @needs(BITEXT)
 def test_bitext_raw_file_ingests_with_a_mapping(home, resources):
-    folder = home.landing_day("2026-11-10")
+    folder = home.landing / "2026-11-10"
     folder.mkdir(parents=True)
     shutil.copy(BITEXT, folder)
     resources = with_mapping(resources, "text=instruction,label=intent")
     result = run(resources, "2026-11-10")
     assert result.metadata["rows_in"] == 4514
     assert result.metadata["rows_stored"] == 4514 and result.metadata["rows_quarantined"] == 0
-    labels = resources["warehouse"].query("SELECT count(DISTINCT label) AS n FROM tickets")["n"][0].as_py()
+    labels = resources["warehouse"].db.query("SELECT count(DISTINCT label) AS n FROM tickets")["n"][0].as_py()
     assert labels == 27
 
 
@@ -43,7 +46,7 @@ def test_hadoop_raw_file_keeps_its_day_and_quarantines_the_rest(home, resources)
         rows = list(csv.DictReader(fh))
     created = Counter(datetime.strptime(r["Created"], "%d/%b/%y %H:%M").date() for r in rows)
     day, on_day = created.most_common(1)[0]
-    folder = home.landing_day(day.isoformat())
+    folder = home.landing / day.isoformat()
     folder.mkdir(parents=True)
     shutil.copy(HADOOP, folder)
     resources = with_mapping(resources, HADOOP_MAP)
@@ -51,7 +54,7 @@ def test_hadoop_raw_file_keeps_its_day_and_quarantines_the_rest(home, resources)
     assert result.metadata["rows_in"] == len(rows) == 2503
     assert result.metadata["rows_stored"] == on_day
     assert result.check_results[0].passed
-    reasons = resources["warehouse"].query("SELECT reason FROM tickets_quarantine")["reason"].to_pylist()
+    reasons = resources["warehouse"].db.query("SELECT reason FROM tickets_quarantine")["reason"].to_pylist()
     oversize = sum(len(r["Summary"]) + 2 + len(r["Description"]) > 20_000 for r in rows)
     assert Counter(map(reason_kind, reasons)) == {"created on another day": len(rows) - on_day - oversize, "text over size limit": oversize}
 
@@ -65,10 +68,10 @@ def test_hadoop_replayed_over_a_week_ingests_whole(home, resources):
         meta = run(resources, f"2026-11-0{i + 1}").metadata
         stored, quarantined = stored + meta["rows_stored"], quarantined + meta["rows_quarantined"]
     assert stored + quarantined == 2503
-    reasons = resources["warehouse"].query("SELECT reason FROM tickets_quarantine")["reason"].to_pylist()
+    reasons = resources["warehouse"].db.query("SELECT reason FROM tickets_quarantine")["reason"].to_pylist()
     assert reasons and {reason_kind(r) for r in reasons} == {"text over size limit"}  # only the log dumps
     assert count(resources, "tickets") == stored
-    assert resources["warehouse"].query("SELECT count(DISTINCT priority) AS n FROM tickets")["n"][0].as_py() == 5
+    assert resources["warehouse"].db.query("SELECT count(DISTINCT priority) AS n FROM tickets")["n"][0].as_py() == 5
 
 
 BANKING = shared_data() / "banking77" / "train.csv"
@@ -77,7 +80,7 @@ BANKING = shared_data() / "banking77" / "train.csv"
 def eval_json(*args) -> dict:
     from typer.testing import CliRunner
 
-    from nightshift.cli import app
+    from nightshift.app.cli import app
 
     result = CliRunner().invoke(app, ["eval", *args])
     assert result.exit_code == 0, result.output

@@ -10,6 +10,9 @@ import dagster as dg
 import openai
 import pytest
 
+from nightshift.app.home import Home
+from nightshift.app.runner import drain_batches
+from nightshift.app.settings import resources_for
 from nightshift.assets.cache import cached_answers
 from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
@@ -18,18 +21,16 @@ from nightshift.assets.reports import daily_cost_and_quality
 from nightshift.assets.responses import ticket_responses
 from nightshift.assets.synthesis import synthesis_batches
 from nightshift.assets.triage import ticket_triage, triage_model
-from nightshift.batch_engine import TERMINAL, Faults, LocalBatchEngine
-from nightshift.batch_files import parse_results
-from nightshift.batch_ledger import BatchLedger
-from nightshift.batch_server import BatchServer
-from nightshift.home import Home
-from nightshift.offline_responder import respond
+from nightshift.ingest.samples import write_days
+from nightshift.llm.batch_files import parse_results
+from nightshift.llm.engine import TERMINAL, Faults, LocalBatchEngine
+from nightshift.llm.ledger import BatchLedger
+from nightshift.llm.offline import respond
+from nightshift.llm.pricing import load_prices
+from nightshift.llm.server import BatchServer
 from nightshift.orchestration.jobs import collect_job
 from nightshift.orchestration.sensors import batch_sensor
-from nightshift.pricing import load_prices
 from nightshift.resources.llm import LLMProvider
-from nightshift.sample_tickets import write_days
-from nightshift.settings import resources_for
 from tests.conftest import SAMPLE_START
 
 DAY = SAMPLE_START.isoformat()
@@ -86,28 +87,19 @@ def materialize(assets, res) -> dict:
             for e in result.get_asset_materialization_events()}
 
 
-def drain(res, cursor=None, timeout=60) -> list[dict]:
+def drain(res, timeout=60) -> list[dict]:
     """Tick the sensor as the daemon would, running each collection it requests, until no batch is open."""
-    ledger, seen, runs = BatchLedger(res["warehouse"], None, PRICES), set(), []
-    defs = dg.Definitions(assets=[synthesis_batches, *COLLECT], jobs=[collect_job],
-                          sensors=[batch_sensor], resources=res)
-    deadline = time.monotonic() + timeout
-    while ledger.open_batches():
-        assert time.monotonic() < deadline, "batches never finished"
-        with dg.build_sensor_context(cursor=cursor, resources=res, definitions=defs) as context:
-            tick = batch_sensor.evaluate_tick(context)
-        cursor = tick.cursor or cursor
-        for request in tick.run_requests or []:
-            if request.run_key not in seen:
-                assert request.partition_key == DAY
-                seen.add(request.run_key)
-                runs.append(materialize(COLLECT, res))
-        time.sleep(0.05)
-    return runs
+    defs = dg.Definitions(assets=[synthesis_batches, *COLLECT], jobs=[collect_job], sensors=[batch_sensor], resources=res)
+
+    def collect(request: dg.RunRequest) -> dict:
+        assert request.partition_key == DAY
+        return materialize(COLLECT, res)
+
+    return drain_batches(defs, collect, tick_s=0.05, timeout_s=timeout)
 
 
 def table(res, sql, *params):
-    return res["warehouse"].query(sql, list(params) or None).to_pylist()
+    return res["warehouse"].db.query(sql, list(params) or None).to_pylist()
 
 
 def usage_cost(server) -> float:
@@ -166,6 +158,7 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     assert totals["days"] == 1 and totals["saving"] == pytest.approx(quality["saving"], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_failed_lines_are_retried_and_what_still_fails_is_reported(day_home, server, engine):
     engine.faults = Faults(fail_share=0.3)
     res = resources(day_home, server, max_attempts=2)
@@ -223,11 +216,12 @@ def test_a_restart_between_submit_and_collect_loses_nothing(day_home, engine, po
     restarted = LocalBatchEngine(engine.root)
     with BatchServer(restarted, port=port, token=TOKEN).running() as server:
         res = resources(day_home, server)
-        assert drain(res, cursor=None)
+        assert drain(res)
         assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
         assert len(table(res, "SELECT * FROM ticket_responses")) == 150
 
 
+@pytest.mark.slow
 def test_cost_is_counted_once_across_retries_reruns_and_recollection(day_home, server, engine):
     engine.faults = Faults(fail_share=0.2)
     res = resources(day_home, server, max_attempts=1)
@@ -242,11 +236,12 @@ def test_cost_is_counted_once_across_retries_reruns_and_recollection(day_home, s
     rerun = materialize([synthesis_batches], res)["synthesis_batches"]  # a rerun asks only what is not answered
     assert rerun["submitted_requests"] == failed and rerun["reused"] == rerun["requests"] - failed
     drain(res)
-    res["warehouse"].query("UPDATE llm_batches SET collected_at = NULL")  # collect every batch a second time
+    with res["warehouse"].db.connect() as con:
+        con.execute("UPDATE llm_batches SET collected_at = NULL")  # collect every batch a second time
     drain(res)
     total = day_cost(res)
     assert total == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
-    assert total == pytest.approx(BatchLedger(res["warehouse"], None, PRICES).day_totals(SAMPLE_START)["spent_usd"], abs=1e-6)
+    assert total == pytest.approx(BatchLedger(res["warehouse"].db, None, PRICES).day_totals(SAMPLE_START)["spent_usd"], abs=1e-6)
     assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
     assert table(res, "SELECT count(*) AS n FROM ticket_responses")[0]["n"] == 150
 
@@ -255,6 +250,7 @@ def restarts(result) -> int:
     return sum(e.event_type == dg.DagsterEventType.STEP_RESTARTED for e in result.all_events)
 
 
+@pytest.mark.slow
 def test_a_provider_that_is_down_is_retried_with_backoff_and_a_refusal_is_not(day_home, engine, port):
     res = resources(day_home, f"http://127.0.0.1:{port}/v1")
     done = threading.Event()

@@ -5,12 +5,13 @@ from collections import Counter
 
 import numpy as np
 
-from nightshift import digest, prompts
-from nightshift.offline_responder import MARKER, respond
-from nightshift.pricing import load_prices
-from nightshift.structured_output import parse
-from nightshift.synthesis import digest_request, reply_requests
-from nightshift.tokens import count_request, count_tokens
+from nightshift.lib.tokens import count_request, count_tokens
+from nightshift.llm import prompts
+from nightshift.llm.offline import MARKER, respond
+from nightshift.llm.pricing import load_prices
+from nightshift.llm.requests import digest_request, reply_requests
+from nightshift.llm.structured_output import parse
+from nightshift.reporting import themes
 
 PRICES = load_prices()
 
@@ -61,12 +62,12 @@ def test_themes_cluster_the_day_and_spikes_compare_with_the_trailing_week():
     vectors = np.concatenate([centres[i] + 0.01 * rng.standard_normal((n, 16)) for i, n in enumerate([20, 12, 6, 2])])  # k = 4 for 40 tickets
     categories = ["billing"] * 20 + ["shipping"] * 12 + ["login"] * 6 + ["other"] * 2
     ids = [f"t{i}" for i in range(len(categories))]
-    found = digest.themes(vectors.astype(np.float32), ids, [f"text {i}" for i in ids], categories)
+    found = themes.themes(vectors.astype(np.float32), ids, [f"text {i}" for i in ids], categories)
     assert [(t.size, t.category) for t in found][:3] == [(20, "billing"), (12, "shipping"), (6, "login")]
-    assert all(len(t.examples) <= digest.EXAMPLES for t in found)
-    rising = digest.spikes(Counter(categories), Counter({"billing": 50, "shipping": 200, "login": 200, "other": 20}))
+    assert all(len(t.examples) <= themes.EXAMPLES for t in found)
+    rising = themes.spikes(Counter(categories), Counter({"billing": 50, "shipping": 200, "login": 200, "other": 20}))
     assert [s.category for s in rising] == ["billing"]
-    clusters, spikes = digest.describe(found, rising)
+    clusters, spikes = themes.describe(found, rising)
     assert "20 tickets, mostly billing" in clusters and "billing: 50% of today's tickets" in spikes
-    assert "| 1 | 20 | billing |" in digest.markdown("2026-11-01", "A calm day", found, rising, None)
-    assert digest.themes(np.zeros((0, 16), np.float32), [], [], []) == []
+    assert "| 1 | 20 | billing |" in themes.markdown("2026-11-01", "A calm day", found, rising, None)
+    assert themes.themes(np.zeros((0, 16), np.float32), [], [], []) == []

@@ -1,10 +1,11 @@
 """The nightly job over the sample days: triage_model and ticket_triage against temporary stores."""
 
 import dagster as dg
+import pytest
 
-from nightshift.definitions import build_definitions
-from nightshift.routing import ROUTES
-from nightshift.triage import ModelStore
+from nightshift.app.code_location import build_definitions
+from nightshift.triage.artifact import ModelStore
+from nightshift.triage.routing import ROUTES
 from tests.conftest import SAMPLE_DAYS
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -16,6 +17,7 @@ def run_day(defs, day):
             for e in result.get_asset_materialization_events()}
 
 
+@pytest.mark.slow
 def test_nightly_job_triages_every_ticket_with_a_reason(sample_home):
     defs = build_definitions(sample_home, "")
     for day in SAMPLE_DAYS:
@@ -27,16 +29,17 @@ def test_nightly_job_triages_every_ticket_with_a_reason(sample_home):
     assert triage["route_realtime"] == 3  # the sample's urgent outages and fraud
     assert 0 < triage["expected_usd"] < triage["frontier_sync_usd"]
     warehouse = defs.resources["warehouse"]
-    rows = warehouse.query("SELECT * FROM ticket_triage WHERE day = DATE '2026-11-03'").to_pylist()
+    rows = warehouse.db.query("SELECT * FROM ticket_triage WHERE day = DATE '2026-11-03'").to_pylist()
     assert len(rows) == 150 and all(r["reason"] and r["route"] in ROUTES for r in rows)
     assert all(0 < r["confidence"] <= 1 for r in rows)
     assert {r["model_version"] for r in rows} == {model["version"]}
 
     again = run_day(defs, "2026-11-03")
     assert again["triage_model"]["trained"] == 0  # same history, same version, no retraining
-    assert warehouse.query("SELECT count(*) AS n FROM ticket_triage")["n"][0].as_py() == 450
+    assert warehouse.db.query("SELECT count(*) AS n FROM ticket_triage")["n"][0].as_py() == 450
 
 
+@pytest.mark.slow
 def test_each_day_is_triaged_by_the_model_of_its_own_history(sample_home):
     defs = build_definitions(sample_home, "")
     first = run_day(defs, "2026-11-01")["triage_model"]
@@ -47,13 +50,13 @@ def test_each_day_is_triaged_by_the_model_of_its_own_history(sample_home):
 
 
 def test_without_labels_the_model_is_zero_shot_and_says_so(home):
-    folder = home.landing_day("2026-11-01")
+    folder = home.landing / "2026-11-01"
     folder.mkdir(parents=True)
     (folder / "t.csv").write_text("text\nMy parcel never arrived\nI was charged twice\nThe app crashes on start\n")
     defs = build_definitions(home, "")
     meta = run_day(defs, "2026-11-01")
     assert meta["triage_model"]["mode"] == "zero_shot"
-    rows = defs.resources["warehouse"].query("SELECT category, route FROM ticket_triage ORDER BY ticket_id").to_pylist()
+    rows = defs.resources["warehouse"].db.query("SELECT category, route FROM ticket_triage ORDER BY ticket_id").to_pylist()
     assert len(rows) == 3 and all(r["route"] != "cache" for r in rows)
 
 

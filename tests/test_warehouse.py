@@ -5,7 +5,9 @@ import time
 import duckdb
 import pytest
 
-from nightshift.resources.warehouse import DuckDBWarehouse, open_database
+from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.warehouse.database import Warehouse, migrate, open_database
+from nightshift.warehouse.schema import MIGRATIONS, TABLES
 
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(float(sys.argv[2]))"
 
@@ -18,10 +20,10 @@ def hold_lock(path, seconds):
 
 def test_a_reader_waits_for_another_process_writer(tmp_path):
     path = tmp_path / "w.duckdb"
-    DuckDBWarehouse(path=str(path)).query("SELECT 1")  # create the file and tables
+    DuckDBWarehouse(path=str(path)).db.query("SELECT 1")  # create the file and tables
     writer = hold_lock(path, 1.5)
     started = time.monotonic()
-    rows = DuckDBWarehouse(path=str(path)).query("SELECT count(*) AS n FROM tickets")
+    rows = DuckDBWarehouse(path=str(path)).db.query("SELECT count(*) AS n FROM tickets")
     assert rows["n"][0].as_py() == 0
     assert time.monotonic() - started > 0.5  # it really waited for the lock
     writer.wait()
@@ -34,3 +36,30 @@ def test_waiting_is_bounded(tmp_path):
     with pytest.raises(duckdb.IOException, match="lock"):
         open_database(str(path), read_only=True, wait_s=0.3)
     writer.kill()
+
+
+def test_each_table_is_described_once_and_its_arrow_schema_follows(tmp_path):
+    db = Warehouse(tmp_path / "w.duckdb")
+    for name, table in TABLES.items():
+        stored = [r["column_name"] for r in db.rows("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                                                    "ORDER BY ordinal_position", [name])]
+        assert stored == table.names
+        assert table.arrow.names == [c for c in table.names if c != table.stamp]
+
+
+def test_an_older_warehouse_is_migrated_without_losing_rows(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:  # as an older nightshift left it: no cache_entry_id, no migrations table
+        con.execute("CREATE TABLE ticket_triage (ticket_id VARCHAR NOT NULL, day DATE NOT NULL, category VARCHAR NOT NULL, "
+                    "confidence DOUBLE NOT NULL, priority VARCHAR, priority_source VARCHAR, route VARCHAR NOT NULL, reason VARCHAR NOT NULL, "
+                    "cache_ticket_id VARCHAR, cache_similarity DOUBLE, nearest_known DOUBLE, input_tokens BIGINT NOT NULL, "
+                    "expected_usd DOUBLE NOT NULL, model_version VARCHAR NOT NULL, triaged_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
+        con.execute("INSERT INTO ticket_triage VALUES ('T1', DATE '2026-11-01', 'billing', 0.9, NULL, NULL, 'cache', 'r', "
+                    "NULL, NULL, NULL, 10, 0.0, 'v1', DEFAULT)")
+    db = Warehouse(path)
+    rows = db.rows("SELECT ticket_id, cache_entry_id FROM ticket_triage")
+    assert rows == [{"ticket_id": "T1", "cache_entry_id": None}]
+    assert db.rows("SELECT max(version) AS v FROM schema_migrations")[0]["v"] == len(MIGRATIONS)
+    with db.connect() as con:
+        assert migrate(con) == len(MIGRATIONS)  # nothing left to apply
+    assert db.rows("SELECT count(*) AS n FROM schema_migrations")[0]["n"] == len(MIGRATIONS)

@@ -2,13 +2,11 @@
 
 import dagster as dg
 
-from nightshift.assets.embeddings import TABLE as EMBEDDINGS
 from nightshift.assets.responses import ticket_responses
-from nightshift.assets.triage import vectors_by_id
-from nightshift.batch_ledger import utcnow
+from nightshift.lib.clock import utcnow
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.answer_cache import AnswerCache
-from nightshift.resources.vector_store import LanceDBStore
+from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
@@ -31,11 +29,8 @@ def cached_answers(
     Runs only after the blocking schema and PII checks on ticket_responses pass: a bad answer must never be served again.
     """
     day = partition_day(context)
-    fresh = warehouse.query(
-        "SELECT r.ticket_id, r.prompt_version, r.model, r.response, t.category FROM ticket_responses r "
-        "JOIN ticket_triage t USING (ticket_id, day) WHERE r.day = ? AND r.status = 'ok' AND r.source <> 'cache' ORDER BY r.ticket_id",
-        [day]).to_pylist()
-    by_id = vectors_by_id(vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "vector"]))
+    fresh = warehouse.answers.fresh_for_cache(day)
+    by_id = vectors.vectors(EMBEDDINGS, day)
     entries = [{"entry_id": entry_id(r["prompt_version"], r["model"], r["ticket_id"]), "vector": by_id[r["ticket_id"]],
                 "answer": r["response"], "category": r["category"], "prompt_version": r["prompt_version"],
                 "model": r["model"], "source_ticket_id": r["ticket_id"], "created_at": utcnow()}

@@ -1,6 +1,7 @@
 """ticket_embeddings: the day's redacted tickets as vectors in LanceDB, keyed by ticket id."""
 
 import time
+from typing import Any
 
 import dagster as dg
 import numpy as np
@@ -9,10 +10,8 @@ import pyarrow as pa
 from nightshift.assets.ingest import raw_tickets
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.embedder import EmbedderResource
-from nightshift.resources.vector_store import LanceDBStore
+from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
-
-TABLE = "ticket_embeddings"
 
 
 def embedding_rows(ids: list[str], day: str, vectors: np.ndarray, model_id: str, hashes: list[str]) -> pa.Table:
@@ -41,11 +40,9 @@ def ticket_embeddings(
     A rerun re-embeds only tickets whose text or model changed.
     """
     day = partition_day(context)
-    tickets = warehouse.query(
-        "SELECT ticket_id, text_redacted, text_hash FROM tickets WHERE day = ? ORDER BY ticket_id", [day]
-    ).to_pylist()
+    tickets = warehouse.tickets.texts(day)
     model = embedder.embedder
-    previous = vectors.day_rows(TABLE, day, ["ticket_id", "text_hash", "model_id", "vector"])
+    previous = vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "text_hash", "model_id", "vector"])
     reusable = {
         (r["ticket_id"], r["text_hash"]): r["vector"]
         for r in (previous.to_pylist() if previous is not None else [])
@@ -67,16 +64,17 @@ def ticket_embeddings(
     by_id = {t["ticket_id"]: v for t, v in zip(todo, fresh)}
 
     if tickets:
-        matrix = np.stack([by_id.get(t["ticket_id"], reusable.get((t["ticket_id"], t["text_hash"]))) for t in tickets])
+        matrix = np.stack([by_id[t["ticket_id"]] if t["ticket_id"] in by_id else reusable[(t["ticket_id"], t["text_hash"])]
+                           for t in tickets])
         vectors.replace_day(
-            TABLE, day,
+            EMBEDDINGS, day,
             embedding_rows([t["ticket_id"] for t in tickets], day.isoformat(), matrix, model.model_id, [t["text_hash"] for t in tickets]),
             key="ticket_id",
         )
     else:
-        vectors.delete_day(TABLE, day)
+        vectors.delete_day(EMBEDDINGS, day)
         context.log.info(f"No tickets stored for {day}; nothing to embed.")
-    metadata = {
+    metadata: dict[str, Any] = {
         "tickets": len(tickets),
         "embedded": len(todo),
         "reused": len(tickets) - len(todo),

@@ -5,17 +5,13 @@ from collections import Counter
 import dagster as dg
 
 from nightshift.checks.results import record
-from nightshift.normalize import quarantine_ids_stored_elsewhere
+from nightshift.ingest.rules import quarantine_ids_stored_elsewhere, reason_kind
+from nightshift.lib.markdown import markdown_table
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.landing import LandingZone
-from nightshift.resources.warehouse import QUARANTINE, TICKETS, DuckDBWarehouse
+from nightshift.resources.warehouse import DuckDBWarehouse
 
 RECONCILE = "rows_reconcile"
-
-
-def reason_kind(reason: str) -> str:
-    """The reason without its particulars, for counting ('bad created_at: ...' -> 'bad created_at')."""
-    return reason.split(":", 1)[0]
 
 
 @dg.asset(
@@ -40,13 +36,9 @@ def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehou
             check_results=[dg.AssetCheckResult(check_name=RECONCILE, passed=True, metadata={"rows_in": 0})],
         )
     batch = landing.read(day)
-    quarantine_ids_stored_elsewhere(batch, warehouse.days_of([t["ticket_id"] for t in batch.tickets], day))
-    warehouse.replace_day(day, {"tickets": (batch.tickets, TICKETS), "tickets_quarantine": (batch.quarantine, QUARANTINE)})
-
-    stored, quarantined = (
-        warehouse.query(f"SELECT count(*) AS n FROM {table} WHERE day = ?", [day])["n"][0].as_py()
-        for table in ("tickets", "tickets_quarantine")
-    )
+    quarantine_ids_stored_elsewhere(batch, warehouse.tickets.stored_elsewhere([t["ticket_id"] for t in batch.tickets], day))
+    warehouse.tickets.replace_day(day, batch.tickets, batch.quarantine)
+    stored, quarantined = warehouse.tickets.counts(day)
     reasons = Counter(reason_kind(q["reason"]) for q in batch.quarantine)
     context.log.info(f"{day}: {batch.rows_in} rows in, {stored} stored, {quarantined} quarantined")
     return dg.MaterializeResult(
@@ -58,10 +50,7 @@ def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehou
             "redactions": sum(batch.redactions.values()),
             **{f"redactions_{kind.lower()}": n for kind, n in sorted(batch.redactions.items())},
             "files": len({t["source_file"] for t in batch.tickets} | {q["source_file"] for q in batch.quarantine}),
-            "quarantine_reasons": dg.MetadataValue.md(
-                "| reason | rows |\n|---|---|\n" + "".join(f"| {r} | {n} |\n" for r, n in reasons.most_common())
-                if reasons else "nothing quarantined"
-            ),
+            "quarantine_reasons": dg.MetadataValue.md(markdown_table(("reason", "rows"), reasons.most_common(), "nothing quarantined")),
         },
         check_results=[reconciled(warehouse, day, batch.rows_in, stored, quarantined)],
     )

@@ -6,17 +6,18 @@ from collections import Counter
 import dagster as dg
 import numpy as np
 
-from nightshift import prompts
-from nightshift.assets.synthesis import spend_metadata, synthesis_batches, triaged_tickets
-from nightshift.batch_ledger import BatchLedger
+from nightshift.assets.synthesis import synthesis_batches
+from nightshift.lib.markdown import markdown_table
+from nightshift.lib.tokens import count_request, count_tokens
+from nightshift.llm import prompts
+from nightshift.llm.ledger import BatchLedger
+from nightshift.llm.pricing import PriceTable, spend_summary
 from nightshift.orchestration.partitions import daily_partitions, partition_day
-from nightshift.pricing import PriceTable
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
-from nightshift.resources.warehouse import RESPONSES, DuckDBWarehouse
-from nightshift.routing import CACHE
-from nightshift.tokens import count_request, count_tokens
+from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.triage.routing import CACHE
 
 ANSWER_FIELDS = ("summary", "sentiment", "category", "draft_reply", "needs_human")
 
@@ -37,7 +38,7 @@ def from_cache(ticket: dict, entry: dict | None, prices: PriceTable) -> dict:
 
 
 def from_request(latest: dict | None, spent: dict | None) -> dict:
-    if latest is None:
+    if latest is None or spent is None:
         return {**UNANSWERED, "source": "batch", "error": "never submitted: rematerialize synthesis_batches"}
     status = {"ok": "ok", "submitted": "pending"}.get(latest["status"], "failed")
     return {"status": status, "source": latest["mode"], "model": latest["model"], "response": latest["answer"],
@@ -64,11 +65,11 @@ def ticket_responses(
     with permanent_errors_fail_fast():
         day = partition_day(context)
         table = prices.table()
-        ledger = BatchLedger(warehouse, llm.client(), table)
+        ledger = BatchLedger(warehouse.db, llm.client(), table)
         collected = ledger.collect(day)
         retried, exhausted = ledger.retry(day, llm.max_attempts)
         latest, spent = ledger.latest(day), ledger.spent(day)
-        triaged = triaged_tickets(warehouse, day)
+        triaged = warehouse.triage.triaged(day)
         cached = answer_cache.get([t["cache_entry_id"] for t in triaged if t["route"] == CACHE and t["cache_entry_id"]])
 
         rows = []
@@ -81,27 +82,21 @@ def ticket_responses(
             answer = json.loads(row["response"]) if row.get("response") else {}
             rows.append({"ticket_id": tid, "day": day, "route": ticket["route"], "prompt_version": prompts.SUPPORT_REPLY,
                          **{k: answer.get(k) for k in ANSWER_FIELDS}, **row})
-        warehouse.replace_day(day, {"ticket_responses": (rows, RESPONSES)})
+        warehouse.answers.replace_day(day, rows)
 
         status = Counter(r["status"] for r in rows)
-        turnaround = warehouse.query(
-            "SELECT max(epoch(finished_at) - epoch(submitted_at)) AS s FROM llm_batches WHERE day = ? AND finished_at IS NOT NULL", [day]
-        ).to_pylist()[0]["s"]
         failed = [r for r in rows if r["status"] == "failed"]
         return dg.MaterializeResult(metadata={
             "tickets": len(rows),
             **{f"status_{name}": status.get(name, 0) for name in ("ok", "pending", "failed")},
             "cache_served": sum(r["source"] == CACHE and r["status"] == "ok" for r in rows),
-            **spend_metadata(rows),
+            **spend_summary(rows),
             "mean_attempts": float(np.mean([r["attempts"] for r in rows if r["source"] != CACHE] or [0])),
-            "batch_turnaround_s": float(turnaround or 0.0),
+            "batch_turnaround_s": ledger.turnaround_s(day),
             **collected,
             "batches_resubmitted": len(retried),
             "requests_out_of_attempts": exhausted,
-            "failures": dg.MetadataValue.md(
-                "| ticket | route | attempts | error |\n|---|---|---|---|\n"
-                + "".join(f"| {r['ticket_id']} | {r['route']} | {r['attempts']} | {r['error']} |\n" for r in failed[:20])
-                if failed else "none"
-            ),
+            "failures": dg.MetadataValue.md(markdown_table(
+                ("ticket", "route", "attempts", "error"), [(r["ticket_id"], r["route"], r["attempts"], r["error"]) for r in failed[:20]])),
             "dagster/row_count": len(rows),
         })

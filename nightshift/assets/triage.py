@@ -1,28 +1,24 @@
 """triage_model (trained on labelled history) and ticket_triage (the day's routes)."""
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import numpy as np
 
-from nightshift import prompts, routing
-from nightshift.assets.embeddings import TABLE as EMBEDDINGS, ticket_embeddings
+from nightshift.assets.embeddings import ticket_embeddings
+from nightshift.lib.markdown import markdown_table
+from nightshift.lib.tokens import count_tokens
+from nightshift.llm import prompts
+from nightshift.llm.pricing import expected_cost, frontier_sync_cost
 from nightshift.orchestration.partitions import daily_partitions, partition_day
-from nightshift.pricing import expected_cost, frontier_sync_cost
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.models import Prices, TriageModelStore
-from nightshift.resources.vector_store import LanceDBStore
-from nightshift.resources.warehouse import TRIAGE, DuckDBWarehouse
-from nightshift.tokens import count_tokens
-from nightshift.triage import fingerprint, train
-
-
-def vectors_by_id(table) -> dict[str, np.ndarray]:
-    if table is None:
-        return {}
-    return dict(zip(table["ticket_id"].to_pylist(), np.asarray(table["vector"].to_pylist(), dtype=np.float32)))
+from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
+from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.triage import routing
+from nightshift.triage.artifact import fingerprint, train
 
 
 @dg.asset(partitions_def=daily_partitions, deps=[ticket_embeddings], group_name="triage", kinds={"scikitlearn", "lancedb"})
@@ -35,11 +31,8 @@ def triage_model(
     Versioned by a fingerprint of the training data: unchanged history reuses the saved model.
     """
     day = partition_day(context)
-    tickets = warehouse.query(
-        "SELECT ticket_id, text_redacted, text_hash, label, priority FROM tickets WHERE day <= ? ORDER BY ticket_id", [day]
-    ).to_pylist()
-    stored = vectors.table(EMBEDDINGS)
-    by_id = vectors_by_id(stored.to_arrow().select(["ticket_id", "vector"]) if stored is not None else None)
+    tickets = warehouse.tickets.history(day)
+    by_id = vectors.vectors(EMBEDDINGS)
     tickets = [t for t in tickets if t["ticket_id"] in by_id]
     column = lambda name: [t[name] for t in tickets]  # noqa: E731
     version = fingerprint(column("ticket_id"), column("text_hash"), column("label"), column("priority"))
@@ -79,11 +72,8 @@ def ticket_triage(
     model = models.store().for_day(day.isoformat())
     if model is None:
         raise dg.Failure(f"No triage model for {day}: materialize triage_model for that day first.")
-    tickets = warehouse.query(
-        "SELECT ticket_id, text_redacted, coalesce(body, subject) AS body, label, priority FROM tickets "
-        "WHERE day = ? ORDER BY ticket_id", [day]
-    ).to_pylist()
-    by_id = vectors_by_id(vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "vector"]))
+    tickets = warehouse.tickets.to_triage(day)
+    by_id = vectors.vectors(EMBEDDINGS, day)
     missing = [t["ticket_id"] for t in tickets if t["ticket_id"] not in by_id]
     if missing:
         raise dg.Failure(f"{len(missing)} tickets of {day} have no embedding (e.g. {missing[0]}): rematerialize ticket_embeddings.")
@@ -93,7 +83,7 @@ def ticket_triage(
     matrix = np.stack([by_id[i] for i in ids]) if ids else np.zeros((0, 384), np.float32)
     category, priority = model.predict(texts, matrix)
     known = model.nearest_known(matrix, ids)
-    cached = answer_cache.lookup(matrix, prompts.SUPPORT_REPLY, sorted(set(table.routes.values())), datetime.now(timezone.utc).replace(tzinfo=None))
+    cached = answer_cache.lookup(matrix, prompts.SUPPORT_REPLY, sorted(set(table.routes.values())), datetime.now(UTC).replace(tzinfo=None))
     config = routing.RoutingConfig(cache_threshold=model.cache_threshold)
 
     rows = []
@@ -103,7 +93,8 @@ def ticket_triage(
         match = cached[i]
         tokens = count_tokens(texts[i])
         decision = routing.route(routing.Signals(
-            text=texts[i], questions=routing.question_count(ticket["body"]), category=category.labels[i], confidence=float(category.confidence[i]), priority=prio,
+            text=texts[i], questions=routing.question_count(ticket["body"]), category=category.labels[i],
+            confidence=float(category.confidence[i]), priority=prio,
             tokens=tokens, nearest_known=float(known[i]),
             cache_similarity=match.similarity if match else None, cache_category=match.category if match else None,
         ), config)
@@ -117,7 +108,7 @@ def ticket_triage(
             "input_tokens": tokens, "expected_usd": expected_cost(table, decision.route, tokens),
             "model_version": model.version, "cache_entry_id": match.entry_id if match else None,
         })
-    warehouse.replace_day(day, {"ticket_triage": (rows, TRIAGE)})
+    warehouse.triage.replace_day(day, rows)
 
     mix = Counter(r["route"] for r in rows)
     n = len(rows)
@@ -135,11 +126,9 @@ def ticket_triage(
         "frontier_sync_usd": round(baseline, 6),
         "expected_saving": round(1 - spent / baseline, 4) if baseline else 0.0,
         "model_version": model.version,
-        "route_mix": dg.MetadataValue.md(
-            "| route | tickets | share |\n|---|---|---|\n"
-            + "".join(f"| {name} | {mix.get(name, 0)} | {mix.get(name, 0) / n:.1%} |\n" for name in routing.ROUTES)
-            if n else "no tickets"
-        ),
+        "route_mix": dg.MetadataValue.md(markdown_table(
+            ("route", "tickets", "share"), [(name, mix.get(name, 0), f"{mix.get(name, 0) / n:.1%}") for name in routing.ROUTES] if n else [],
+            "no tickets")),
         "dagster/row_count": n,
     }
     if labelled:

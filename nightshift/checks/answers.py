@@ -1,24 +1,21 @@
 """What came back: answers that parse against their schema, and how many tickets still need a person."""
 
-from datetime import date
-
 import dagster as dg
 
-from nightshift import prompts
-from nightshift.assets.responses import ticket_responses
 from nightshift.checks.results import conclude
+from nightshift.llm import prompts
+from nightshift.llm.structured_output import parse_content
+from nightshift.orchestration.partitions import partition_day
 from nightshift.resources.warehouse import DuckDBWarehouse
-from nightshift.structured_output import parse_content
 
 # Above this share of a day's tickets flagged for a person or left unanswered, the routing or the prompt needs a look.
 NEEDS_HUMAN_MAX_SHARE = 0.25
 
 
-@dg.asset_check(asset=ticket_responses, blocking=True,
+@dg.asset_check(asset="ticket_responses", blocking=True,
                 description="Every answer marked ok parses against the reply schema; otherwise nothing enters the answer cache.")
 def responses_match_schema(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
-    rows = warehouse.query("SELECT ticket_id, response FROM ticket_responses WHERE day = ? AND status = 'ok' ORDER BY ticket_id",
-                           [date.fromisoformat(context.partition_key)]).to_pylist()
+    rows = warehouse.answers.ok(partition_day(context))
     invalid = [(r["ticket_id"], error) for r in rows for _, error in [parse_content(r["response"], prompts.REPLY_SCHEMA)] if error]
     return conclude(context, warehouse, not invalid, {
         "answers": len(rows), "invalid": len(invalid),
@@ -27,11 +24,9 @@ def responses_match_schema(context: dg.AssetCheckExecutionContext, warehouse: Du
     })
 
 
-@dg.asset_check(asset=ticket_responses, description="Share of the day's tickets a person must handle: flagged needs_human, or unanswered.")
+@dg.asset_check(asset="ticket_responses", description="Share of the day's tickets a person must handle: flagged needs_human, or unanswered.")
 def needs_human_share(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
-    row = warehouse.query(
-        "SELECT count(*) AS tickets, count(*) FILTER (WHERE needs_human) AS flagged, count(*) FILTER (WHERE status = 'failed') AS failed "
-        "FROM ticket_responses WHERE day = ?", [date.fromisoformat(context.partition_key)]).to_pylist()[0]
+    row = warehouse.answers.needing_people(partition_day(context))
     share = (row["flagged"] + row["failed"]) / row["tickets"] if row["tickets"] else 0.0
     return conclude(context, warehouse, share <= NEEDS_HUMAN_MAX_SHARE, {
         "tickets": row["tickets"], "needs_human": row["flagged"], "unanswered": row["failed"],

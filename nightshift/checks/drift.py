@@ -1,13 +1,13 @@
 """The day's category mix against the trailing week's: a warning, since a real shift in what customers ask is news, not an error."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import dagster as dg
 
-from nightshift.assets.synthesis import TRAILING_DAYS, category_counts
-from nightshift.assets.triage import ticket_triage
 from nightshift.checks.results import conclude
-from nightshift.drift import largest_moves, total_variation
+from nightshift.orchestration.partitions import partition_day
+from nightshift.quality.mix import largest_moves, total_variation
+from nightshift.reporting.themes import TRAILING_DAYS
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 # Chance alone, simulated for 150 tickets from one mix over 27 categories: 0.23 against one trailing day (0.31 at the
@@ -15,11 +15,11 @@ from nightshift.resources.warehouse import DuckDBWarehouse
 MAX_DISTANCE = 0.35
 
 
-@dg.asset_check(asset=ticket_triage, description=f"Category mix against the trailing {TRAILING_DAYS} days (total variation distance).")
+@dg.asset_check(asset="ticket_triage", description=f"Category mix against the trailing {TRAILING_DAYS} days (total variation distance).")
 def category_mix_drift(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
-    day = date.fromisoformat(context.partition_key)
-    today = category_counts(warehouse, day, day + timedelta(days=1))
-    trailing = category_counts(warehouse, day - timedelta(days=TRAILING_DAYS), day)
+    day = partition_day(context)
+    today = warehouse.triage.category_counts(day, day + timedelta(days=1))
+    trailing = warehouse.triage.category_counts(day - timedelta(days=TRAILING_DAYS), day)
     distance = total_variation(today, trailing) if today and trailing else 0.0
     return conclude(context, warehouse, distance <= MAX_DISTANCE, {
         "tickets": sum(today.values()), "trailing_tickets": sum(trailing.values()),

@@ -4,24 +4,23 @@ from datetime import date
 
 import dagster as dg
 
-from nightshift.assets.embeddings import TABLE, ticket_embeddings
 from nightshift.checks.results import conclude
-from nightshift.resources.vector_store import LanceDBStore
+from nightshift.orchestration.partitions import partition_day
+from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
-@dg.asset_check(asset=ticket_embeddings, blocking=True, description="DuckDB tickets and LanceDB vectors agree for the day.")
+@dg.asset_check(asset="ticket_embeddings", blocking=True, description="DuckDB tickets and LanceDB vectors agree for the day.")
 def embeddings_match_tickets(
     context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore
 ) -> dg.AssetCheckResult:
-    passed, metadata = compare(warehouse, vectors, date.fromisoformat(context.partition_key))
+    passed, metadata = compare(warehouse, vectors, partition_day(context))
     return conclude(context, warehouse, passed, metadata)
 
 
 def compare(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date) -> tuple[bool, dict]:
-    rows = warehouse.query("SELECT ticket_id, text_hash FROM tickets WHERE day = ?", [day]).to_pylist()
-    tickets = {r["ticket_id"]: r["text_hash"] for r in rows}
-    stored = vectors.day_rows(TABLE, day, ["ticket_id", "text_hash"])
+    tickets = {r["ticket_id"]: r["text_hash"] for r in warehouse.tickets.texts(day)}
+    stored = vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "text_hash"])
     embedded = {r["ticket_id"]: r["text_hash"] for r in (stored.to_pylist() if stored is not None else [])}
     missing = tickets.keys() - embedded.keys()
     orphaned = embedded.keys() - tickets.keys()

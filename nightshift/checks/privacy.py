@@ -1,15 +1,14 @@
 """No personal data in what left the machine (the day's requests) or in the answers that would be reused."""
 
-import json
 from collections import Counter
-from datetime import date
 
 import dagster as dg
 
-from nightshift.assets.responses import ticket_responses
-from nightshift.assets.synthesis import synthesis_batches
 from nightshift.checks.results import conclude
-from nightshift.redaction import redact
+from nightshift.ingest.redaction import redact
+from nightshift.llm.ledger import BatchLedger
+from nightshift.orchestration.partitions import partition_day
+from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
@@ -24,20 +23,14 @@ def pii_verdict(context, warehouse: DuckDBWarehouse, texts: dict[str, str], noun
     })
 
 
-def message_text(body: str) -> str:
-    return "\n".join(str(m.get("content") or "") for m in json.loads(body).get("messages", []))
+@dg.asset_check(asset="synthesis_batches", description="The day's requests, as sent to the provider, carry no emails, phones, cards or IBANs.")
+def requests_carry_no_pii(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, prices: Prices) -> dg.AssetCheckResult:
+    sent = BatchLedger(warehouse.db, None, prices.table()).sent_texts(partition_day(context))
+    return pii_verdict(context, warehouse, sent, "requests")
 
 
-@dg.asset_check(asset=synthesis_batches, description="The day's requests, as sent to the provider, carry no emails, phones, cards or IBANs.")
-def requests_carry_no_pii(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
-    rows = warehouse.query("SELECT custom_id, attempt, body FROM llm_requests WHERE day = ? AND superseded_at IS NULL",
-                           [date.fromisoformat(context.partition_key)]).to_pylist()
-    return pii_verdict(context, warehouse, {f"{r['custom_id']}#{r['attempt']}": message_text(r["body"]) for r in rows}, "requests")
-
-
-@dg.asset_check(asset=ticket_responses, blocking=True,
+@dg.asset_check(asset="ticket_responses", blocking=True,
                 description="No answer marked ok carries personal data in its summary or draft reply; otherwise nothing enters the answer cache.")
 def responses_carry_no_pii(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
-    rows = warehouse.query("SELECT ticket_id, summary, draft_reply FROM ticket_responses WHERE day = ? AND status = 'ok'",
-                           [date.fromisoformat(context.partition_key)]).to_pylist()
+    rows = warehouse.answers.ok(partition_day(context))
     return pii_verdict(context, warehouse, {r["ticket_id"]: f"{r['summary']}\n{r['draft_reply']}" for r in rows}, "answers")

@@ -5,6 +5,7 @@ from datetime import date
 
 import dagster as dg
 
+from nightshift.orchestration.partitions import partition_day
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
@@ -14,7 +15,7 @@ def conclude(
 ) -> dg.AssetCheckResult:
     """Record the day's outcome of the running check (replacing an earlier one) and return it to Dagster."""
     (spec,) = context.check_specs
-    return record(warehouse, date.fromisoformat(context.partition_key), spec.asset_key.to_user_string(), spec.name,
+    return record(warehouse, partition_day(context), spec.asset_key.to_user_string(), spec.name,
                   passed, metadata, severity)
 
 
@@ -25,5 +26,5 @@ def record(
     """Any check's outcome, including one that rides on its asset's materialization, as a row and as a result."""
     plain = {k: v.value if isinstance(v, dg.MetadataValue) else v for k, v in metadata.items()}
     figures = {k: v for k, v in plain.items() if isinstance(v, (bool, int, float, str))}
-    warehouse.record_check(day, asset, check_name, bool(passed), severity.value, json.dumps(figures, sort_keys=True))
+    warehouse.reports.record_check(day, asset, check_name, bool(passed), severity.value, json.dumps(figures, sort_keys=True))
     return dg.AssetCheckResult(asset_key=asset, check_name=check_name, passed=bool(passed), severity=severity, metadata=metadata)

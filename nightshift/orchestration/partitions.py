@@ -13,5 +13,6 @@ FIRST_DAY = os.environ.get("NIGHTSHIFT_FIRST_DAY", "2020-01-01")
 daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, timezone="UTC")
 
 
-def partition_day(context: dg.AssetExecutionContext) -> date:
+def partition_day(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> date:
+    """The day an asset or a check runs for."""
     return date.fromisoformat(context.partition_key)

@@ -1,5 +1,7 @@
 """The nightly schedule: yesterday's partition of nightly_job, at a fixed UTC time."""
 
+from __future__ import annotations
+
 import os
 import re
 
@@ -10,7 +12,7 @@ from nightshift.orchestration.jobs import nightly_job
 DEFAULT_AT = "02:00"
 
 
-def nightly_schedule_at(at: str) -> dg.ScheduleDefinition:
+def nightly_schedule_at(at: str) -> dg.ScheduleDefinition | dg.UnresolvedPartitionedAssetScheduleDefinition:
     """A daily-partitioned job's schedule targets the last complete day: at `at` (HH:MM, UTC), yesterday's partition."""
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at.strip())
     if not match:

@@ -7,8 +7,8 @@ from collections import defaultdict
 
 import dagster as dg
 
-from nightshift.batch_engine import TERMINAL
-from nightshift.batch_ledger import BatchLedger
+from nightshift.llm.engine import TERMINAL
+from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.jobs import collect_job
 from nightshift.resources.llm import LLMProvider
 from nightshift.resources.models import Prices
@@ -33,7 +33,7 @@ def batch_sensor(
 
     Its cursor is the batch polled last. The batches themselves live in DuckDB `llm_batches`, so a restart loses nothing.
     """
-    ledger = BatchLedger(warehouse, llm.client(), prices.table())
+    ledger = BatchLedger(warehouse.db, llm.client(), prices.table())
     batches = ledger.open_batches()
     if not batches:
         return dg.SkipReason("no open batches")

@@ -7,7 +7,7 @@ from typing import Literal
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from nightshift.embedder import Embedder, MiniLMEmbedder, OpenAIEmbedder
+from nightshift.ingest.encoders import Embedder, MiniLMEmbedder, OpenAIEmbedder
 
 
 class EmbedderResource(dg.ConfigurableResource):

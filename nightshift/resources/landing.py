@@ -8,9 +8,9 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from nightshift.landing import read_day
-from nightshift.mapping import parse_map
-from nightshift.normalize import DayBatch, Rules, normalize_day
+from nightshift.ingest.files import read_day
+from nightshift.ingest.mapping import parse_map
+from nightshift.ingest.rules import DayBatch, Rules, normalize_day
 
 
 class LandingZone(dg.ConfigurableResource):

@@ -9,8 +9,8 @@ import dagster as dg
 import openai
 from pydantic import Field
 
-from nightshift.batch_client import BatchClient, LocalBatchClient, OpenAIBatchClient, chat_responder
-from nightshift.batch_engine import LocalBatchEngine, offline
+from nightshift.llm.client import BatchClient, LocalBatchClient, OpenAIBatchClient, responder_for
+from nightshift.llm.engine import LocalBatchEngine
 
 
 class LLMProvider(dg.ConfigurableResource):
@@ -39,10 +39,7 @@ class LLMProvider(dg.ConfigurableResource):
         if self.provider == "local":
             if not self.engine_dir:
                 raise dg.Failure("LLMProvider(provider='local') needs engine_dir.")
-            responder = offline
-            if self.chat_url:
-                responder = chat_responder(openai.OpenAI(base_url=self.chat_url, api_key=self.chat_api_key or "unused",
-                                                         max_retries=self.max_retries, timeout=self.timeout_s))
+            responder = responder_for(self.chat_url, self.chat_api_key, max_retries=self.max_retries, timeout=self.timeout_s)
             return LocalBatchClient(LocalBatchEngine(self.engine_dir, responder, self.concurrency), self.poll_budget_s)
         raise dg.Failure(f"LLMProvider.provider must be 'openai' or 'local', got {self.provider!r}.")
 

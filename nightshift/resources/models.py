@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from nightshift.pricing import PriceTable, load_prices
-from nightshift.triage import ModelStore
+from nightshift.llm.pricing import PriceTable, load_prices
+from nightshift.triage.artifact import ModelStore
 
 
 class TriageModelStore(dg.ConfigurableResource):

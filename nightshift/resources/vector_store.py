@@ -6,8 +6,11 @@ from datetime import date
 
 import dagster as dg
 import lancedb
+import numpy as np
 import pyarrow as pa
 from pydantic import Field
+
+EMBEDDINGS = "ticket_embeddings"
 
 
 def day_filter(day: date) -> str:
@@ -35,6 +38,17 @@ class LanceDBStore(dg.ConfigurableResource):
         if opened is None:
             return None
         return opened.search().where(day_filter(day)).select(columns).limit(None).to_arrow()
+
+    def vectors(self, table: str, day: date | None = None) -> dict[str, np.ndarray]:
+        """Ticket id -> vector, for a day or (without one) the whole table."""
+        if day is not None:
+            rows = self.day_rows(table, day, ["ticket_id", "vector"])
+        else:
+            opened = self.table(table)
+            rows = opened.to_arrow().select(["ticket_id", "vector"]) if opened is not None else None
+        if rows is None:
+            return {}
+        return dict(zip(rows["ticket_id"].to_pylist(), np.asarray(rows["vector"].to_pylist(), dtype=np.float32)))
 
     def replace_day(self, table: str, day: date, rows: pa.Table, key: str) -> None:
         """Upsert a day's rows on ``key`` and delete that day's rows not among them, in one commit."""

@@ -1,0 +1,367 @@
+"""The `nightshift` command: sample data, replay, ingest through Dagster, queries, the UI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from nightshift.app.home import Home
+from nightshift.app.tables import console, print_report, print_rows, print_summaries, progress_bar
+
+app = typer.Typer(
+    help="nightshift: nightly, asynchronous LLM work on support tickets. State lives in $NIGHTSHIFT_HOME "
+    "(default ~/.nightshift).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+Day = Annotated[str, typer.Option(help="A day as YYYY-MM-DD (UTC).")]
+MapOpt = Annotated[
+    Optional[str],
+    typer.Option("--map", help="Source columns: field=COLUMN pairs, e.g. text=instruction,label=intent."),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+def parse_day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{name} must be a day as YYYY-MM-DD, got {value!r}") from None
+
+
+def days_between(start: date, end: date) -> list[date]:
+    if end < start:
+        raise fail(f"--end {end} is before --start {start}")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+@app.command()
+def sample(
+    start: Day = "",
+    days: Annotated[int, typer.Option(help="How many days of tickets.")] = 3,
+    per_day: Annotated[int, typer.Option(help="Well-formed tickets per day.")] = 150,
+) -> None:
+    """Write generated sample tickets (with a few malformed rows) into the landing zone."""
+    from nightshift.ingest.samples import SampleSpec, write_days
+
+    first = parse_day(start, "--start") if start else default_start(days)
+    home = Home.from_env()
+    for path in write_days(home.landing, first, days, SampleSpec(tickets_per_day=per_day)):
+        console.print(f"wrote {path}")
+
+
+def default_start(days: int) -> date:
+    """The first of ``days`` days that end yesterday (UTC), the last complete day."""
+    return datetime.now(UTC).date() - timedelta(days=days)
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A CSV file.")],
+    map: MapOpt = None,
+    days: Annotated[Optional[int], typer.Option(help="Spread the rows over this many days (assigns creation times).")] = None,
+    start: Day = "",
+    created_at_format: Annotated[Optional[str], typer.Option(help="strptime format of the created_at column.")] = None,
+) -> None:
+    """Spread a CSV over day folders of the landing zone, in canonical column names."""
+    from nightshift.ingest.mapping import MappingError, parse_map
+    from nightshift.ingest.replay import replay_csv
+
+    first = parse_day(start, "--start") if start else (default_start(days) if days else None)
+    home = Home.from_env()
+    with progress_bar() as bar:
+        task = bar.add_task(f"replaying {file.name}", total=None)
+        try:
+            result = replay_csv(
+                file, home.landing, parse_map(map), days, first, created_at_format,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except (MappingError, ValueError) as exc:
+            raise fail(str(exc)) from None
+    console.print(f"{result.rows} rows into {len(result.files)} day folders under {home.landing}")
+    if result.unreadable:
+        console.print(f"[yellow]{result.unreadable} rows could not be parsed and were not replayed[/yellow]")
+    if result.undated:
+        console.print(f"[yellow]{result.undated} rows had no usable created_at and were not replayed[/yellow]")
+    days_written = sorted(Path(p).parent.name for p in result.files)
+    if days_written:
+        console.print(f"next: nightshift ingest --start {days_written[0]} --end {days_written[-1]}")
+
+
+def run_job(home: Home, job_name: str, days: list[date], mapping: str | None, collect: bool = False) -> list[dict]:
+    """Run a job for each day in the CLI's instance, with a progress bar; one summary per day."""
+    from nightshift.app.code_location import build_definitions
+    from nightshift.app.instance import cli_instance
+    from nightshift.app.runner import RunFailed, run_days
+
+    with progress_bar() as bar:
+        task = bar.add_task(job_name, total=len(days))
+
+        def on_day(day: date, step: str) -> None:
+            bar.update(task, description=f"{step} {day}", completed=days.index(day))
+
+        try:
+            return run_days(build_definitions(home, mapping), cli_instance(home), job_name, days, collect, on_day)
+        except RunFailed as exc:
+            raise fail(str(exc)) from None
+
+
+def day_range(start: str, end: str) -> list[date]:
+    first = parse_day(start, "--start")
+    return days_between(first, parse_day(end, "--end") if end else first)
+
+
+def checked_map(spec: str | None) -> str | None:
+    from nightshift.ingest.mapping import MappingError, parse_map
+
+    try:
+        parse_map(spec)
+    except MappingError as exc:
+        raise fail(str(exc)) from None
+    return spec
+
+
+End = Annotated[str, typer.Option(help="Last day, inclusive (default: --start).")]
+
+
+@app.command()
+def ingest(start: Day, end: End = "", map: MapOpt = None) -> None:
+    """Ingest and embed a range of days (ingest_job), recorded in the Dagster instance."""
+    print_summaries(run_job(Home.from_env(), "ingest_job", day_range(start, end), checked_map(map)))
+
+
+@app.command()
+def run(start: Day, end: End = "", map: MapOpt = None) -> None:
+    """Run the nightly job for a range of days and wait for its batches: ingest, embed, triage, synthesize, collect."""
+    print_summaries(run_job(Home.from_env(), "nightly_job", day_range(start, end), checked_map(map), collect=True))
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(help="Days of sample tickets, ending yesterday (UTC).")] = 3,
+) -> None:
+    """Run the whole chain on generated sample tickets: ingest, embed, triage, batches through the local engine, collect."""
+    from nightshift.ingest.samples import write_days
+
+    home = Home.from_env()
+    first = default_start(days)
+    write_days(home.landing, first, days)
+    console.print(f"nightshift home: {home.root}")
+    summaries = run_job(home, "nightly_job", days_between(first, first + timedelta(days=days - 1)), None, collect=True)
+    print_summaries(summaries)
+    print(
+        "\nTry:\n"
+        "  nightshift query \"SELECT day, label, count(*) AS n FROM tickets GROUP BY ALL ORDER BY n DESC LIMIT 10\"\n"
+        "  nightshift query \"SELECT reason, source_file, source_line FROM tickets_quarantine\"\n"
+        "  nightshift query \"SELECT route, count(*) AS n, round(sum(usd), 4) AS usd, round(sum(frontier_sync_usd), 4) AS sync_usd "
+        "FROM ticket_responses GROUP BY 1\"\n"
+        "  nightshift query \"SELECT ticket_id, route, model, summary, draft_reply FROM ticket_responses LIMIT 5\"\n"
+        "  nightshift query \"SELECT day, markdown FROM daily_digests\" --format json\n"
+        "  nightshift dev   # the Dagster UI, with these runs"
+    )
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
+    format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Run SQL against the DuckDB warehouse and print the result."""
+    import duckdb
+
+    from nightshift.warehouse.database import open_database
+
+    if format not in ("table", "csv", "json"):
+        raise fail(f"--format must be table, csv or json, got {format!r}")
+    path = Home.from_env().warehouse
+    if not path.exists():
+        raise fail(f"no warehouse at {path}: run `nightshift demo` or `nightshift ingest` first")
+    try:
+        with open_database(str(path), read_only=True, wait_s=10) as con:
+            cursor = con.execute(sql)
+            columns = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise fail(str(exc)) from None
+    if format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif format == "json":
+        print(json.dumps([dict(zip(columns, row)) for row in rows], default=str, indent=1))
+    else:
+        print_rows(columns, rows)
+
+
+@app.command()
+def report(days: Annotated[int, typer.Option(help="Days back from today (UTC).")] = 30) -> None:
+    """Cost and quality per day (daily_cost_and_quality) and over all of them."""
+    from nightshift.warehouse.database import Warehouse
+    from nightshift.warehouse.reports import ReportsSQL
+
+    path = Home.from_env().warehouse
+    if not path.exists():
+        raise fail(f"no warehouse at {path}: run `nightshift demo` or `nightshift run` first")
+    since = datetime.now(UTC).date() - timedelta(days=days)
+    rows = ReportsSQL(Warehouse(path, lock_wait_s=10)).days(since)
+    if not rows:
+        raise fail(f"no day after {since} has a cost-and-quality row: materialize daily_cost_and_quality (collect_job) first")
+    print_report(rows)
+
+
+eval_app = typer.Typer(help="Evaluate the triage model and the semantic cache on a labelled CSV.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+def labelled(path: Path, spec: str | None):
+    from nightshift.ingest.mapping import MappingError, parse_map
+    from nightshift.triage.evaluation import read_labelled
+
+    try:
+        data = read_labelled(path, parse_map(spec))
+    except MappingError as exc:
+        raise fail(str(exc)) from None
+    if len(set(data.labels)) < 2:
+        raise fail(f"{path.name}: need at least two labels to evaluate, found {len(set(data.labels))}")
+    return data
+
+
+CsvArg = Annotated[Path, typer.Option("--csv", exists=True, dir_okay=False, help="A labelled CSV.")]
+
+
+@eval_app.command("triage")
+def eval_triage_command(
+    csv_file: CsvArg,
+    map: MapOpt = None,
+    test_csv: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="Train on all of --csv, test on this file.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the 80/20 split.")] = 0,
+    hold_out_labels: Annotated[int, typer.Option(help="Without --test-csv: keep this many labels out of training, "
+                                                      "to see where the router sends intents it never saw.")] = 0,
+) -> None:
+    """Accuracy and macro-F1 of the triage model (and a TF-IDF baseline) on a split or a second file."""
+    from nightshift.ingest.encoders import MiniLMEmbedder
+    from nightshift.triage.evaluation import eval_triage
+
+    data = labelled(csv_file, map)
+    test = labelled(test_csv, map) if test_csv else None
+    if test and hold_out_labels:
+        raise fail("--hold-out-labels applies to a split of --csv, not to --test-csv")
+    result = eval_triage(data, MiniLMEmbedder(), console.print, test=test, seed=seed, hold_out_labels=hold_out_labels)
+    print(json.dumps(result))
+
+
+@eval_app.command("cache")
+def eval_cache_command(
+    csv_file: CsvArg,
+    map: MapOpt = None,
+    fill: Annotated[float, typer.Option(help="Share of rows that fill the cache; the rest query it.")] = 0.5,
+    max_false_hits: Annotated[float, typer.Option(help="Largest acceptable false-hit rate.")] = 0.01,
+    seed: Annotated[int, typer.Option(help="Seed of the fill/query split.")] = 0,
+) -> None:
+    """Hit rate and false-hit rate of the semantic cache per similarity threshold, and the one chosen."""
+    from nightshift.ingest.encoders import MiniLMEmbedder
+    from nightshift.resources.answer_cache import AnswerCache
+    from nightshift.resources.vector_store import LanceDBStore
+    from nightshift.triage.evaluation import eval_cache
+
+    if not 0 < fill < 1:
+        raise fail("--fill must be between 0 and 1")
+    result = eval_cache(labelled(csv_file, map), MiniLMEmbedder(), console.print, lambda uri: AnswerCache(vectors=LanceDBStore(uri=uri)),
+                        fill, seed, max_false_hits)
+    print(json.dumps(result))
+
+
+bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("cost")
+def bench_cost(
+    csv_file: CsvArg,
+    map: MapOpt = None,
+    days: Annotated[int, typer.Option(help="Spread the CSV over this many days, ending yesterday.")] = 7,
+    keep: Annotated[Optional[Path], typer.Option(help="Use this (new) directory as the home and keep it.")] = None,
+) -> None:
+    """$ and wall time of nightshift against every ticket sent synchronously to the frontier model.
+
+    Runs in a fresh temporary home with the configured provider (by default the local engine and the
+    offline responder, which is not a model: its token counts stand in for a model's). Last line: JSON.
+    """
+    from nightshift.app.cost_bench import report, run
+    from nightshift.llm.engine import offline
+    from nightshift.llm.pricing import load_prices
+
+    if keep and keep.exists() and any(keep.iterdir()):
+        raise fail(f"--keep {keep} must be a new or empty directory")
+    prices = load_prices(os.environ.get("NIGHTSHIFT_PRICES") or None)
+    nights = lambda home, days_, mapping: run_job(home, "nightly_job", days_, mapping, collect=True)  # noqa: E731
+    try:
+        result = run(csv_file, checked_map(map) or "", days, nights, offline, prices, keep)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    print(report(result))
+
+
+@app.command("batch-server")
+def batch_server(
+    host: Annotated[str, typer.Option(help="Address to bind; loopback unless you mean to share it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8700,
+    root: Annotated[Optional[Path], typer.Option(help="Where files and batch state live (default: $NIGHTSHIFT_HOME/batch-server).")] = None,
+    chat_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible chat endpoint that runs the lines "
+                                                         "(vLLM, Ollama, llama.cpp server); default: the offline responder.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Lines in flight at once against --chat-url.")] = 4,
+    fail_share: Annotated[float, typer.Option(help="Fault injection: share of lines that fail with HTTP 500.")] = 0.0,
+    expire_after: Annotated[Optional[float], typer.Option(help="Fault injection: expire each batch after this share of its lines.")] = None,
+    cancel_after: Annotated[Optional[float], typer.Option(help="Fault injection: cancel each batch after this share of its lines.")] = None,
+    line_delay: Annotated[float, typer.Option(help="Fault injection: seconds added to every line (a slow batch).")] = 0.0,
+) -> None:
+    """Serve the local batch engine over the OpenAI Files, Batches and Chat routes.
+
+    A bearer token is required when NIGHTSHIFT_BATCH_TOKEN is set. Point nightshift at it with
+    NIGHTSHIFT_LLM=openai OPENAI_BASE_URL=http://127.0.0.1:8700/v1 OPENAI_API_KEY=<the token>.
+    """
+    from nightshift.llm.client import responder_for
+    from nightshift.llm.engine import Faults, LocalBatchEngine
+    from nightshift.llm.server import LOOPBACK, BatchServer
+
+    if host not in LOOPBACK and not os.environ.get("NIGHTSHIFT_BATCH_TOKEN"):
+        raise fail(f"binding {host} beyond loopback needs NIGHTSHIFT_BATCH_TOKEN set")
+    for name, share in (("--fail-share", fail_share), ("--expire-after", expire_after), ("--cancel-after", cancel_after)):
+        if share is not None and not 0 <= share <= 1:
+            raise fail(f"{name} must be between 0 and 1, got {share}")
+    responder = responder_for(chat_url, os.environ.get("NIGHTSHIFT_CHAT_API_KEY"))
+    engine = LocalBatchEngine(root or Home.from_env().root / "batch-server", responder, concurrency,
+                              Faults(fail_share, expire_after, cancel_after, line_delay))
+    console.print(f"batch server on http://{host}:{port}/v1, state in {engine.root}, "
+                  f"lines answered by {chat_url or 'the offline responder (not a model)'}")
+    BatchServer(engine, host, port, os.environ.get("NIGHTSHIFT_BATCH_TOKEN") or None).serve()
+
+
+@app.command()
+def dev(port: Annotated[int, typer.Option(help="UI port.")] = 3000) -> None:
+    """Start `dagster dev` (UI and daemon) on this home's Dagster instance, bound to loopback."""
+    from nightshift.app.instance import dagster_home
+
+    dagster_home(Home.from_env())
+    # This interpreter's dagster, so the command works without the virtualenv on PATH.
+    os.execv(sys.executable, [sys.executable, "-m", "dagster", "dev", "-m", "nightshift.definitions",
+                              "-h", "127.0.0.1", "-p", str(port)])
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The cost benchmark: a labelled CSV replayed over days through the whole chain, against the naive baseline.
+
+nightshift: ingest, embed, triage, route, batches (cache, small model, frontier; realtime now), collect,
+day after day in a fresh home, so later days find earlier answers in the cache. The baseline, measured
+in the same run: every ticket sent synchronously to the frontier model, no cache, no routing. Both
+are priced from the price table and the token usage of the same responder.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from nightshift.app.home import Home
+from nightshift.llm import prompts
+from nightshift.llm.batch_files import usage_of
+from nightshift.llm.engine import Responder
+from nightshift.llm.pricing import PriceTable
+from nightshift.warehouse.database import Warehouse
+from nightshift.warehouse.ticket_triage import TriageSQL
+
+
+def baseline(home: Home, responder: Responder, prices: PriceTable) -> dict:
+    """Every stored ticket, one synchronous frontier request at a time: $ and wall time."""
+    tickets = TriageSQL(Warehouse(home.warehouse)).triaged()
+    started, usd, tokens = time.perf_counter(), 0.0, 0
+    for ticket in tickets:
+        status, body = responder(prompts.reply_request(prices.frontier, ticket["text_redacted"], ticket["category"]))
+        usage = usage_of(body)
+        usd += prices.cost(prices.frontier, usage.input_tokens, usage.output_tokens)
+        tokens += usage.input_tokens + usage.output_tokens
+    return {"usd": usd, "tokens": tokens, "tickets": len(tickets), "wall_s": time.perf_counter() - started}
+
+
+def run(csv: Path, mapping: str, days: int, run_nights, responder: Responder, prices: PriceTable, keep: Path | None) -> dict:
+    """Replay ``csv`` over ``days`` days ending yesterday in a fresh home, run every night, then the baseline."""
+    from nightshift.ingest.mapping import parse_map
+    from nightshift.ingest.replay import replay_csv
+
+    root = keep or Path(tempfile.mkdtemp(prefix="nightshift-bench-"))
+    home = Home(root)
+    first = date.today() - timedelta(days=days)
+    replay_csv(csv, home.landing, parse_map(mapping), days, first)
+    started = time.perf_counter()
+    # The replayed day files carry canonical column names, so the nights run without a mapping.
+    summaries = run_nights(home, [first + timedelta(days=i) for i in range(days)], "")
+    wall = time.perf_counter() - started
+    naive = baseline(home, responder, prices)
+    if not naive["tickets"]:
+        raise ValueError(f"no ticket of {csv.name} was stored (see tickets_quarantine in {root}): nothing to compare")
+    spent = sum(s["spent_usd"] for s in summaries)
+    routes = {r: sum(s.get(f"route_{r}", 0) for s in summaries) for r in ("cache", "small_model", "frontier", "realtime")}
+    return {
+        "csv": csv.name, "days": days, "tickets": naive["tickets"], "home": str(root),
+        "nightshift_usd": round(spent, 6), "baseline_usd": round(naive["usd"], 6),
+        "saving": round(1 - spent / naive["usd"], 4) if naive["usd"] else 0.0,
+        "wall_s": round(wall, 1), "baseline_wall_s": round(naive["wall_s"], 1),
+        "nightshift_tokens": sum(s["tokens"] for s in summaries), "baseline_tokens": naive["tokens"],
+        "answered": sum(s.get("status_ok", 0) for s in summaries), "failed": sum(s.get("status_failed", 0) for s in summaries),
+        **{f"route_{r}": n for r, n in routes.items()},
+        "prices_as_of": prices.as_of,
+    }
+
+
+def report(result: dict) -> str:
+    rows = [("nightshift", result["nightshift_usd"], result["nightshift_tokens"], result["wall_s"]),
+            ("baseline: frontier, synchronous, no cache", result["baseline_usd"], result["baseline_tokens"], result["baseline_wall_s"])]
+    lines = [f"{result['tickets']} tickets from {result['csv']} over {result['days']} days; prices of {result['prices_as_of']}",
+             f"{'':44} {'$':>10} {'tokens':>10} {'wall s':>8}"]
+    lines += [f"{name:44} {usd:10.4f} {tokens:10d} {wall:8.1f}" for name, usd, tokens, wall in rows]
+    lines.append(f"saving {result['saving']:.1%}; nightshift costs {1 - result['saving']:.3f}x the baseline; routes: "
+                 + ", ".join(f"{r} {result[f'route_{r}']}" for r in ("cache", "small_model", "frontier", "realtime")))
+    return "\n".join(lines) + "\n" + json.dumps(result)

@@ -1,0 +1,88 @@
+"""Running a night from a process of our own: jobs in the instance, and the batch sensor ticked as the daemon would.
+
+The CLI and the tests both drive the pipeline through here, so there is one sensor loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+import dagster as dg
+
+from nightshift.llm.ledger import BatchLedger
+
+# Runs keep their full event log in the instance; the terminal shows progress, warnings and the summary.
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+Result = TypeVar("Result")
+
+
+class RunFailed(Exception):
+    pass
+
+
+def execute(job: dg.JobDefinition, partition_key: str, instance: dg.DagsterInstance, tags: dict) -> dg.ExecuteInProcessResult:
+    result = job.execute_in_process(
+        partition_key=partition_key, instance=instance, tags={"nightshift/launched_by": "cli", **tags},
+        run_config=QUIET_RUN, raise_on_error=False,
+    )
+    if not result.success:
+        raise RunFailed(f"{job.name} run {result.run_id} for {partition_key} failed; see `nightshift dev` or the logs above")
+    return result
+
+
+def drain_batches(
+    defs: dg.Definitions, run: Callable[[dg.RunRequest], Result], instance: dg.DagsterInstance | None = None,
+    tick_s: float = 1.0, timeout_s: float | None = None,
+) -> list[Result]:
+    """Tick batch_sensor until no batch is open, handing each run it requests (once per run key) to ``run``."""
+    sensor, resources = defs.resolve_sensor_def("batch_sensor"), defs.resources or {}
+    ledger = BatchLedger(resources["warehouse"].db, None, resources["prices"].table())
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+    cursor, seen, results = None, set(), []
+    while ledger.open_batches():
+        if deadline and time.monotonic() > deadline:
+            raise TimeoutError(f"batches still open after {timeout_s} s")
+        with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources, definitions=defs) as context:
+            tick = sensor.evaluate_tick(context)
+        cursor = tick.cursor or cursor
+        requests = [r for r in tick.run_requests or [] if r.run_key not in seen]
+        for request in requests:
+            seen.add(request.run_key)
+            results.append(run(request))
+        if not requests:
+            time.sleep(tick_s)  # between ticks, as the daemon waits between them
+    return results
+
+
+def run_days(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, days: list[date], collect: bool = False,
+             on_day: Callable[[date, str], None] = lambda day, step: None) -> list[dict]:
+    """Run a day-partitioned job (with its asset checks) for each day, in the instance; one summary per day.
+
+    With ``collect``, after each day the batch sensor is ticked and the collection runs it requests are executed,
+    until none of the day's batches is open: later days then find the earlier days' answers in the cache.
+    """
+    job, collect_job = defs.resolve_job_def(job_name), defs.resolve_job_def("collect_job")
+    summaries = []
+    for day in days:
+        on_day(day, job_name)
+        results = [execute(job, day.isoformat(), instance, {})]
+        if collect:
+            on_day(day, "waiting for the batches")
+            results += drain_batches(defs, lambda r: execute(collect_job, str(r.partition_key), instance,
+                                                             {**r.tags, "dagster/run_key": r.run_key}), instance)
+        summary: dict[str, Any] = {"day": day.isoformat(), "run_id": results[0].run_id}
+        failed = [c.check_name for r in results for c in r.get_asset_check_evaluations() if not c.passed]
+        for result in results:
+            for event in result.get_asset_materialization_events():
+                summary.update({k: v.value for k, v in event.materialization.metadata.items()
+                                if isinstance(v.value, (int, float, str)) and not k.startswith("dagster/")})
+        if collect:
+            resources = defs.resources or {}
+            summary.update(BatchLedger(resources["warehouse"].db, None, resources["prices"].table()).day_totals(day))
+        summary["checks"] = ", ".join(failed) or "passed"
+        summaries.append(summary)
+    return summaries

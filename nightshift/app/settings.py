@@ -1,0 +1,63 @@
+"""Resources for a nightshift home, configured from the environment.
+
+Non-secret settings are plain environment variables read when the definitions load; the OpenAI key
+is a dg.EnvVar so it is resolved at run time and never shown in the UI or logs.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal, cast
+
+import dagster as dg
+
+from nightshift.app.home import Home
+from nightshift.resources.answer_cache import AnswerCache
+from nightshift.resources.embedder import EmbedderResource
+from nightshift.resources.landing import LandingZone
+from nightshift.resources.llm import LLMProvider
+from nightshift.resources.models import Prices, TriageModelStore
+from nightshift.resources.vector_store import LanceDBStore
+from nightshift.resources.warehouse import DuckDBWarehouse
+
+
+def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.ConfigurableResource]:
+    env = os.environ.get
+    provider = cast(Literal["local", "openai"], env("NIGHTSHIFT_EMBEDDER", "local"))  # the resource validates it
+    # LanceDB takes object-store URIs too (s3://bucket/nightshift), for machines that share it.
+    vectors = LanceDBStore(uri=env("NIGHTSHIFT_LANCEDB_URI") or str(home.vectors))
+    return {
+        "landing": LandingZone(
+            root=str(home.landing),
+            mapping=env("NIGHTSHIFT_MAP", "") if mapping is None else mapping,
+            created_at_format=env("NIGHTSHIFT_CREATED_AT_FORMAT") or None,
+        ),
+        "warehouse": DuckDBWarehouse(path=str(home.warehouse)),
+        "vectors": vectors,
+        "answer_cache": AnswerCache(vectors=vectors),
+        "models": TriageModelStore(root=str(home.models)),
+        "prices": Prices(path=env("NIGHTSHIFT_PRICES") or None),
+        "llm": llm_for(home),
+        "embedder": EmbedderResource(
+            provider=provider,
+            openai_api_key=dg.EnvVar("OPENAI_API_KEY") if provider == "openai" else None,
+            openai_base_url=env("OPENAI_BASE_URL") or None,
+        ),
+    }
+
+
+def llm_for(home: Home) -> LLMProvider:
+    """NIGHTSHIFT_LLM=openai sends batches to OPENAI_BASE_URL (default api.openai.com) with OPENAI_API_KEY;
+    the default, local, runs them in-process against NIGHTSHIFT_CHAT_URL or the offline responder."""
+    env = os.environ.get
+    provider = env("NIGHTSHIFT_LLM", "local")
+    return LLMProvider(
+        provider=provider,
+        base_url=env("OPENAI_BASE_URL") or None,
+        api_key=dg.EnvVar("OPENAI_API_KEY") if provider == "openai" else None,
+        engine_dir=str(home.batches),
+        chat_url=env("NIGHTSHIFT_CHAT_URL") or None,
+        chat_api_key=dg.EnvVar("NIGHTSHIFT_CHAT_API_KEY") if env("NIGHTSHIFT_CHAT_API_KEY") else None,
+        max_attempts=int(env("NIGHTSHIFT_MAX_ATTEMPTS", "3")),
+        daily_budget_usd=float(env("NIGHTSHIFT_DAILY_BUDGET_USD", "25")),
+    )

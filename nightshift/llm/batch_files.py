@@ -1,0 +1,102 @@
+"""Batch API files: request lines in, output and error lines out, split to the provider's limits.
+
+The format is OpenAI's (and every compatible provider's): one JSON object per line. An input line is
+``{"custom_id", "method", "url", "body"}``; an output or error line is
+``{"id", "custom_id", "response": {"status_code", "request_id", "body"}, "error"}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+CHAT_URL: Final = "/v1/chat/completions"
+# Per input file, from the Batch API reference; a day over either limit goes out as several batches.
+MAX_LINES = 50_000
+MAX_BYTES = 200 * 1024 * 1024
+
+
+def request_line(custom_id: str, body: dict) -> dict:
+    return {"custom_id": custom_id, "method": "POST", "url": CHAT_URL, "body": body}
+
+
+def request_hash(body: dict) -> str:
+    """Identifies a request by what it asks: same ticket, prompt version and model give the same hash."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def split(lines: Iterable[dict], max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES) -> list[bytes]:
+    """JSONL files of at most ``max_lines`` lines and ``max_bytes`` bytes each, in order."""
+    files: list[bytes] = []
+    chunk: list[bytes] = []
+    size = 0
+    for line in lines:
+        encoded = (json.dumps(line, ensure_ascii=False) + "\n").encode()
+        if len(encoded) > max_bytes:
+            raise ValueError(f"request {line.get('custom_id')!r} alone is {len(encoded)} bytes, over the {max_bytes}-byte file limit")
+        if chunk and (len(chunk) == max_lines or size + len(encoded) > max_bytes):
+            files.append(b"".join(chunk))
+            chunk, size = [], 0
+        chunk.append(encoded)
+        size += len(encoded)
+    if chunk:
+        files.append(b"".join(chunk))
+    return files
+
+
+def read_jsonl(content: bytes | str | None) -> list[dict]:
+    text = content.decode() if isinstance(content, bytes) else (content or "")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """What became of one request: a response body, or why there is none."""
+
+    custom_id: str
+    body: dict | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def usage(self) -> Usage:
+        return usage_of(self.body or {})
+
+
+def usage_of(body: dict) -> Usage:
+    """Token usage of a chat completion; a provider that reports none is billed nothing here."""
+    usage = body.get("usage") or {}
+    details = usage.get("prompt_tokens_details") or {}
+    return Usage(int(usage.get("prompt_tokens") or 0), int(details.get("cached_tokens") or 0),
+                 int(usage.get("completion_tokens") or 0))
+
+
+def parse_line(line: dict) -> LineResult:
+    response = line.get("response") or {}
+    body = response.get("body")
+    status = response.get("status_code")
+    if line.get("error"):
+        error = line["error"]
+        return LineResult(line["custom_id"], body, f"{error.get('code', 'error')}: {error.get('message', '')}".strip())
+    if status != 200:
+        detail = (body or {}).get("error", {}) if isinstance(body, dict) else {}
+        return LineResult(line["custom_id"], body, f"HTTP {status}: {detail.get('message', 'no detail')}")
+    return LineResult(line["custom_id"], body, None)
+
+
+def parse_results(output: bytes | str | None, errors: bytes | str | None) -> dict[str, LineResult]:
+    """Every line of a batch's output and error files, by custom_id."""
+    return {r.custom_id: r for r in map(parse_line, read_jsonl(output) + read_jsonl(errors))}

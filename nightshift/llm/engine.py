@@ -1,0 +1,241 @@
+"""The local batch engine: Batch API semantics for endpoints that only answer one chat request at a time.
+
+Files and batch state live on disk (one directory), so a batch survives a restart of whatever runs
+the engine: finished lines are appended to a progress file as they complete and never run twice.
+Lines run against a responder (a configured OpenAI-compatible chat endpoint such as vLLM, Ollama or
+llama.cpp server, or the offline responder) with bounded concurrency. Fault settings make the engine
+fail a share of lines, expire or cancel a batch part-way, or progress slowly, so every path of a
+batch client can be exercised for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from nightshift.llm import offline as offline_responder
+from nightshift.llm.batch_files import read_jsonl
+
+TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+WINDOW_S = 24 * 3600
+
+# A responder answers one request body with (HTTP status, response body).
+Responder = Callable[[dict], tuple[int, dict]]
+
+
+def offline(body: dict) -> tuple[int, dict]:
+    return 200, offline_responder.respond(body)
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Injected failures, for tests and drills. Shares are fractions of a batch's lines."""
+
+    fail_share: float = 0.0               # lines answered with HTTP 500 (a fresh draw per batch)
+    expire_after: float | None = None     # the batch expires once this share of its lines finished
+    cancel_after: float | None = None     # the batch is cancelled once this share finished
+    line_delay_s: float = 0.0             # extra time per line: a slow batch
+
+
+def now() -> int:
+    return int(time.time())
+
+
+class NotFound(KeyError):
+    pass
+
+
+class LocalBatchEngine:
+    def __init__(self, root: str | Path, responder: Responder = offline, concurrency: int = 4, faults: Faults = Faults()):
+        self.root = Path(root)
+        self.responder = responder
+        self.concurrency = max(1, concurrency)
+        self.faults = faults
+        (self.root / "files").mkdir(parents=True, exist_ok=True)
+        (self.root / "batches").mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    # -- files ------------------------------------------------------------------------------
+
+    def create_file(self, content: bytes, filename: str, purpose: str) -> dict:
+        file_id = f"file-{uuid.uuid4().hex[:24]}"
+        (self.root / "files" / f"{file_id}.data").write_bytes(content)
+        meta = {"id": file_id, "object": "file", "bytes": len(content), "created_at": now(),
+                "filename": filename, "purpose": purpose, "status": "processed"}
+        self._write(self.root / "files" / f"{file_id}.json", meta)
+        return meta
+
+    def file(self, file_id: str) -> dict:
+        if not file_id.startswith("file-") or "/" in file_id:
+            raise NotFound(f"no file {file_id}")
+        return self._read(self.root / "files" / f"{file_id}.json", f"no file {file_id}")
+
+    def file_content(self, file_id: str) -> bytes:
+        self.file(file_id)
+        return (self.root / "files" / f"{file_id}.data").read_bytes()
+
+    # -- batches ----------------------------------------------------------------------------
+
+    def create_batch(self, input_file_id: str, endpoint: str, completion_window: str = "24h", metadata: dict | None = None) -> dict:
+        lines = read_jsonl(self.file_content(input_file_id))
+        created = now()
+        batch = {
+            "id": f"batch_{uuid.uuid4().hex[:24]}", "object": "batch", "endpoint": endpoint,
+            "input_file_id": input_file_id, "completion_window": completion_window, "status": "validating",
+            "created_at": created, "expires_at": created + WINDOW_S, "metadata": metadata or {},
+            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+        }
+        bad = [i + 1 for i, line in enumerate(lines) if not line.get("custom_id") or line.get("url") != endpoint]
+        ids = [line.get("custom_id") for line in lines]
+        if bad or len(set(ids)) != len(ids):
+            reason = f"lines {bad[:5]} lack a custom_id or target another endpoint" if bad else "custom_id values repeat"
+            batch.update(status="failed", failed_at=created,
+                         errors={"object": "list", "data": [{"code": "invalid_input", "message": reason}]})
+        self._save(batch)
+        return batch
+
+    def batch(self, batch_id: str) -> dict:
+        return self._read(self._batch_path(batch_id), f"no batch {batch_id}")
+
+    def batches(self) -> list[dict]:
+        return sorted((self._read(p, "") for p in (self.root / "batches").glob("batch_*.json")), key=lambda b: b["created_at"])
+
+    def cancel(self, batch_id: str) -> dict:
+        with self._lock:
+            batch = self.batch(batch_id)
+            if batch["status"] not in TERMINAL:
+                batch.update(status="cancelling", cancelling_at=now())
+                self._save(batch)
+        if batch["status"] == "cancelling":
+            return self._finalize(batch_id, "cancelled")
+        return batch
+
+    def work(self, batch_id: str, deadline: float | None = None) -> dict:
+        """Run the batch's remaining lines until it finishes or ``deadline`` (time.monotonic) passes."""
+        batch = self.batch(batch_id)
+        if batch["status"] in TERMINAL or batch["status"] == "cancelling":
+            return batch
+        if time.time() > batch["expires_at"]:
+            return self._finalize(batch_id, "expired")
+        if batch["status"] == "validating":
+            batch.update(status="in_progress", in_progress_at=now())
+            self._save(batch)
+        lines = read_jsonl(self.file_content(batch["input_file_id"]))
+        done = {r["custom_id"] for r in self._progress(batch_id)}
+        pending = [line for line in lines if line["custom_id"] not in done]
+        stop_at = self._stop_point(len(lines))
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            running: set[Future] = set()
+            while pending or running:
+                while pending and len(running) < self.concurrency and len(done) + len(running) < stop_at[0]:
+                    running.add(pool.submit(self._run_line, batch_id, pending.pop(0)))
+                if not running:
+                    break
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done.add(future.result())
+                # A cancel from another thread or process, or the caller's time is up: stop taking lines.
+                if self.batch(batch_id)["status"] != "in_progress" or (deadline and time.monotonic() > deadline):
+                    for future in running:
+                        future.cancel()
+                    break
+        return self._settle(batch_id, len(lines), stop_at)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _stop_point(self, total: int) -> tuple[int, str]:
+        """How many lines run before the batch stops, and the status it stops in."""
+        for share, status in ((self.faults.expire_after, "expired"), (self.faults.cancel_after, "cancelled")):
+            if share is not None:
+                return int(total * share), status
+        return total, "completed"
+
+    def _settle(self, batch_id: str, total: int, stop_at: tuple[int, str]) -> dict:
+        done = len({r["custom_id"] for r in self._progress(batch_id)})
+        if self.batch(batch_id)["status"] == "cancelling":
+            return self._finalize(batch_id, "cancelled")
+        if done >= total:
+            return self._finalize(batch_id, "completed")
+        if done >= stop_at[0]:
+            return self._finalize(batch_id, stop_at[1])
+        return self.batch(batch_id)
+
+    def _run_line(self, batch_id: str, line: dict) -> str:
+        if self.faults.line_delay_s:
+            time.sleep(self.faults.line_delay_s)
+        custom_id = line["custom_id"]
+        draw = int(hashlib.sha256(f"{batch_id}:{custom_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        if draw < self.faults.fail_share:
+            status, body = 500, {"error": {"message": "injected failure", "type": "server_error"}}
+        else:
+            try:
+                status, body = self.responder(line["body"])
+            except Exception as exc:  # a responder bug must fail the line, not the batch
+                status, body = 500, {"error": {"message": f"{type(exc).__name__}: {exc}", "type": "server_error"}}
+        result = {"id": f"batch_req_{uuid.uuid4().hex[:24]}", "custom_id": custom_id,
+                  "response": {"status_code": status, "request_id": f"req_{uuid.uuid4().hex[:24]}", "body": body},
+                  "error": None}
+        with self._lock, open(self._batch_path(batch_id, ".progress.jsonl"), "a") as progress:
+            progress.write(json.dumps(result) + "\n")
+        return custom_id
+
+    def _progress(self, batch_id: str) -> list[dict]:
+        path = self._batch_path(batch_id, ".progress.jsonl")
+        if not path.exists():
+            return []
+        # A line cut short by a crash is the one that was being written: it is simply run again.
+        results = []
+        for raw in path.read_text().splitlines():
+            try:
+                results.append(json.loads(raw))
+            except json.JSONDecodeError:
+                continue
+        return results
+
+    def _finalize(self, batch_id: str, status: str) -> dict:
+        """Write the output and error files from the finished lines and close the batch."""
+        with self._lock:
+            batch = self.batch(batch_id)
+            if batch["status"] in TERMINAL:
+                return batch
+            results = {r["custom_id"]: r for r in self._progress(batch_id)}
+            ok = [r for r in results.values() if r["response"]["status_code"] == 200]
+            failed = [r for r in results.values() if r["response"]["status_code"] != 200]
+            stamp = now()
+            batch.update(status=status, finalizing_at=stamp, **{f"{status}_at": stamp},
+                         request_counts={**batch["request_counts"], "completed": len(ok), "failed": len(failed)})
+            for key, rows, name in (("output_file_id", ok, "output"), ("error_file_id", failed, "errors")):
+                if rows:
+                    content = "".join(json.dumps(r) + "\n" for r in rows).encode()
+                    batch[key] = self.create_file(content, f"{batch_id}_{name}.jsonl", "batch_output")["id"]
+            self._save(batch)
+            return batch
+
+    def _batch_path(self, batch_id: str, suffix: str = ".json") -> Path:
+        if not batch_id.startswith("batch_") or "/" in batch_id:
+            raise NotFound(f"no batch {batch_id}")
+        return self.root / "batches" / f"{batch_id}{suffix}"
+
+    def _save(self, batch: dict) -> None:
+        self._write(self._batch_path(batch["id"]), batch)
+
+    @staticmethod
+    def _write(path: Path, data: dict) -> None:
+        tmp = path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path)  # readers never see half a state file
+
+    @staticmethod
+    def _read(path: Path, missing: str) -> dict:
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError:
+            raise NotFound(missing) from None

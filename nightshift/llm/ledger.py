@@ -1,0 +1,247 @@
+"""The batch ledger: every batch and every request in DuckDB (llm_batches, llm_requests).
+
+State lives here rather than in a process, so the sensor that polls and the run that collects can
+restart at any point. A request's $ is computed once, from the usage its response returned, when
+its batch is collected; collecting the same batch again rewrites the same rows and adds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date
+
+import pyarrow as pa
+
+from nightshift.lib.clock import utcnow
+from nightshift.llm import structured_output
+from nightshift.llm.batch_files import LineResult, request_line, split
+from nightshift.llm.client import BatchClient, BatchState
+from nightshift.llm.engine import TERMINAL
+from nightshift.llm.pricing import PriceTable
+from nightshift.llm.requests import SCHEMAS, Request
+from nightshift.warehouse.database import Warehouse
+
+RETRYABLE = ("invalid", "failed", "expired", "cancelled")
+
+OUTCOME = pa.schema([
+    ("custom_id", pa.string()), ("batch_id", pa.string()), ("attempt", pa.int32()), ("status", pa.string()),
+    ("answer", pa.string()), ("error", pa.string()), ("input_tokens", pa.int64()), ("cached_tokens", pa.int64()),
+    ("output_tokens", pa.int64()), ("usd", pa.float64()), ("frontier_sync_usd", pa.float64()),
+    ("finished_at", pa.timestamp("us")),
+])
+
+
+def message_text(body: str) -> str:
+    """The text of a chat request's messages, as a privacy reviewer would read it."""
+    return "\n".join(str(m.get("content") or "") for m in json.loads(body).get("messages", []))
+
+
+def outcome(row: dict, result: LineResult | None, unfinished: str, prices: PriceTable) -> dict:
+    """What one request came to: its status, validated answer or error, tokens and $ (from returned usage)."""
+    base = {"custom_id": row["custom_id"], "batch_id": row["batch_id"], "attempt": row["attempt"], "finished_at": utcnow(),
+            "answer": None, "error": None, "input_tokens": 0, "cached_tokens": 0, "output_tokens": 0,
+            "usd": 0.0, "frontier_sync_usd": 0.0}
+    if result is None:
+        return {**base, "status": unfinished, "error": f"batch {unfinished} before this request ran"}
+    usage = result.usage
+    spent = {"input_tokens": usage.input_tokens, "cached_tokens": usage.cached_tokens, "output_tokens": usage.output_tokens,
+             "usd": prices.cost(row["model"], usage.input_tokens, usage.output_tokens, usage.cached_tokens, batch=row["mode"] == "batch"),
+             "frontier_sync_usd": prices.cost(prices.frontier, usage.input_tokens, usage.output_tokens)}
+    if not result.ok:
+        return {**base, **spent, "status": "failed", "error": result.error}
+    answer, problem = structured_output.parse(result.body or {}, SCHEMAS[row["prompt_version"]])
+    if problem:
+        return {**base, **spent, "status": "invalid", "error": problem}
+    return {**base, **spent, "status": "ok", "answer": json.dumps(answer, ensure_ascii=False)}
+
+
+class BatchLedger:
+    def __init__(self, db: Warehouse, client: BatchClient | None, prices: PriceTable):
+        # Without a client the ledger can only be read.
+        self.db = db
+        self.client = client
+        self.prices = prices
+
+    @property
+    def sender(self) -> BatchClient:
+        if self.client is None:
+            raise RuntimeError("this ledger was opened to read: it has no batch client to send or poll with")
+        return self.client
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def open_batches(self, day: date | None = None) -> list[dict]:
+        """Batches not collected yet (in flight, or finished and waiting for the collection run)."""
+        sql = "SELECT * FROM llm_batches WHERE collected_at IS NULL" + (" AND day = ?" if day else "")
+        return self.db.rows(sql + " ORDER BY submitted_at, batch_id", [day] if day else None)
+
+    def latest(self, day: date) -> dict[str, dict]:
+        """Each custom_id's latest attempt among the day's current (not superseded) requests."""
+        rows = self.db.rows(
+            "SELECT * FROM llm_requests WHERE day = ? AND superseded_at IS NULL "
+            "QUALIFY row_number() OVER (PARTITION BY custom_id ORDER BY attempt DESC, submitted_at DESC) = 1", [day]
+        )
+        return {r["custom_id"]: r for r in rows}
+
+    def turnaround_s(self, day: date) -> float:
+        """The day's slowest finished batch, submit to finish."""
+        row = self.db.rows("SELECT max(epoch(finished_at) - epoch(submitted_at)) AS s FROM llm_batches "
+                                  "WHERE day = ? AND finished_at IS NOT NULL", [day])[0]
+        return float(row["s"] or 0.0)
+
+    def sent_texts(self, day: date) -> dict[str, str]:
+        """What left the machine: every current request's message text, keyed custom_id#attempt."""
+        rows = self.db.rows("SELECT custom_id, attempt, body FROM llm_requests WHERE day = ? AND superseded_at IS NULL", [day])
+        return {f"{r['custom_id']}#{r['attempt']}": message_text(r["body"]) for r in rows}
+
+    def spent(self, day: date) -> dict[str, dict]:
+        """Per custom_id, the tokens and $ of every current attempt: what the day's answers cost."""
+        rows = self.db.rows(
+            "SELECT custom_id, count(*) AS attempts, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, "
+            "sum(usd) AS usd, sum(frontier_sync_usd) AS frontier_sync_usd FROM llm_requests "
+            "WHERE day = ? AND superseded_at IS NULL GROUP BY custom_id", [day]
+        )
+        return {r["custom_id"]: r for r in rows}
+
+    def day_totals(self, day: date) -> dict:
+        """The day's $ (every current request, each counted once: replies, realtime and digest) against
+        the naive baseline: every ticket, cache hits included, and the digest, synchronously on the frontier model."""
+        row = self.db.rows(
+            "SELECT (SELECT coalesce(sum(usd), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL) AS spent_usd, "
+            "(SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL) AS tokens, "
+            "(SELECT coalesce(sum(frontier_sync_usd), 0) FROM ticket_responses WHERE day = $1) "
+            "+ (SELECT coalesce(sum(frontier_sync_usd), 0) FROM llm_requests "
+            "WHERE day = $1 AND kind = 'digest' AND superseded_at IS NULL) AS baseline_usd",
+            [day],
+        )[0]
+        spent, baseline = float(row["spent_usd"]), float(row["baseline_usd"])
+        return {"spent_usd": round(spent, 6), "baseline_usd": round(baseline, 6), "tokens": int(row["tokens"]),
+                "saving": round(1 - spent / baseline, 4) if baseline else 0.0}
+
+    # -- submitting -------------------------------------------------------------------------
+
+    def plan(self, day: date, requests: list[Request]) -> list[tuple[Request, int]]:
+        """Which requests to send, at which attempt: never one already answered or on its way.
+
+        Requests the day no longer makes (its tickets were rerouted or changed) are marked superseded.
+        """
+        latest = self.latest(day)
+        keep = {(r.custom_id, r.hash) for r in requests}
+        stale = [cid for cid, row in latest.items() if (cid, row["request_hash"]) not in keep]
+        if stale:
+            with self.db.connect() as con:
+                con.register("stale", pa.table({"custom_id": stale}))
+                con.execute("UPDATE llm_requests SET superseded_at = ? WHERE day = ? AND superseded_at IS NULL "
+                            "AND custom_id IN (SELECT custom_id FROM stale)", [utcnow(), day])
+        todo = []
+        for request in requests:
+            row = latest.get(request.custom_id)
+            if row is None or row["request_hash"] != request.hash:
+                todo.append((request, 1))
+            elif row["status"] in RETRYABLE:
+                todo.append((request, row["attempt"] + 1))
+        return todo
+
+    def submit(self, day: date, todo: list[tuple[Request, int]]) -> list[BatchState]:
+        """Send batch-mode requests as one batch per model and attempt (split at the file limits); record them."""
+        groups: dict[tuple[str, int], list[Request]] = defaultdict(list)
+        for request, attempt in todo:
+            if request.mode == "batch":
+                groups[(request.model, attempt)].append(request)
+        states, batch_rows, request_rows = [], [], []
+        for (model, attempt), requests in sorted(groups.items()):
+            by_id = {r.custom_id: r for r in requests}
+            versions = ",".join(sorted({r.prompt_version for r in requests}))
+            for part, content in enumerate(split(request_line(r.custom_id, r.body) for r in requests)):
+                metadata = {"day": day.isoformat(), "prompt_versions": versions, "model": model, "attempt": str(attempt), "part": str(part)}
+                state = self.sender.submit(content, f"nightshift-{day}-{model}-a{attempt}-p{part}.jsonl", metadata)
+                states.append(state)
+                now = utcnow()
+                batch_rows.append({"batch_id": state.id, "day": day, "provider": self.sender.provider, "model": model,
+                                   "prompt_versions": versions, "attempt": attempt, "input_file_id": state.input_file_id,
+                                   "status": state.status, "requests": state.total, "error": state.errors, "submitted_at": now})
+                ids = [json.loads(line)["custom_id"] for line in content.decode().splitlines()]
+                request_rows += [{**by_id[cid].as_row(), "day": day, "attempt": attempt, "batch_id": state.id,
+                                  "status": "submitted", "submitted_at": now} for cid in ids]
+        self.db.insert("llm_batches", batch_rows)
+        self.db.insert("llm_requests", request_rows)
+        return states
+
+    def answer_now(self, day: date, todo: list[tuple[Request, int]]) -> list[dict]:
+        """Send sync-mode (realtime) requests one by one and record each outcome at full price."""
+        rows, outcomes = [], []
+        for request, attempt in todo:
+            if request.mode != "sync":
+                continue
+            row = {**request.as_row(), "day": day, "attempt": attempt, "batch_id": None, "status": "submitted", "submitted_at": utcnow()}
+            status, body = self.sender.complete(request.body)
+            error = None if status == 200 else f"HTTP {status}: {(body.get('error') or {}).get('message', 'no detail')}"
+            rows.append(row)
+            outcomes.append(outcome(row, LineResult(request.custom_id, body, error), "failed", self.prices))
+        self.db.insert("llm_requests", rows)
+        self._apply(outcomes, sync=True)
+        return outcomes
+
+    # -- polling and collecting -------------------------------------------------------------
+
+    def poll(self, batch_id: str) -> BatchState:
+        state = self.sender.poll(batch_id)
+        with self.db.connect() as con:
+            con.execute(
+                "UPDATE llm_batches SET status = ?, completed = ?, failed = ?, output_file_id = ?, error_file_id = ?, "
+                "error = coalesce(?, error), polled_at = ?, "
+                "finished_at = CASE WHEN ? AND finished_at IS NULL THEN ? ELSE finished_at END WHERE batch_id = ?",
+                [state.status, state.completed, state.failed, state.output_file_id, state.error_file_id, state.errors,
+                 utcnow(), state.status in TERMINAL, utcnow(), batch_id],
+            )
+        return state
+
+    def collect(self, day: date) -> dict[str, int]:
+        """Read every finished batch of the day into the ledger; report how many are still in flight."""
+        collected = pending = 0
+        for batch in self.open_batches(day):
+            state = self.poll(batch["batch_id"])
+            if state.status not in TERMINAL:
+                pending += 1
+                continue
+            results = self.sender.fetch(state) if state.output_file_id or state.error_file_id else {}
+            rows = self.db.rows("SELECT * FROM llm_requests WHERE batch_id = ?", [batch["batch_id"]])
+            self._apply([outcome(r, results.get(r["custom_id"]), state.status, self.prices) for r in rows])
+            with self.db.connect() as con:
+                con.execute("UPDATE llm_batches SET collected_at = ? WHERE batch_id = ?", [utcnow(), batch["batch_id"]])
+            collected += 1
+        return {"batches_collected": collected, "batches_in_flight": pending}
+
+    def retry(self, day: date, max_attempts: int) -> tuple[list[BatchState], int]:
+        """Resubmit the day's failed, invalid, expired or cancelled requests that have attempts left.
+
+        Returns the new batches and how many requests are out of attempts (reported, never dropped).
+        """
+        todo, exhausted = [], 0
+        for row in self.latest(day).values():
+            if row["status"] not in RETRYABLE:
+                continue
+            if row["attempt"] >= max_attempts:
+                exhausted += 1
+                continue
+            request = Request(row["custom_id"], row["kind"], row["ticket_id"], row["route"], row["model"],
+                              row["prompt_version"], json.loads(row["body"]))
+            todo.append((request, row["attempt"] + 1))
+        self.answer_now(day, todo)
+        return self.submit(day, todo), exhausted
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _apply(self, outcomes: list[dict], sync: bool = False) -> None:
+        if not outcomes:
+            return
+        match = "r.batch_id IS NULL AND r.attempt = o.attempt" if sync else "r.batch_id = o.batch_id"
+        with self.db.connect() as con:
+            con.register("o", pa.Table.from_pylist(outcomes, schema=OUTCOME))
+            con.execute(
+                "UPDATE llm_requests AS r SET status = o.status, answer = o.answer, error = o.error, "
+                "input_tokens = o.input_tokens, cached_tokens = o.cached_tokens, output_tokens = o.output_tokens, "
+                "usd = o.usd, frontier_sync_usd = o.frontier_sync_usd, finished_at = o.finished_at "
+                f"FROM o WHERE r.custom_id = o.custom_id AND {match} AND r.superseded_at IS NULL"
+            )

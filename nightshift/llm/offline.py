@@ -1,0 +1,87 @@
+"""The offline responder: answers chat requests without a model, for machines that have none.
+
+It is a development stand-in, not an LLM. Every answer is built from the request itself: a JSON
+schema in ``response_format`` is filled field by field (strings from the opening of the user's
+message, enums by the value the message names, booleans false), and each string field says that
+no model wrote it. Token usage is counted with the same tokenizer as the cost model, so the cost
+accounting downstream runs on realistic numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+
+from nightshift.lib.tokens import count_request, count_tokens
+
+MARKER = "[offline responder, no model]"
+SENTENCE = re.compile(r"(.{12,}?[.!?])(\s|$)", re.S)
+HEADER = re.compile(r"^[^\n:]{1,40}:\s*$", re.M)
+
+
+def opening(text: str, limit: int | None) -> str:
+    """The first sentence of the message's longest paragraph (less its header), marked as not written by a model."""
+    paragraph = max(text.split("\n\n"), key=len, default="")
+    body = HEADER.sub("", paragraph).strip()
+    match = SENTENCE.match(body)
+    sentence = " ".join((match.group(1) if match else body).split())
+    value = f"{MARKER} {sentence}"
+    return value[:limit] if limit else value
+
+
+def named(name: str, text: str) -> str | None:
+    """The value of a "... name: value" line in the message, if it has one."""
+    match = re.search(rf"^[^\n:]*\b{re.escape(name)}:[ \t]*(\S[^\n]*)$", text, re.I | re.M)
+    return match.group(1).strip() if match else None
+
+
+def pick(options: list, text: str):
+    """The first option the message names as a word, else the first option."""
+    lowered = text.lower()
+    for option in options:
+        if isinstance(option, str) and re.search(rf"\b{re.escape(option.lower())}\b", lowered):
+            return option
+    return options[0]
+
+
+def fill(schema: dict, text: str, name: str = ""):
+    """An instance of ``schema`` (the subset structured outputs use) drawn from ``text``."""
+    if "enum" in schema:
+        return pick(schema["enum"], text)
+    kind = schema.get("type")
+    if kind == "object":
+        return {key: fill(sub, text, key) for key, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [fill(schema.get("items", {}), text, name) for _ in range(max(1, schema.get("minItems", 1)))]
+    if kind == "boolean":
+        return False
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "null":
+        return None
+    value = (named(name, text) if name else None) or opening(text, None)
+    return value[: schema["maxLength"]] if "maxLength" in schema else value
+
+
+def respond(body: dict, created: int | None = None) -> dict:
+    """A chat.completion object for the request ``body``."""
+    messages = body.get("messages") or []
+    user = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
+    schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
+    content = json.dumps(fill(schema, user)) if schema else opening(user, None)
+    prompt_tokens, completion_tokens = count_request(body), count_tokens(content)
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
+    return {
+        "id": f"chatcmpl-offline-{digest}",
+        "object": "chat.completion",
+        "created": int(time.time()) if created is None else created,
+        "model": body.get("model", "offline"),
+        "system_fingerprint": "nightshift-offline",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": content, "refusal": None}}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                  "total_tokens": prompt_tokens + completion_tokens,
+                  "prompt_tokens_details": {"cached_tokens": 0}},
+    }

@@ -1,0 +1,82 @@
+"""Versioned prompts and the JSON schemas their answers must follow.
+
+A version is part of every cache key and output row: changing a prompt's wording or schema means a
+new version, so answers written for the old one are never served for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SUPPORT_REPLY = "support-reply-v1"
+DAILY_DIGEST = "daily-digest-v1"
+
+REPLY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "summary": {"type": "string", "maxLength": 300},
+        "sentiment": {"type": "string", "enum": ["neutral", "negative", "positive"]},
+        "category": {"type": "string", "maxLength": 80},
+        "draft_reply": {"type": "string", "maxLength": 2000},
+        "needs_human": {"type": "boolean"},
+    },
+    "required": ["summary", "sentiment", "category", "draft_reply", "needs_human"],
+    "additionalProperties": False,
+}
+
+DIGEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "headline": {"type": "string", "maxLength": 200},
+        "themes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"title": {"type": "string", "maxLength": 80}, "summary": {"type": "string", "maxLength": 400}},
+                "required": ["title", "summary"],
+                "additionalProperties": False,
+            },
+        },
+        "spikes": {"type": "array", "items": {"type": "string", "maxLength": 200}},
+    },
+    "required": ["headline", "themes", "spikes"],
+    "additionalProperties": False,
+}
+
+REPLY_INSTRUCTIONS = (
+    "You are a customer-support assistant. Read the ticket. Summarise it in one sentence, judge the "
+    "customer's sentiment, confirm or correct the predicted category, and draft a reply the agent can "
+    "send. Personal data in the ticket is masked as <KIND>; never guess it and never invent account "
+    "details. Set needs_human when the reply cannot resolve the ticket without a person (refunds above "
+    "policy, legal threats, anything you are unsure about). Answer with JSON that follows the schema."
+)
+
+DIGEST_INSTRUCTIONS = (
+    "You write the daily digest for a support team lead. You get the day's ticket clusters (size, main "
+    "category, example tickets) and the categories that rose against the trailing week. Give a one-line "
+    "headline, one theme per cluster worth reading, and one sentence per spike. Answer with JSON that "
+    "follows the schema."
+)
+
+
+def chat_request(model: str, instructions: str, user: str, name: str, schema: dict) -> dict:
+    """A deterministic chat-completions body whose answer must follow ``schema``."""
+    return {
+        "model": model,
+        "temperature": 0,
+        "messages": [{"role": "system", "content": instructions}, {"role": "user", "content": user}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}},
+    }
+
+
+def reply_request(model: str, ticket_text: str, category: str) -> dict:
+    """Chat-completions body asking ``model`` for one ticket's summary, sentiment, category and draft reply."""
+    return chat_request(model, REPLY_INSTRUCTIONS, f"Predicted category: {category}\n\nTicket:\n{ticket_text}",
+                        "support_reply", REPLY_SCHEMA)
+
+
+def digest_request(model: str, day: str, clusters: str, spikes: str) -> dict:
+    """Chat-completions body asking for the day's digest from a plain-text description of its clusters."""
+    return chat_request(model, DIGEST_INSTRUCTIONS,
+                        f"Day: {day}\n\nClusters:\n{clusters}\n\nRising categories:\n{spikes or 'none'}",
+                        "daily_digest", DIGEST_SCHEMA)

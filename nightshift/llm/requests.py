@@ -1,0 +1,62 @@
+"""What a night asks the models: one reply request per ticket routed to a model, and the day's digest.
+
+Requests are plain data; where they go (a batch per model, or synchronously for realtime) and what
+came back is recorded by the batch ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from nightshift.llm import prompts
+from nightshift.llm.batch_files import request_hash
+from nightshift.llm.pricing import PriceTable
+from nightshift.triage.routing import CACHE, REALTIME
+
+REPLY, DIGEST = "reply", "digest"
+SCHEMAS = {prompts.SUPPORT_REPLY: prompts.REPLY_SCHEMA, prompts.DAILY_DIGEST: prompts.DIGEST_SCHEMA}
+
+
+@dataclass(frozen=True)
+class Request:
+    custom_id: str
+    kind: str
+    ticket_id: str | None
+    route: str
+    model: str
+    prompt_version: str
+    body: dict
+
+    @property
+    def hash(self) -> str:
+        return request_hash(self.body)
+
+    @property
+    def mode(self) -> str:
+        """Realtime requests are answered now at full price; everything else waits for a batch."""
+        return "sync" if self.route == REALTIME else "batch"
+
+    def as_row(self) -> dict:
+        return {"custom_id": self.custom_id, "kind": self.kind, "ticket_id": self.ticket_id, "route": self.route,
+                "model": self.model, "prompt_version": self.prompt_version, "request_hash": self.hash,
+                "body": json.dumps(self.body, ensure_ascii=False), "mode": self.mode}
+
+
+def reply_requests(triaged: list[dict], prices: PriceTable) -> list[Request]:
+    """Rows with ticket_id, route, category and text_redacted; cache-routed tickets need no request."""
+    requests = []
+    for row in triaged:
+        if row["route"] == CACHE:
+            continue
+        model = prices.routes[row["route"]]
+        requests.append(Request(row["ticket_id"], REPLY, row["ticket_id"], row["route"], model, prompts.SUPPORT_REPLY,
+                                prompts.reply_request(model, row["text_redacted"], row["category"])))
+    return requests
+
+
+def digest_request(day: str, clusters: str, spikes: str, prices: PriceTable) -> Request:
+    # The digest reads across the whole day, so it goes to the frontier model, in its batch.
+    model = prices.frontier
+    return Request(f"digest:{day}", DIGEST, None, "frontier", model, prompts.DAILY_DIGEST,
+                   prompts.digest_request(model, day, clusters, spikes))

@@ -1,0 +1,1 @@
+"""Reporting: the digest's themes and spikes, and the cost-and-quality table as people read it."""

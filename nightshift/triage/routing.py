@@ -1,0 +1,85 @@
+"""The routing policy: where each ticket's answer comes from, and why.
+
+Routes, from cheapest to dearest: ``cache`` (an earlier answer to the same question, free),
+``small_model`` (cheap model through the batch API), ``frontier`` (strong model through the batch
+API), ``realtime`` (strong model now, at full price: only for what cannot wait for the night).
+The rules run in a fixed order and the first that applies decides; its reason is stored with
+the decision, so every route can be explained after the fact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CACHE, SMALL, FRONTIER, REALTIME = "cache", "small_model", "frontier", "realtime"
+ROUTES = (CACHE, SMALL, FRONTIER, REALTIME)
+
+URGENT_WORDS = re.compile(
+    r"\b(urgent(ly)?|asap|emergency|outage|down for (all|every)|production (is )?(down|blocked)|"
+    r"fraud(ulent)?|hacked|security breach|data breach|legal action|lawsuit)\b",
+    re.IGNORECASE,
+)
+QUESTION = re.compile(r"[^?.!]*[A-Za-z][^?.!]*\?+")
+JOINS = re.compile(r"\b(also|additionally|another thing|one more thing)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    cache_threshold: float = 0.93          # chosen from data: see cache_policy.calibrate
+    min_confidence: float = 0.6            # below: the small model would be guessing the intent
+    ood_similarity: float = 0.45           # nearest known ticket below this: unlike anything seen
+    max_small_tokens: int = 400            # longer tickets go to the frontier model
+    max_small_questions: int = 1           # so do tickets that ask several things
+    realtime_priorities: frozenset[str] = field(default_factory=lambda: frozenset({"urgent", "blocker", "critical"}))
+    realtime_categories: frozenset[str] = field(default_factory=lambda: frozenset({"outage", "fraud"}))
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the router knows about one ticket."""
+
+    text: str
+    questions: int                         # separate asks in the body (see question_count)
+    category: str
+    confidence: float
+    priority: str | None
+    tokens: int
+    nearest_known: float                   # similarity to the nearest labelled/seen ticket
+    cache_similarity: float | None = None  # nearest valid cache entry (same prompt version and model, fresh)
+    cache_category: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: str
+    reason: str
+
+
+def question_count(text: str) -> int:
+    """Separate asks: question sentences, or one ask plus each 'also'-style join, whichever is more."""
+    questions = len(QUESTION.findall(text))
+    return max(questions, 1 + len(JOINS.findall(text)))
+
+
+def route(s: Signals, config: RoutingConfig = RoutingConfig()) -> Decision:
+    priority = (s.priority or "").lower()
+    if priority in config.realtime_priorities:
+        return Decision(REALTIME, f"priority {priority}")
+    if s.category in config.realtime_categories:
+        return Decision(REALTIME, f"category {s.category} is answered at once")
+    if match := URGENT_WORDS.search(s.text):
+        return Decision(REALTIME, f"urgency signal {match.group(0).lower()!r}")
+    if s.nearest_known < config.ood_similarity:
+        # Checked before the cache: an answer to something else is worse than no answer.
+        return Decision(FRONTIER, f"out of distribution: nearest known ticket {s.nearest_known:.2f} < {config.ood_similarity:.2f}")
+    # Before the cache: a cached answer answers one question, not this one and another.
+    if s.questions > config.max_small_questions:
+        return Decision(FRONTIER, f"{s.questions} questions in one ticket")
+    if s.cache_similarity is not None and s.cache_similarity >= config.cache_threshold and s.cache_category == s.category:
+        return Decision(CACHE, f"cache hit {s.cache_similarity:.3f} >= {config.cache_threshold:.3f}, same category")
+    if s.tokens > config.max_small_tokens:
+        return Decision(FRONTIER, f"long ticket: {s.tokens} tokens > {config.max_small_tokens}")
+    if s.confidence < config.min_confidence:
+        return Decision(FRONTIER, f"low confidence {s.confidence:.2f} < {config.min_confidence:.2f} for {s.category}")
+    return Decision(SMALL, f"confident {s.confidence:.2f} {s.category}, short single question")

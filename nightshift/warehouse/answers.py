@@ -1,0 +1,43 @@
+"""AnswersSQL: every query of `ticket_responses`, `digest_material` and `daily_digests`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from nightshift.warehouse.database import Warehouse
+
+
+class AnswersSQL:
+    def __init__(self, db: Warehouse):
+        self.db = db
+
+    def replace_day(self, day: date, rows: list[dict]) -> None:
+        self.db.replace_day(day, {"ticket_responses": rows})
+
+    def ok(self, day: date) -> list[dict]:
+        """The day's answers marked ok, with the text that would reach a customer."""
+        return self.db.rows("SELECT ticket_id, response, summary, draft_reply FROM ticket_responses "
+                            "WHERE day = ? AND status = 'ok' ORDER BY ticket_id", [day])
+
+    def fresh_for_cache(self, day: date) -> list[dict]:
+        """The day's good model answers (not themselves served from the cache), with the category they were asked under."""
+        return self.db.rows(
+            "SELECT r.ticket_id, r.prompt_version, r.model, r.response, t.category FROM ticket_responses r "
+            "JOIN ticket_triage t USING (ticket_id, day) WHERE r.day = ? AND r.status = 'ok' AND r.source <> 'cache' "
+            "ORDER BY r.ticket_id", [day])
+
+    def needing_people(self, day: date) -> dict:
+        return self.db.rows(
+            "SELECT count(*) AS tickets, count(*) FILTER (WHERE needs_human) AS flagged, count(*) FILTER (WHERE status = 'failed') AS failed "
+            "FROM ticket_responses WHERE day = ?", [day])[0]
+
+    def replace_material(self, day: date, row: dict) -> None:
+        """The day's themes and spikes, found once when the digest request is built and read back when it is written up."""
+        self.db.replace_day(day, {"digest_material": [row]})
+
+    def material(self, day: date) -> dict | None:
+        rows = self.db.rows("SELECT tickets, themes, spikes FROM digest_material WHERE day = ?", [day])
+        return rows[0] if rows else None
+
+    def replace_digest(self, day: date, row: dict) -> None:
+        self.db.replace_day(day, {"daily_digests": [row]})

@@ -1,0 +1,56 @@
+"""ReportsSQL: every query of `daily_cost_and_quality` and `check_results`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from nightshift.warehouse.database import Warehouse
+
+# A day's figures from every table that has them; $ and tokens come from the ledger.
+QUALITY = """
+SELECT
+    (SELECT count(*) FROM ticket_triage WHERE day = $1) AS tickets,
+    (SELECT count(*) FILTER (WHERE route = 'cache') FROM ticket_triage WHERE day = $1) AS route_cache,
+    (SELECT count(*) FILTER (WHERE route = 'small_model') FROM ticket_triage WHERE day = $1) AS route_small_model,
+    (SELECT count(*) FILTER (WHERE route = 'frontier') FROM ticket_triage WHERE day = $1) AS route_frontier,
+    (SELECT count(*) FILTER (WHERE route = 'realtime') FROM ticket_triage WHERE day = $1) AS route_realtime,
+    (SELECT avg(confidence) FROM ticket_triage WHERE day = $1) AS mean_confidence,
+    (SELECT count(*) FILTER (WHERE status = 'ok') FROM ticket_responses WHERE day = $1) AS answered,
+    (SELECT count(*) FILTER (WHERE status = 'failed') FROM ticket_responses WHERE day = $1) AS failed,
+    (SELECT count(*) FILTER (WHERE status = 'pending') FROM ticket_responses WHERE day = $1) AS pending,
+    (SELECT avg(needs_human::INTEGER) FROM ticket_responses WHERE day = $1 AND status = 'ok') AS needs_human_share,
+    (SELECT count(*) FILTER (WHERE status = 'ok') / nullif(count(*), 0) FROM llm_requests
+        WHERE day = $1 AND status IN ('ok', 'invalid')) AS valid_json_rate,
+    (SELECT count(*) FROM llm_batches WHERE day = $1) AS batches,
+    (SELECT coalesce(max(attempt), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL) AS max_attempt,
+    (SELECT max(epoch(finished_at) - epoch(submitted_at)) FROM llm_batches WHERE day = $1) AS batch_turnaround_s,
+    (SELECT count(*) FROM check_results WHERE day = $1) AS checks,
+    (SELECT count(*) FILTER (WHERE passed) FROM check_results WHERE day = $1) AS checks_passed,
+    (SELECT avg(passed::INTEGER) FROM check_results WHERE day = $1) AS check_pass_rate
+"""
+
+
+class ReportsSQL:
+    def __init__(self, db: Warehouse):
+        self.db = db
+
+    def quality(self, day: date) -> dict:
+        return self.db.rows(QUALITY, [day])[0]
+
+    def replace_day(self, day: date, row: dict) -> None:
+        self.db.replace_day(day, {"daily_cost_and_quality": [row]})
+
+    def days(self, after: date, until: date | None = None) -> list[dict]:
+        """Cost-and-quality rows of the days after `after` (up to and including `until`)."""
+        if until is None:
+            return self.db.rows("SELECT * FROM daily_cost_and_quality WHERE day > ? ORDER BY day", [after])
+        return self.db.rows("SELECT * FROM daily_cost_and_quality WHERE day > ? AND day <= ? ORDER BY day", [after, until])
+
+    def record_check(self, day: date, asset: str, check_name: str, passed: bool, severity: str, metadata: str) -> None:
+        """The day's outcome of a check, replacing an earlier evaluation."""
+        with self.db.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DELETE FROM check_results WHERE day = ? AND check_name = ?", [day, check_name])
+            con.execute("INSERT INTO check_results (day, asset, check_name, passed, severity, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+                        [day, asset, check_name, passed, severity, metadata])
+            con.execute("COMMIT")

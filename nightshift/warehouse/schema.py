@@ -1,0 +1,255 @@
+"""Every warehouse table, described once. Its DDL and the Arrow schema of the rows written to it both come from here.
+
+A table is written as the column lines of a CREATE TABLE (``name TYPE [NOT NULL] [DEFAULT expr] -- note``); the
+column whose default is ``current_timestamp`` is the write-time stamp the database fills in, so it is not part of
+the Arrow schema of incoming rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import pyarrow as pa
+
+ARROW_TYPES = {
+    "VARCHAR": pa.string(), "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"), "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
+}
+STAMP_DEFAULT = "DEFAULT current_timestamp"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: str  # one column definition per line, as in CREATE TABLE, with an optional -- note
+
+    @cached_property
+    def definitions(self) -> list[str]:
+        return [line.split("--", 1)[0].strip().rstrip(",") for line in self.columns.strip().splitlines()]
+
+    @cached_property
+    def stamp(self) -> str | None:
+        """The column the database stamps when a row lands."""
+        return next((d.split()[0] for d in self.definitions if d.endswith(STAMP_DEFAULT)), None)
+
+    @cached_property
+    def arrow(self) -> pa.Schema:
+        """The schema of rows written to the table: every column but the stamp."""
+        return pa.schema([(d.split()[0], ARROW_TYPES[d.split()[1]]) for d in self.definitions if d.split()[0] != self.stamp])
+
+    @property
+    def names(self) -> list[str]:
+        return [d.split()[0] for d in self.definitions]
+
+    def ddl(self) -> str:
+        notes = [line.partition("--")[2].strip() for line in self.columns.strip().splitlines()]
+        lines = [d + ("," if i < len(notes) - 1 else "") + (f"  -- {n}" if n else "") for i, (d, n) in enumerate(zip(self.definitions, notes))]
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    " + "\n    ".join(lines) + "\n)"
+
+
+TICKETS = Table("tickets", """
+    ticket_id VARCHAR NOT NULL
+    day DATE NOT NULL               -- partition: the UTC day the ticket was created
+    created_at TIMESTAMP NOT NULL   -- UTC
+    subject VARCHAR
+    body VARCHAR                    -- original text: it never leaves this database
+    text_redacted VARCHAR NOT NULL  -- subject and body with PII replaced: what models see
+    text_hash VARCHAR NOT NULL
+    redactions INTEGER NOT NULL
+    customer VARCHAR
+    channel VARCHAR
+    label VARCHAR
+    priority VARCHAR
+    source_file VARCHAR NOT NULL
+    source_line BIGINT
+    ingested_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+""")
+
+QUARANTINE = Table("tickets_quarantine", """
+    day DATE NOT NULL
+    source_file VARCHAR NOT NULL
+    source_line BIGINT
+    reason VARCHAR NOT NULL         -- kind: particulars
+    raw VARCHAR
+    quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+""")
+
+TRIAGE = Table("ticket_triage", """
+    ticket_id VARCHAR NOT NULL
+    day DATE NOT NULL
+    category VARCHAR NOT NULL       -- predicted by the triage model
+    confidence DOUBLE NOT NULL      -- its probability
+    priority VARCHAR
+    priority_source VARCHAR         -- 'ticket' (from the source system) or 'model'
+    route VARCHAR NOT NULL          -- cache | small_model | frontier | realtime
+    reason VARCHAR NOT NULL         -- the rule that decided
+    cache_ticket_id VARCHAR         -- nearest valid cache entry's source ticket
+    cache_similarity DOUBLE
+    nearest_known DOUBLE            -- similarity to the nearest ticket the model has seen
+    input_tokens BIGINT NOT NULL
+    expected_usd DOUBLE NOT NULL    -- estimate from the price table; synthesis records actuals
+    model_version VARCHAR NOT NULL
+    cache_entry_id VARCHAR          -- the cache entry a cache route serves
+    triaged_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+""")
+
+BATCHES = Table("llm_batches", """
+    batch_id VARCHAR NOT NULL       -- the provider's id
+    day DATE NOT NULL               -- the partition it answers for
+    provider VARCHAR NOT NULL       -- openai (or a compatible URL) | local
+    model VARCHAR NOT NULL
+    prompt_versions VARCHAR NOT NULL
+    attempt INTEGER NOT NULL        -- 1, then one more per resubmission of failed lines
+    input_file_id VARCHAR NOT NULL
+    output_file_id VARCHAR
+    error_file_id VARCHAR
+    status VARCHAR NOT NULL         -- the provider's: validating ... completed | failed | expired | cancelled
+    requests INTEGER NOT NULL
+    completed INTEGER NOT NULL DEFAULT 0
+    failed INTEGER NOT NULL DEFAULT 0
+    error VARCHAR                   -- why the whole batch failed, if it did
+    submitted_at TIMESTAMP NOT NULL
+    polled_at TIMESTAMP
+    finished_at TIMESTAMP           -- first seen in a terminal status
+    collected_at TIMESTAMP          -- results read into the ledger; null while the sensor watches it
+""")
+
+REQUESTS = Table("llm_requests", """
+    custom_id VARCHAR NOT NULL      -- the ticket id, or digest:<day>
+    day DATE NOT NULL
+    kind VARCHAR NOT NULL           -- reply | digest
+    ticket_id VARCHAR
+    route VARCHAR NOT NULL
+    model VARCHAR NOT NULL
+    prompt_version VARCHAR NOT NULL
+    request_hash VARCHAR NOT NULL   -- of the body: same ticket, prompt and model, same hash
+    body VARCHAR NOT NULL           -- the request as sent (redacted text only)
+    mode VARCHAR NOT NULL           -- batch | sync (realtime, full price)
+    attempt INTEGER NOT NULL
+    batch_id VARCHAR
+    status VARCHAR NOT NULL         -- submitted | ok | invalid | failed | expired | cancelled
+    answer VARCHAR                  -- the validated JSON answer
+    error VARCHAR
+    input_tokens BIGINT NOT NULL DEFAULT 0
+    cached_tokens BIGINT NOT NULL DEFAULT 0
+    output_tokens BIGINT NOT NULL DEFAULT 0
+    usd DOUBLE NOT NULL DEFAULT 0   -- from the usage the provider returned, at this mode's price
+    frontier_sync_usd DOUBLE NOT NULL DEFAULT 0  -- the same tokens on the frontier model, synchronously
+    submitted_at TIMESTAMP NOT NULL
+    finished_at TIMESTAMP
+    superseded_at TIMESTAMP         -- a rerun of the day asked something else for this custom_id
+""")
+
+RESPONSES = Table("ticket_responses", """
+    ticket_id VARCHAR NOT NULL
+    day DATE NOT NULL
+    route VARCHAR NOT NULL
+    status VARCHAR NOT NULL         -- ok | pending | failed
+    source VARCHAR NOT NULL         -- batch | sync | cache
+    model VARCHAR
+    prompt_version VARCHAR NOT NULL
+    summary VARCHAR
+    sentiment VARCHAR
+    category VARCHAR
+    draft_reply VARCHAR
+    needs_human BOOLEAN
+    response VARCHAR                -- the whole JSON answer
+    error VARCHAR                   -- the last attempt's error when status is failed
+    attempts INTEGER NOT NULL
+    batch_id VARCHAR
+    cache_entry_id VARCHAR
+    input_tokens BIGINT NOT NULL
+    output_tokens BIGINT NOT NULL
+    usd DOUBLE NOT NULL             -- every attempt's $, each counted once
+    frontier_sync_usd DOUBLE NOT NULL
+    responded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+""")
+
+DIGEST_MATERIAL = Table("digest_material", """
+    day DATE NOT NULL
+    tickets INTEGER NOT NULL        -- triaged tickets with a vector: what the themes were found in
+    themes VARCHAR NOT NULL         -- JSON: clusters with size, category, example tickets
+    spikes VARCHAR NOT NULL         -- JSON: categories that rose against the trailing week
+    found_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+""")
+
+DIGESTS = Table("daily_digests", """
+    day DATE NOT NULL
+    status VARCHAR NOT NULL         -- ok | pending | failed
+    tickets INTEGER NOT NULL
+    headline VARCHAR
+    themes VARCHAR NOT NULL         -- JSON: clusters with size, category, example tickets
+    spikes VARCHAR NOT NULL         -- JSON: categories that rose against the trailing week
+    digest VARCHAR                  -- the model's JSON answer
+    markdown VARCHAR NOT NULL
+    model VARCHAR NOT NULL
+    prompt_version VARCHAR NOT NULL
+    usd DOUBLE NOT NULL
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+""")
+
+COST_AND_QUALITY = Table("daily_cost_and_quality", """
+    day DATE NOT NULL
+    tickets INTEGER NOT NULL
+    route_cache INTEGER NOT NULL
+    route_small_model INTEGER NOT NULL
+    route_frontier INTEGER NOT NULL
+    route_realtime INTEGER NOT NULL
+    spent_usd DOUBLE NOT NULL        -- every current request of the day, from returned usage
+    baseline_usd DOUBLE NOT NULL     -- every ticket and the digest synchronously on the frontier model
+    saving DOUBLE NOT NULL
+    tokens BIGINT NOT NULL
+    cache_hit_rate DOUBLE NOT NULL
+    cache_false_hit_rate DOUBLE      -- measured on labelled history by the day's triage model
+    mean_confidence DOUBLE
+    answered INTEGER NOT NULL
+    failed INTEGER NOT NULL
+    pending INTEGER NOT NULL
+    valid_json_rate DOUBLE           -- answers that parsed against their schema, of all that came back
+    needs_human_share DOUBLE
+    batches INTEGER NOT NULL
+    max_attempt INTEGER NOT NULL
+    batch_turnaround_s DOUBLE        -- slowest batch of the day, submit to finish
+    checks INTEGER                   -- asset checks evaluated for the day so far
+    checks_passed INTEGER
+    check_pass_rate DOUBLE
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+""")
+
+CHECK_RESULTS = Table("check_results", """
+    day DATE NOT NULL
+    asset VARCHAR NOT NULL
+    check_name VARCHAR NOT NULL
+    passed BOOLEAN NOT NULL
+    severity VARCHAR NOT NULL        -- ERROR | WARN
+    metadata VARCHAR NOT NULL        -- JSON: the check's figures, as in the Dagster UI
+    evaluated_at TIMESTAMP NOT NULL DEFAULT current_timestamp  -- the latest evaluation replaces earlier ones
+""")
+
+TABLES = {t.name: t for t in (TICKETS, QUARANTINE, TRIAGE, BATCHES, REQUESTS, RESPONSES, DIGEST_MATERIAL, DIGESTS,
+                              COST_AND_QUALITY, CHECK_RESULTS)}
+
+VIEWS = """
+CREATE OR REPLACE VIEW check_pass_rates AS
+SELECT day, count(*) AS checks, count(*) FILTER (WHERE passed) AS passed, avg(passed::INTEGER) AS pass_rate,
+       coalesce(string_agg(check_name, ', ' ORDER BY check_name) FILTER (WHERE NOT passed), '') AS failing
+FROM check_results GROUP BY day;
+CREATE OR REPLACE VIEW cost_and_quality_totals AS
+SELECT count(*) AS days, min(day) AS first_day, max(day) AS last_day, sum(tickets) AS tickets,
+       sum(spent_usd) AS spent_usd, sum(baseline_usd) AS baseline_usd,
+       1 - sum(spent_usd) / nullif(sum(baseline_usd), 0) AS saving, sum(tokens) AS tokens,
+       sum(route_cache) / nullif(sum(tickets), 0) AS cache_hit_rate, sum(answered) AS answered, sum(failed) AS failed,
+       max(batch_turnaround_s) AS max_batch_turnaround_s, sum(checks_passed) / nullif(sum(checks), 0) AS check_pass_rate
+FROM daily_cost_and_quality;
+"""
+
+# Applied in order, each once, recorded in schema_migrations. The first creates every table as described above; later
+# ones bring a warehouse written by an older nightshift up to those descriptions. Append, never edit.
+MIGRATIONS: tuple[str, ...] = (
+    ";\n".join(t.ddl() for t in TABLES.values()) + ";\n" + VIEWS,
+    "ALTER TABLE ticket_triage ADD COLUMN IF NOT EXISTS cache_entry_id VARCHAR",
+    "ALTER TABLE daily_cost_and_quality ADD COLUMN IF NOT EXISTS checks INTEGER;"
+    "ALTER TABLE daily_cost_and_quality ADD COLUMN IF NOT EXISTS checks_passed INTEGER;"
+    "ALTER TABLE daily_cost_and_quality ADD COLUMN IF NOT EXISTS check_pass_rate DOUBLE",
+)

@@ -1,0 +1,35 @@
+"""TriageSQL: every query of `ticket_triage`, the routes a day's tickets took."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from nightshift.warehouse.database import Warehouse
+
+
+class TriageSQL:
+    def __init__(self, db: Warehouse):
+        self.db = db
+
+    def replace_day(self, day: date, rows: list[dict]) -> None:
+        self.db.replace_day(day, {"ticket_triage": rows})
+
+    def triaged(self, day: date | None = None) -> list[dict]:
+        """The tickets with their route, category, nearest cache entry and the redacted text a model may see (a day, or all)."""
+        where, params = ("WHERE t.day = ?", [day]) if day else ("", None)
+        return self.db.rows(
+            "SELECT t.ticket_id, t.route, t.category, t.cache_entry_id, k.text_redacted FROM ticket_triage t "
+            f"JOIN tickets k USING (ticket_id, day) {where} ORDER BY t.ticket_id", params)
+
+    def category_counts(self, first: date, end: date) -> Counter:
+        """Triaged tickets per category over the days from `first` up to, not including, `end`."""
+        rows = self.db.rows("SELECT category, count(*) AS n FROM ticket_triage WHERE day >= ? AND day < ? GROUP BY 1", [first, end])
+        return Counter({r["category"]: r["n"] for r in rows})
+
+    def still_to_pay(self, day: date) -> float:
+        """Triage's estimate for each ticket not yet answered or in flight: what a submission now would add."""
+        return float(self.db.rows(
+            "SELECT coalesce(sum(expected_usd), 0) AS usd FROM ticket_triage t WHERE day = $1 AND NOT EXISTS ("
+            "SELECT 1 FROM llm_requests r WHERE r.day = $1 AND r.ticket_id = t.ticket_id AND r.superseded_at IS NULL "
+            "AND r.status IN ('ok', 'submitted'))", [day])[0]["usd"])

@@ -1,0 +1,44 @@
+"""TicketsSQL: every query of `tickets` and `tickets_quarantine`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+
+from nightshift.warehouse.database import Warehouse
+
+
+class TicketsSQL:
+    def __init__(self, db: Warehouse):
+        self.db = db
+
+    def replace_day(self, day: date, tickets: list[dict], quarantine: list[dict]) -> None:
+        self.db.replace_day(day, {"tickets": tickets, "tickets_quarantine": quarantine})
+
+    def counts(self, day: date) -> tuple[int, int]:
+        """Stored and quarantined rows of the day, read back."""
+        row = self.db.rows("SELECT (SELECT count(*) FROM tickets WHERE day = $1) AS stored, "
+                           "(SELECT count(*) FROM tickets_quarantine WHERE day = $1) AS quarantined", [day])[0]
+        return row["stored"], row["quarantined"]
+
+    def stored_elsewhere(self, ticket_ids: list[str], day: date) -> dict[str, date]:
+        """For ids already stored under another day: that day."""
+        if not ticket_ids:
+            return {}
+        with self.db.connect(read_only=True) as con:
+            con.register("ids", pa.table({"ticket_id": ticket_ids}))
+            rows = con.execute("SELECT t.ticket_id, t.day FROM tickets t JOIN ids USING (ticket_id) WHERE t.day <> ?", [day]).fetchall()
+        return dict(rows)
+
+    def texts(self, day: date) -> list[dict]:
+        """The day's redacted texts and their hashes: what is embedded."""
+        return self.db.rows("SELECT ticket_id, text_redacted, text_hash FROM tickets WHERE day = ? ORDER BY ticket_id", [day])
+
+    def history(self, day: date) -> list[dict]:
+        """Every ticket up to and including the day, with its labels: what the triage model learns from."""
+        return self.db.rows("SELECT ticket_id, text_redacted, text_hash, label, priority FROM tickets WHERE day <= ? ORDER BY ticket_id", [day])
+
+    def to_triage(self, day: date) -> list[dict]:
+        return self.db.rows("SELECT ticket_id, text_redacted, coalesce(body, subject) AS body, label, priority FROM tickets "
+                            "WHERE day = ? ORDER BY ticket_id", [day])
