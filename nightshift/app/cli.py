@@ -321,6 +321,8 @@ def batch_server(
     chat_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible chat endpoint that runs the lines "
                                                          "(vLLM, Ollama, llama.cpp server); default: the offline responder.")] = None,
     concurrency: Annotated[int, typer.Option(help="Lines in flight at once against --chat-url.")] = 4,
+    chat_dialect: Annotated[str, typer.Option(help="How --chat-url takes structured output: json_schema (OpenAI, vLLM), "
+                                                   "json_object (llama.cpp server) or prompt.")] = "json_schema",
     fail_share: Annotated[float, typer.Option(help="Fault injection: share of lines that fail with HTTP 500.")] = 0.0,
     expire_after: Annotated[Optional[float], typer.Option(help="Fault injection: expire each batch after this share of its lines.")] = None,
     cancel_after: Annotated[Optional[float], typer.Option(help="Fault injection: cancel each batch after this share of its lines.")] = None,
@@ -332,6 +334,7 @@ def batch_server(
     NIGHTSHIFT_LLM=openai OPENAI_BASE_URL=http://127.0.0.1:8700/v1 OPENAI_API_KEY=<the token>.
     """
     from nightshift.llm.client import responder_for
+    from nightshift.llm.dialects import DIALECTS
     from nightshift.llm.engine import Faults, LocalBatchEngine
     from nightshift.llm.server import LOOPBACK, BatchServer
 
@@ -340,7 +343,9 @@ def batch_server(
     for name, share in (("--fail-share", fail_share), ("--expire-after", expire_after), ("--cancel-after", cancel_after)):
         if share is not None and not 0 <= share <= 1:
             raise fail(f"{name} must be between 0 and 1, got {share}")
-    responder = responder_for(chat_url, os.environ.get("NIGHTSHIFT_CHAT_API_KEY"))
+    if chat_dialect not in DIALECTS:
+        raise fail(f"--chat-dialect must be one of {', '.join(DIALECTS)}, got {chat_dialect!r}")
+    responder = responder_for(chat_url, os.environ.get("NIGHTSHIFT_CHAT_API_KEY"), chat_dialect)
     engine = LocalBatchEngine(root or Home.from_env().root / "batch-server", responder, concurrency,
                               Faults(fail_share, expire_after, cancel_after, line_delay))
     console.print(f"batch server on http://{host}:{port}/v1, state in {engine.root}, "

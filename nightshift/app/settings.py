@@ -58,6 +58,7 @@ def llm_for(home: Home) -> LLMProvider:
         engine_dir=str(home.batches),
         chat_url=env("NIGHTSHIFT_CHAT_URL") or None,
         chat_api_key=dg.EnvVar("NIGHTSHIFT_CHAT_API_KEY") if env("NIGHTSHIFT_CHAT_API_KEY") else None,
+        chat_dialect=env("NIGHTSHIFT_CHAT_DIALECT", "json_schema"),
         max_attempts=int(env("NIGHTSHIFT_MAX_ATTEMPTS", "3")),
         daily_budget_usd=float(env("NIGHTSHIFT_DAILY_BUDGET_USD", "25")),
     )

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import openai
 
+from nightshift.llm import dialects
 from nightshift.llm.batch_files import CHAT_URL, LineResult, parse_results
 from nightshift.llm.engine import LocalBatchEngine, Responder, offline
 
@@ -47,12 +48,14 @@ class BatchClient(Protocol):
     def complete(self, body: dict) -> tuple[int, dict]: ...
 
 
-def chat_responder(client: openai.OpenAI) -> Responder:
-    """Answer one chat request synchronously; errors come back as (status, error body), never raised."""
+def chat_responder(client: openai.OpenAI, dialect: str = dialects.JSON_SCHEMA) -> Responder:
+    """Answer one chat request synchronously, its structured output asked for in the endpoint's ``dialect``;
+    errors come back as (status, error body), never raised."""
 
     def respond(body: dict) -> tuple[int, dict]:
         try:
-            return 200, client.chat.completions.create(**body).model_dump(mode="json", exclude_none=True)
+            sent = dialects.adapt(body, dialect)
+            return 200, client.chat.completions.create(**sent).model_dump(mode="json", exclude_none=True)
         except openai.APIStatusError as exc:
             return exc.status_code, {"error": {"message": str(exc.message), "type": "upstream_error"}}
         except openai.APIConnectionError as exc:
@@ -61,11 +64,12 @@ def chat_responder(client: openai.OpenAI) -> Responder:
     return respond
 
 
-def responder_for(chat_url: str | None, api_key: str | None = None, **client_options) -> Responder:
+def responder_for(chat_url: str | None, api_key: str | None = None, dialect: str = dialects.JSON_SCHEMA,
+                  **client_options) -> Responder:
     """Who answers a line: the chat endpoint at ``chat_url`` (vLLM, Ollama, llama.cpp server), or the offline responder."""
     if not chat_url:
         return offline
-    return chat_responder(openai.OpenAI(base_url=chat_url, api_key=api_key or "unused", **client_options))
+    return chat_responder(openai.OpenAI(base_url=chat_url, api_key=api_key or "unused", **client_options), dialect)
 
 
 class OpenAIBatchClient:

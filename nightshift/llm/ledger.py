@@ -14,7 +14,7 @@ from datetime import date
 import pyarrow as pa
 
 from nightshift.lib.clock import utcnow
-from nightshift.llm import structured_output
+from nightshift.llm import prompts, structured_output
 from nightshift.llm.batch_files import LineResult, request_line, split
 from nightshift.llm.client import BatchClient, BatchState
 from nightshift.llm.engine import TERMINAL
@@ -153,7 +153,7 @@ class BatchLedger:
         for (model, attempt), requests in sorted(groups.items()):
             by_id = {r.custom_id: r for r in requests}
             versions = ",".join(sorted({r.prompt_version for r in requests}))
-            for part, content in enumerate(split(request_line(r.custom_id, r.body) for r in requests)):
+            for part, content in enumerate(split(request_line(r.custom_id, r.sent) for r in requests)):
                 metadata = {"day": day.isoformat(), "prompt_versions": versions, "model": model, "attempt": str(attempt), "part": str(part)}
                 state = self.sender.submit(content, f"nightshift-{day}-{model}-a{attempt}-p{part}.jsonl", metadata)
                 states.append(state)
@@ -175,7 +175,7 @@ class BatchLedger:
             if request.mode != "sync":
                 continue
             row = {**request.as_row(), "day": day, "attempt": attempt, "batch_id": None, "status": "submitted", "submitted_at": utcnow()}
-            status, body = self.sender.complete(request.body)
+            status, body = self.sender.complete(request.sent)
             error = None if status == 200 else f"HTTP {status}: {(body.get('error') or {}).get('message', 'no detail')}"
             rows.append(row)
             outcomes.append(outcome(row, LineResult(request.custom_id, body, error), "failed", self.prices))
@@ -225,8 +225,9 @@ class BatchLedger:
             if row["attempt"] >= max_attempts:
                 exhausted += 1
                 continue
-            request = Request(row["custom_id"], row["kind"], row["ticket_id"], row["route"], row["model"],
-                              row["prompt_version"], json.loads(row["body"]))
+            request = Request(row["custom_id"], row["kind"], row["ticket_id"], row["route"], row["model"], row["prompt_version"],
+                              prompts.without_retry_note(json.loads(row["body"])),
+                              problem=row["error"] if row["status"] == "invalid" else None)
             todo.append((request, row["attempt"] + 1))
         self.answer_now(day, todo)
         return self.submit(day, todo), exhausted

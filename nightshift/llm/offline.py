@@ -68,7 +68,8 @@ def fill(schema: dict, text: str, name: str = ""):
 def respond(body: dict, created: int | None = None) -> dict:
     """A chat.completion object for the request ``body``."""
     messages = body.get("messages") or []
-    user = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
+    # The first user message is the ticket; later ones are retry notes.
+    user = next((str(m.get("content", "")) for m in messages if m.get("role") == "user"), "")
     schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
     content = json.dumps(fill(schema, user)) if schema else opening(user, None)
     prompt_tokens, completion_tokens = count_request(body), count_tokens(content)

@@ -69,6 +69,20 @@ def chat_request(model: str, instructions: str, user: str, name: str, schema: di
     }
 
 
+# A retry after an unusable answer says what was wrong with it. The note is the last user message; the request's
+# identity (its hash in the ledger) stays that of the request without it.
+RETRY_NOTE = "Your previous answer could not be used ("
+
+
+def with_retry_note(body: dict, problem: str) -> dict:
+    note = f"{RETRY_NOTE}{problem}). Answer again: one JSON object that follows the schema, nothing else."
+    return {**body, "messages": [*without_retry_note(body)["messages"], {"role": "user", "content": note}]}
+
+
+def without_retry_note(body: dict) -> dict:
+    return {**body, "messages": [m for m in body.get("messages", []) if not str(m.get("content", "")).startswith(RETRY_NOTE)]}
+
+
 def reply_request(model: str, ticket_text: str, category: str) -> dict:
     """Chat-completions body asking ``model`` for one ticket's summary, sentiment, category and draft reply."""
     return chat_request(model, REPLY_INSTRUCTIONS, f"Predicted category: {category}\n\nTicket:\n{ticket_text}",

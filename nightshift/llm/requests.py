@@ -27,10 +27,16 @@ class Request:
     model: str
     prompt_version: str
     body: dict
+    problem: str | None = None  # what was wrong with the previous answer, told to the model on a retry
 
     @property
     def hash(self) -> str:
         return request_hash(self.body)
+
+    @property
+    def sent(self) -> dict:
+        """The body as it goes out: with a note about the previous answer when there is one."""
+        return prompts.with_retry_note(self.body, self.problem) if self.problem else self.body
 
     @property
     def mode(self) -> str:
@@ -40,7 +46,7 @@ class Request:
     def as_row(self) -> dict:
         return {"custom_id": self.custom_id, "kind": self.kind, "ticket_id": self.ticket_id, "route": self.route,
                 "model": self.model, "prompt_version": self.prompt_version, "request_hash": self.hash,
-                "body": json.dumps(self.body, ensure_ascii=False), "mode": self.mode}
+                "body": json.dumps(self.sent, ensure_ascii=False), "mode": self.mode}
 
 
 def reply_requests(triaged: list[dict], prices: PriceTable) -> list[Request]:

@@ -20,12 +20,20 @@ def parse(body: dict, schema: dict) -> tuple[dict | None, str | None]:
     return parse_content(content_of(body), schema)
 
 
+def unfenced(content: str) -> str:
+    """The content without one Markdown code fence around it: models asked for bare JSON often add one."""
+    text = content.strip()
+    if text.startswith("```") and text.endswith("```") and text.count("\n") >= 1:
+        return text.split("\n", 1)[1].rsplit("```", 1)[0]
+    return content
+
+
 def parse_content(content: str, schema: dict) -> tuple[dict | None, str | None]:
     """A stored answer, read as parse() reads a fresh one."""
     if not content:
         return None, "no message content"
     try:
-        answer = json.loads(content)
+        answer = json.loads(unfenced(content))
     except json.JSONDecodeError as exc:
         return None, f"not JSON: {exc.msg} at {exc.pos}"
     problems = sorted(Draft202012Validator(schema).iter_errors(answer), key=lambda e: list(e.path))

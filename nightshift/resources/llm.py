@@ -24,6 +24,8 @@ class LLMProvider(dg.ConfigurableResource):
     engine_dir: str = Field(default="", description="local: where the engine keeps files and batch state.")
     chat_url: str | None = Field(default=None, description="local: OpenAI-compatible chat endpoint; empty for the offline responder.")
     chat_api_key: str | None = Field(default=None, description="local: key for chat_url, if it wants one.")
+    chat_dialect: str = Field(default="json_schema", description="local: how chat_url takes structured output: json_schema "
+                              "(OpenAI, vLLM), json_object (llama.cpp server) or prompt (the schema in the system message).")
     concurrency: int = Field(default=4, description="local: requests in flight at once against chat_url.")
     max_attempts: int = Field(default=3, description="Attempts per request before it is reported failed.")
     max_retries: int = Field(default=4, description="Client retries, with exponential backoff, on 429, 5xx and connection errors.")
@@ -39,7 +41,8 @@ class LLMProvider(dg.ConfigurableResource):
         if self.provider == "local":
             if not self.engine_dir:
                 raise dg.Failure("LLMProvider(provider='local') needs engine_dir.")
-            responder = responder_for(self.chat_url, self.chat_api_key, max_retries=self.max_retries, timeout=self.timeout_s)
+            responder = responder_for(self.chat_url, self.chat_api_key, self.chat_dialect, max_retries=self.max_retries,
+                                      timeout=self.timeout_s)
             return LocalBatchClient(LocalBatchEngine(self.engine_dir, responder, self.concurrency), self.poll_budget_s)
         raise dg.Failure(f"LLMProvider.provider must be 'openai' or 'local', got {self.provider!r}.")
 
