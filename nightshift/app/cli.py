@@ -150,16 +150,37 @@ def run(start: Day, end: End = "", map: MapOpt = None) -> None:
 @app.command()
 def demo(
     days: Annotated[int, typer.Option(help="Days of sample tickets, ending yesterday (UTC).")] = 3,
+    model: Annotated[str, typer.Option(help="Who answers: 'offline' (the offline responder, not a model: fast) or 'local' "
+                                            "(SmolLM2-135M on llama.cpp, started on loopback; `bash dev.sh model` installs it).")] = "offline",
+    per_day: Annotated[Optional[int], typer.Option(help="Well-formed tickets per day (default 150; 8 with --model local, "
+                                                        "whose answers take seconds each).")] = None,
 ) -> None:
     """Run the whole chain on generated sample tickets: ingest, embed, triage, batches through the local engine, collect."""
-    from nightshift.ingest.samples import write_days
+    from contextlib import nullcontext
 
+    from nightshift.ingest.samples import SampleSpec, write_days
+    from nightshift.llm import local_model
+
+    if model not in ("offline", "local"):
+        raise fail(f"--model must be offline or local, got {model!r}")
     home = Home.from_env()
     first = default_start(days)
-    write_days(home.landing, first, days)
+    write_days(home.landing, first, days, SampleSpec(tickets_per_day=per_day or (8 if model == "local" else 150)))
     console.print(f"nightshift home: {home.root}")
-    summaries = run_job(home, "nightly_job", days_between(first, first + timedelta(days=days - 1)), None, collect=True)
+    try:
+        server = local_model.running(log=home.root / "model-server.log") if model == "local" else nullcontext(None)
+        with server as chat_url:
+            if chat_url:
+                # The local batch engine sends every line (small model and frontier routes alike) to this one server.
+                os.environ.update(NIGHTSHIFT_LLM="local", NIGHTSHIFT_CHAT_URL=chat_url, NIGHTSHIFT_CHAT_DIALECT=local_model.DIALECT)
+                console.print(f"answers by {local_model.MODEL_NAME}, a real model, at {chat_url}")
+            summaries = run_job(home, "nightly_job", days_between(first, first + timedelta(days=days - 1)), None, collect=True)
+    except local_model.ModelUnavailable as exc:
+        raise fail(str(exc)) from None
     print_summaries(summaries)
+    console.print("answers by " + (f"{local_model.MODEL_NAME} on this machine; $ are priced as if the routes' models "
+                                   "(nightshift/data/prices.json) had used the same tokens" if model == "local" else
+                                   "the offline responder: a stand-in that is not a model (`--model local` for a real one)"))
     print(
         "\nTry:\n"
         "  nightshift query \"SELECT day, label, count(*) AS n FROM tickets GROUP BY ALL ORDER BY n DESC LIMIT 10\"\n"
@@ -351,6 +372,25 @@ def batch_server(
     console.print(f"batch server on http://{host}:{port}/v1, state in {engine.root}, "
                   f"lines answered by {chat_url or 'the offline responder (not a model)'}")
     BatchServer(engine, host, port, os.environ.get("NIGHTSHIFT_BATCH_TOKEN") or None).serve()
+
+
+@app.command("model-server")
+def model_server(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+    threads: Annotated[int, typer.Option(help="CPU threads for the model.")] = os.cpu_count() or 2,
+) -> None:
+    """Serve the small local model (SmolLM2-135M-Instruct on llama.cpp) as an OpenAI-compatible chat endpoint on loopback."""
+    from nightshift.llm import local_model
+
+    try:
+        model = local_model.require()
+    except local_model.ModelUnavailable as exc:
+        raise fail(str(exc)) from None
+    console.print(f"{local_model.MODEL_NAME} from {model}\nPoint nightshift at it:\n"
+                  f"  export NIGHTSHIFT_LLM=local NIGHTSHIFT_CHAT_URL=http://127.0.0.1:{port}/v1 "
+                  f"NIGHTSHIFT_CHAT_DIALECT={local_model.DIALECT}")
+    command = local_model.server_command(model, "127.0.0.1", port, threads)
+    os.execv(command[0], command)
 
 
 @app.command()

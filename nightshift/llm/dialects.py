@@ -21,6 +21,17 @@ def schema_of(body: dict) -> dict | None:
     return ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
 
 
+def without_length_bounds(schema):
+    """The schema without upper bounds on string length. llama.cpp unrolls maxLength into one grammar rule per character, and a
+    2,000-character bound makes the server refuse the grammar (and, seen here, fall over); the bounds are checked when
+    the answer is validated, and a too-long answer is retried like any other invalid one."""
+    if isinstance(schema, dict):
+        return {k: without_length_bounds(v) for k, v in schema.items() if k != "maxLength"}
+    if isinstance(schema, list):
+        return [without_length_bounds(v) for v in schema]
+    return schema
+
+
 def adapt(body: dict, dialect: str) -> dict:
     """The request ``body`` as an endpoint of ``dialect`` takes it."""
     if dialect not in DIALECTS:
@@ -30,7 +41,7 @@ def adapt(body: dict, dialect: str) -> dict:
         return body
     adapted = copy.deepcopy(body)
     if dialect == JSON_OBJECT:
-        adapted["response_format"] = {"type": "json_object", "schema": schema}
+        adapted["response_format"] = {"type": "json_object", "schema": without_length_bounds(schema)}
         return adapted
     del adapted["response_format"]
     rule = ("Reply with one JSON object and nothing else: no prose, no code fence. It must validate against this "

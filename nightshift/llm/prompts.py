@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-SUPPORT_REPLY = "support-reply-v1"
-DAILY_DIGEST = "daily-digest-v1"
+# v2: summary, category and draft reply may not be empty (a real small model sent an empty summary); max_tokens.
+SUPPORT_REPLY = "support-reply-v2"
+DAILY_DIGEST = "daily-digest-v2"  # v2: max_tokens
 
 REPLY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "summary": {"type": "string", "maxLength": 300},
+        "summary": {"type": "string", "minLength": 1, "maxLength": 300},
         "sentiment": {"type": "string", "enum": ["neutral", "negative", "positive"]},
-        "category": {"type": "string", "maxLength": 80},
-        "draft_reply": {"type": "string", "maxLength": 2000},
+        "category": {"type": "string", "minLength": 1, "maxLength": 80},
+        "draft_reply": {"type": "string", "minLength": 1, "maxLength": 2000},
         "needs_human": {"type": "boolean"},
     },
     "required": ["summary", "sentiment", "category", "draft_reply", "needs_human"],
@@ -59,11 +60,17 @@ DIGEST_INSTRUCTIONS = (
 )
 
 
+MAX_OUTPUT_TOKENS = 1200
+
+
 def chat_request(model: str, instructions: str, user: str, name: str, schema: dict) -> dict:
     """A deterministic chat-completions body whose answer must follow ``schema``."""
     return {
         "model": model,
         "temperature": 0,
+        # A model that loops (a small one does) stops here instead of running up output tokens; a longest valid answer
+        # fits well inside it.
+        "max_tokens": MAX_OUTPUT_TOKENS,
         "messages": [{"role": "system", "content": instructions}, {"role": "user", "content": user}],
         "response_format": {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}},
     }

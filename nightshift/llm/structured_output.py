@@ -33,7 +33,8 @@ def parse_content(content: str, schema: dict) -> tuple[dict | None, str | None]:
     if not content:
         return None, "no message content"
     try:
-        answer = json.loads(unfenced(content))
+        # strict=False: a raw line break inside a string is how small models write paragraphs; the schema still decides.
+        answer = json.loads(unfenced(content), strict=False)
     except json.JSONDecodeError as exc:
         return None, f"not JSON: {exc.msg} at {exc.pos}"
     problems = sorted(Draft202012Validator(schema).iter_errors(answer), key=lambda e: list(e.path))
