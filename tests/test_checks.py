@@ -53,8 +53,9 @@ def collected(tmp_path_factory) -> Home:
     defs = build_definitions(home, "")
     for day in (DAY, "2026-11-02"):
         assert defs.resolve_job_def("nightly_job").execute_in_process(partition_key=day).success
-        finish_batches(resources_for(home, ""))
-        assert defs.resolve_job_def("collect_job").execute_in_process(partition_key=day).success
+        for _ in ("the answers", "the judge's verdicts"):
+            finish_batches(resources_for(home, ""))
+            assert defs.resolve_job_def("collect_job").execute_in_process(partition_key=day).success
     return home
 
 
@@ -82,17 +83,25 @@ def sql(res, statement, *params):
 
 
 def test_every_check_passed_on_the_clean_days_and_the_report_counts_them(res):
-    results = sql(res, "SELECT check_name, passed FROM check_results WHERE day = ? ORDER BY check_name", date(2026, 11, 2))
-    assert len(results) == 13 and all(r["passed"] for r in results), results
+    results = sql(res, "SELECT check_name, passed, severity, metadata FROM check_results WHERE day = ? ORDER BY check_name",
+                  date(2026, 11, 2))
+    assert len(results) == 14 and all(r["passed"] for r in results if r["check_name"] != "cheap_answers_meet_quality_target"), results
+    # Two nights of judged small-model answers (5%, at least 5 a night), all agreeing, cannot vouch for 0.90 yet
+    # (35 of 35 could): a warning.
+    (quality,) = [r for r in results if r["check_name"] == "cheap_answers_meet_quality_target"]
+    figures = json.loads(quality["metadata"])
+    judged = sql(res, "SELECT count(*) AS n FROM answer_quality WHERE route = 'small_model' AND status = 'judged'")[0]["n"]
+    assert not quality["passed"] and quality["severity"] == "WARN" and figures["sampled_small_model"] == judged >= 10
+    assert figures["agreement_small_model"] == 1.0 and 0.65 < figures["lower_bound_small_model"] < 0.9
     row = sql(res, "SELECT checks, checks_passed, check_pass_rate FROM daily_cost_and_quality WHERE day = ?", date(2026, 11, 2))[0]
-    assert row["checks"] >= 12 and row["check_pass_rate"] == 1.0
+    assert row["checks"] >= 12 and row["checks_passed"] >= row["checks"] - 1
 
 
 def answer_with(res, ticket_id: str, **changes) -> None:
     """Rewrite what the model answered for one ticket, as a misbehaving model would have."""
-    (row,) = sql(res, "SELECT answer FROM llm_requests WHERE ticket_id = ? AND status = 'ok' AND superseded_at IS NULL", ticket_id)
+    (row,) = sql(res, "SELECT answer FROM llm_requests WHERE custom_id = ? AND status = 'ok' AND superseded_at IS NULL", ticket_id)
     with res["warehouse"].db.connect() as con:
-        con.execute("UPDATE llm_requests SET answer = ? WHERE ticket_id = ? AND status = 'ok'",
+        con.execute("UPDATE llm_requests SET answer = ? WHERE custom_id = ? AND status = 'ok'",
                     [json.dumps({**json.loads(row["answer"]), **changes}), ticket_id])
 
 
@@ -144,7 +153,7 @@ def test_a_day_over_budget_submits_nothing(res):
     assert not passed, figures
     assert figures["projected_usd"] > figures["budget_usd"] == 0.001
     assert "synthesis_batches" not in materialized(result)
-    assert sql(res, "SELECT count(*) AS n FROM llm_batches")[0]["n"] == 2  # only the other day's
+    assert sql(res, "SELECT count(*) AS n FROM llm_batches")[0]["n"] == 3  # only the other day's (its judge's too)
     result = run([ticket_triage, day_projected_within_budget, synthesis_batches], res)
     assert verdict(result, "day_projected_within_budget")[0] and "synthesis_batches" in materialized(result)
 
@@ -165,7 +174,9 @@ def test_pii_in_an_outgoing_request_fails_the_audit(res):
                     [day, day])
     result = run([synthesis_batches, requests_carry_no_pii], res)
     passed, figures = verdict(result, "requests_carry_no_pii")
-    assert not passed and figures["with_pii"] == 2 and figures["found_email"] == 2
+    # The two replies, and a shadow request where one of the tickets is in the judge's sample.
+    sent = sql(res, "SELECT count(*) AS n FROM llm_requests WHERE day = ? AND superseded_at IS NULL AND body LIKE '%jane.doe@%'", day)[0]["n"]
+    assert not passed and figures["with_pii"] == figures["found_email"] == sent >= 2
 
 
 @pytest.mark.slow

@@ -55,6 +55,6 @@ def test_the_batch_sensor_runs_by_default_and_targets_the_collection():
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.job_name == "collect_job"
     collect = {k.to_user_string() for k in defs.resolve_job_def("collect_job").asset_layer.executable_asset_keys}
-    assert collect == {"ticket_responses", "cached_answers", "daily_digest", "daily_cost_and_quality"}
+    assert collect == {"ticket_responses", "answer_quality", "cached_answers", "daily_digest", "daily_cost_and_quality"}
     nightly = {k.to_user_string() for k in defs.resolve_job_def("nightly_job").asset_layer.executable_asset_keys}
     assert "synthesis_batches" in nightly and not nightly & collect  # nothing waits on a batch inside a run

@@ -17,11 +17,13 @@ from nightshift.assets.cache import cached_answers
 from nightshift.assets.digest import daily_digest
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
+from nightshift.assets.quality import answer_quality
 from nightshift.assets.reports import daily_cost_and_quality
 from nightshift.assets.responses import ticket_responses
 from nightshift.assets.synthesis import synthesis_batches
 from nightshift.assets.triage import ticket_triage, triage_model
 from nightshift.ingest.samples import write_days
+from nightshift.llm import prompts
 from nightshift.llm.batch_files import parse_results
 from nightshift.llm.engine import TERMINAL, Faults, LocalBatchEngine
 from nightshift.llm.ledger import BatchLedger
@@ -36,7 +38,7 @@ from tests.conftest import SAMPLE_START
 DAY = SAMPLE_START.isoformat()
 TOKEN = "test-token"
 PRICES = load_prices()
-COLLECT = [ticket_responses, cached_answers, daily_digest, daily_cost_and_quality]
+COLLECT = [ticket_responses, cached_answers, daily_digest, answer_quality, daily_cost_and_quality]
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +126,9 @@ def realtime_cost(res) -> float:
 
 
 def day_cost(res) -> float:
-    return sum(r["usd"] for r in table(res, "SELECT usd FROM ticket_responses")) + table(res, "SELECT usd FROM daily_digests")[0]["usd"]
+    """The day's $ from the tables people read: the answers, the digest, and the shadow and judge requests."""
+    return (sum(r["usd"] for r in table(res, "SELECT usd FROM ticket_responses")) + table(res, "SELECT usd FROM daily_digests")[0]["usd"]
+            + sum(r["shadow_usd"] + r["judge_usd"] for r in table(res, "SELECT shadow_usd, judge_usd FROM answer_quality")))
 
 
 def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_home, server):
@@ -136,7 +140,8 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     assert materialize([synthesis_batches], res)["synthesis_batches"]["submitted_batches"] == 0  # in flight: never twice
 
     runs = drain(res)
-    assert len(runs) == 1
+    assert len(runs) == 2  # the answers, then (their judge batch finished) the verdicts
+    assert runs[0]["answer_quality"]["judge_batches_submitted"] == 1 and runs[1]["answer_quality"]["judge_batches_submitted"] == 0
     collected = runs[0]["ticket_responses"]
     assert collected["status_ok"] == 150 and collected["status_failed"] == 0
     assert runs[0]["cached_answers"]["cache_added"] == 150
@@ -152,8 +157,19 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     quality = table(res, "SELECT * FROM daily_cost_and_quality")[0]
     assert quality["tickets"] == 150 and quality["answered"] == 150 and quality["valid_json_rate"] == 1.0
     assert quality["spent_usd"] == pytest.approx(day_cost(res), abs=1e-6) and 0 < quality["saving"] < 1
-    assert quality["route_realtime"] == 3 and quality["batches"] == 2 and quality["max_attempt"] == 1
-    assert runs[0]["daily_cost_and_quality"]["spent_usd"] == quality["spent_usd"]
+    assert quality["route_realtime"] == 3 and quality["batches"] == 3 and quality["max_attempt"] == 1
+    assert runs[-1]["daily_cost_and_quality"]["spent_usd"] == quality["spent_usd"]
+    levers = quality["saving_batch"] + quality["saving_routing"] + quality["saving_cache"] + quality["saving_prompt_cache"]
+    assert levers - quality["quality_usd"] / quality["baseline_usd"] == pytest.approx(quality["saving"], abs=5e-4)
+    assert quality["saving_batch"] > 0 and quality["saving_routing"] > 0 and quality["quality_usd"] > 0
+
+    # No cache yet on a first day: the small model's sample (5%, at least 5) is judged, and the offline answers agree.
+    judged = table(res, "SELECT * FROM answer_quality")
+    assert len(judged) == max(5, -(-quality["route_small_model"] * 5 // 100))
+    assert {(r["route"], r["status"], r["agrees"]) for r in judged} == {("small_model", "judged", True)}
+    assert quality["sampled_small_model"] == len(judged) and quality["agreement_small_model"] == 1.0
+    assert 0.4 < quality["agreement_small_model_low"] < 1.0 == quality["agreement_small_model_high"]
+    assert quality["sampled_cache"] == 0 and quality["agreement_cache"] is None
     totals = table(res, "SELECT * FROM cost_and_quality_totals")[0]
     assert totals["days"] == 1 and totals["saving"] == pytest.approx(quality["saving"], abs=1e-4)
 
@@ -203,7 +219,9 @@ def test_a_cancelled_batch_is_completed_by_resubmission(day_home, server, engine
         client.batches.cancel(batch["batch_id"])
     engine.faults = Faults()
     drain(res)
-    assert {b["status"] for b in table(res, "SELECT status FROM llm_batches WHERE attempt = 1")} == {"cancelled"}
+    # The night's batches were cancelled; the judge's, sent after, completed.
+    first = table(res, "SELECT status FROM llm_batches WHERE attempt = 1 AND prompt_versions <> ?", prompts.ANSWER_JUDGE)
+    assert {b["status"] for b in first} == {"cancelled"}
     assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
     assert table(res, "SELECT status FROM daily_digests")[0]["status"] == "ok"
 

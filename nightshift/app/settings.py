@@ -17,6 +17,7 @@ from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.landing import LandingZone
 from nightshift.resources.llm import LLMProvider
 from nightshift.resources.models import Prices, TriageModelStore
+from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.vector_store import LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
@@ -37,6 +38,11 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
         "answer_cache": AnswerCache(vectors=vectors),
         "models": TriageModelStore(root=str(home.models)),
         "prices": Prices(path=env("NIGHTSHIFT_PRICES") or None),
+        "quality": QualityPolicy(
+            shadow_share=float(env("NIGHTSHIFT_SHADOW_SHARE", "0.05")),
+            shadow_min=int(env("NIGHTSHIFT_SHADOW_MIN", "5")),
+            target=float(env("NIGHTSHIFT_QUALITY_TARGET", "0.90")),
+        ),
         "llm": llm_for(home),
         "embedder": EmbedderResource(
             provider=provider,

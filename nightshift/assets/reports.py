@@ -6,11 +6,14 @@ import dagster as dg
 
 from nightshift.assets.cache import cached_answers
 from nightshift.assets.digest import daily_digest
+from nightshift.assets.quality import answer_quality
 from nightshift.assets.responses import ticket_responses
 from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.quality.agreement import route_columns
 from nightshift.reporting import cost_table
 from nightshift.resources.models import Prices, TriageModelStore
+from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 TREND_DAYS = 14
@@ -19,22 +22,25 @@ TREND_DAYS = 14
 @dg.asset(
     partitions_def=daily_partitions,
     # After cached_answers, so the blocking checks on ticket_responses are in the day's check pass rate.
-    deps=[ticket_responses, cached_answers, daily_digest],
+    deps=[ticket_responses, cached_answers, daily_digest, answer_quality],
     group_name="reports",
     kinds={"duckdb"},
     pool="duckdb_writer",
 )
 def daily_cost_and_quality(
-    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, models: TriageModelStore, prices: Prices
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, models: TriageModelStore, prices: Prices, quality: QualityPolicy,
 ) -> dg.MaterializeResult:
-    """One row per day in DuckDB `daily_cost_and_quality`: $ against the synchronous frontier baseline, tokens,
-    routes, cache hits and measured false hits, triage confidence, valid answers, failures, batch turnaround, check pass rate."""
+    """One row per day in DuckDB `daily_cost_and_quality`: $ against the synchronous frontier baseline and the saving
+    by lever, tokens, routes, cache hits and measured false hits, triage confidence, valid answers, failures, batch
+    turnaround, check pass rate, and per cheap route the judged agreement with its 95% interval, today and rolling."""
     day = partition_day(context)
     row = {"day": day, **warehouse.reports.quality(day)}
     row.update(BatchLedger(warehouse.db, None, prices.table()).day_totals(day))
     row["cache_hit_rate"] = row["route_cache"] / row["tickets"] if row["tickets"] else 0.0
     model = models.store().for_day(day.isoformat())
     row["cache_false_hit_rate"] = float(model.metrics.get("cache_false_hit_rate", 0.0)) if model else None
+    row.update(route_columns(warehouse.quality.agreement(day - timedelta(days=1), day),
+                             warehouse.quality.agreement(day - timedelta(days=quality.window_days), day)))
     warehouse.reports.replace_day(day, row)
     trend = warehouse.reports.days(day - timedelta(days=TREND_DAYS), day)
     numeric = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

@@ -9,11 +9,13 @@ import numpy as np
 from nightshift.assets.triage import ticket_triage
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import spend_summary
-from nightshift.llm.requests import digest_request, reply_requests
+from nightshift.llm.requests import DIGEST, REPLY, SHADOW, digest_request, reply_requests, shadow_requests
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.quality.sampling import shadow_sample
 from nightshift.reporting import themes
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
+from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
@@ -39,11 +41,13 @@ def find_material(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date, 
     retry_policy=PROVIDER_RETRY,
 )
 def synthesis_batches(
-    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, llm: LLMProvider, prices: Prices
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, llm: LLMProvider, prices: Prices,
+    quality: QualityPolicy,
 ) -> dg.MaterializeResult:
     """Submits the day's reply requests (one batch per model, with the digest) and records them in DuckDB `llm_batches`.
 
-    Realtime tickets are answered synchronously, at full price. Nothing is sent twice: answered requests are reused.
+    A sample of the cache and small-model tickets goes to the frontier model too (shadow requests, in its batch), for the
+    judge. Realtime tickets are answered synchronously, at full price. Nothing is sent twice: answered requests are reused.
     """
     with permanent_errors_fail_fast():
         day = partition_day(context)
@@ -56,19 +60,21 @@ def synthesis_batches(
             return dg.MaterializeResult(metadata={"submitted_batches": 0, "open_batches": len(in_flight),
                                                   "batch_ids": ", ".join(b["batch_id"] for b in in_flight)})
         triaged = warehouse.triage.triaged(day)
-        requests = reply_requests(triaged, table)
+        sampled = shadow_sample(triaged, quality.shadow_share, quality.shadow_min)
+        requests = reply_requests(triaged, table) + shadow_requests(sampled, table)
         material = find_material(warehouse, vectors, day, triaged)
         warehouse.answers.replace_material(day, material)
         found, rising, n = themes.from_row(material)
         if n:
             requests.append(digest_request(day.isoformat(), *themes.describe(found, rising), table))
-        todo = ledger.plan(day, requests)
+        todo = ledger.plan(day, requests, (REPLY, DIGEST, SHADOW))
         answered = ledger.answer_now(day, todo)
         states = ledger.submit(day, todo)
         per_model = Counter(request.model for request, _ in todo if request.mode == "batch")
         metadata = {
             "requests": len(requests),
             "reused": len(requests) - len(todo),
+            "shadow_requests": len(sampled),
             "submitted_requests": sum(per_model.values()),
             "submitted_batches": len(states),
             **{f"requests_{model}": count for model, count in sorted(per_model.items())},

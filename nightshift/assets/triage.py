@@ -1,7 +1,7 @@
 """triage_model (trained on labelled history) and ticket_triage (the day's routes)."""
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import numpy as np
@@ -15,10 +15,12 @@ from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.models import Prices, TriageModelStore
+from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 from nightshift.triage import routing
 from nightshift.triage.artifact import fingerprint, train
+from nightshift.triage.tightening import tighten
 
 
 @dg.asset(partitions_def=daily_partitions, deps=[ticket_embeddings], group_name="triage", kinds={"scikitlearn", "lancedb"})
@@ -62,10 +64,12 @@ def triage_model(
 )
 def ticket_triage(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
-    answer_cache: AnswerCache, models: TriageModelStore, prices: Prices,
+    answer_cache: AnswerCache, models: TriageModelStore, prices: Prices, quality: QualityPolicy,
 ) -> dg.MaterializeResult:
     """Each ticket's category, priority, confidence and route (cache, small_model, frontier, realtime) with its reason.
 
+    A cheap route whose judged agreement over the days before was under target gets a tighter knob tonight (a higher
+    cache threshold or minimum confidence); the tickets that moved say so in their reason.
     Also the day's expected $ under this routing against every ticket sent synchronously to the frontier model.
     """
     day = partition_day(context)
@@ -84,7 +88,10 @@ def ticket_triage(
     category, priority = model.predict(texts, matrix)
     known = model.nearest_known(matrix, ids)
     cached = answer_cache.lookup(matrix, prompts.SUPPORT_REPLY, sorted(set(table.routes.values())), datetime.now(UTC).replace(tzinfo=None))
-    config = routing.RoutingConfig(cache_threshold=model.cache_threshold)
+    window = quality.window_days
+    measured = warehouse.quality.agreement(day - timedelta(days=window + 1), day - timedelta(days=1))
+    config = tighten(routing.RoutingConfig(cache_threshold=model.cache_threshold), measured, quality.bounds(),
+                     f"over the {window} days before")
 
     rows = []
     for i, ticket in enumerate(tickets):
@@ -119,7 +126,9 @@ def ticket_triage(
         "tickets": n,
         **{f"route_{name}": mix.get(name, 0) for name in routing.ROUTES},
         "cache_hit_rate": mix.get(routing.CACHE, 0) / n if n else 0.0,
-        "cache_threshold": model.cache_threshold,
+        "cache_threshold": config.cache_threshold,
+        "min_confidence": config.min_confidence,
+        "tightened": "; ".join(t.why for t in config.tightened) or "nothing: every measured cheap route on target",
         "cache_false_hit_rate_measured": float(model.metrics.get("cache_false_hit_rate", 0.0)),
         "mean_confidence": float(np.mean(category.confidence)) if n else 0.0,
         "expected_usd": round(spent, 6),

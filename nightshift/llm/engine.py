@@ -4,7 +4,7 @@ Files and batch state live on disk (one directory), so a batch survives a restar
 the engine: finished lines are appended to a progress file as they complete and never run twice.
 Lines run against a responder (a configured OpenAI-compatible chat endpoint such as vLLM, Ollama or
 llama.cpp server, or the offline responder) with bounded concurrency. Fault settings make the engine
-fail a share of lines, expire or cancel a batch part-way, or progress slowly, so every path of a
+fail a share of lines, answer a share wrongly, expire or cancel a batch part-way, or progress slowly, so every path of a
 batch client can be exercised for real.
 """
 
@@ -43,6 +43,31 @@ class Faults:
     expire_after: float | None = None     # the batch expires once this share of its lines finished
     cancel_after: float | None = None     # the batch is cancelled once this share finished
     line_delay_s: float = 0.0             # extra time per line: a slow batch
+    wrong_share: float = 0.0              # reply answers given a wrong category and an off-topic draft (same lines every time)
+    wrong_model: str | None = None        # only this model's answers are made wrong; None: every model's
+
+
+# What a wrong answer says: valid JSON, so only a judge can tell.
+WRONG_CATEGORY = "weather"
+OFF_TOPIC_REPLY = "Thank you for asking about the weather: tomorrow will be sunny with a light breeze."
+
+
+def draw(key: str) -> float:
+    """A number in [0, 1] fixed by ``key``."""
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def answered_wrongly(body: dict) -> dict:
+    """The completion with its reply answer's category and draft replaced; any other answer as it was."""
+    message = body["choices"][0]["message"]
+    try:
+        answer = json.loads(message["content"])
+    except (TypeError, ValueError):
+        return body
+    if not isinstance(answer, dict) or "draft_reply" not in answer:
+        return body
+    content = json.dumps({**answer, "category": WRONG_CATEGORY, "draft_reply": OFF_TOPIC_REPLY})
+    return {**body, "choices": [{**body["choices"][0], "message": {**message, "content": content}}]}
 
 
 def now() -> int:
@@ -172,20 +197,25 @@ class LocalBatchEngine:
         if self.faults.line_delay_s:
             time.sleep(self.faults.line_delay_s)
         custom_id = line["custom_id"]
-        draw = int(hashlib.sha256(f"{batch_id}:{custom_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-        if draw < self.faults.fail_share:
+        if draw(f"{batch_id}:{custom_id}") < self.faults.fail_share:
             status, body = 500, {"error": {"message": "injected failure", "type": "server_error"}}
         else:
             try:
                 status, body = self.responder(line["body"])
             except Exception as exc:  # a responder bug must fail the line, not the batch
                 status, body = 500, {"error": {"message": f"{type(exc).__name__}: {exc}", "type": "server_error"}}
+            if status == 200 and self._wrong(custom_id, line["body"]):
+                body = answered_wrongly(body)
         result = {"id": f"batch_req_{uuid.uuid4().hex[:24]}", "custom_id": custom_id,
                   "response": {"status_code": status, "request_id": f"req_{uuid.uuid4().hex[:24]}", "body": body},
                   "error": None}
         with self._lock, open(self._batch_path(batch_id, ".progress.jsonl"), "a") as progress:
             progress.write(json.dumps(result) + "\n")
         return custom_id
+
+    def _wrong(self, custom_id: str, body: dict) -> bool:
+        wanted = self.faults.wrong_model in (None, body.get("model"))
+        return wanted and draw(f"wrong:{custom_id}") < self.faults.wrong_share
 
     def _progress(self, batch_id: str) -> list[dict]:
         path = self._batch_path(batch_id, ".progress.jsonl")

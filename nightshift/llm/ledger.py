@@ -19,7 +19,7 @@ from nightshift.llm.batch_files import LineResult, request_line, split
 from nightshift.llm.client import BatchClient, BatchState
 from nightshift.llm.engine import TERMINAL
 from nightshift.llm.pricing import PriceTable
-from nightshift.llm.requests import SCHEMAS, Request
+from nightshift.llm.requests import QUALITY_KINDS, SCHEMAS, Request
 from nightshift.warehouse.database import Warehouse
 
 RETRYABLE = ("invalid", "failed", "expired", "cancelled")
@@ -27,9 +27,10 @@ RETRYABLE = ("invalid", "failed", "expired", "cancelled")
 OUTCOME = pa.schema([
     ("custom_id", pa.string()), ("batch_id", pa.string()), ("attempt", pa.int32()), ("status", pa.string()),
     ("answer", pa.string()), ("error", pa.string()), ("input_tokens", pa.int64()), ("cached_tokens", pa.int64()),
-    ("output_tokens", pa.int64()), ("usd", pa.float64()), ("frontier_sync_usd", pa.float64()),
-    ("finished_at", pa.timestamp("us")),
+    ("output_tokens", pa.int64()), ("usd", pa.float64()), ("frontier_sync_usd", pa.float64()), ("sync_usd", pa.float64()),
+    ("uncached_usd", pa.float64()), ("finished_at", pa.timestamp("us")),
 ])
+QUALITY_IN = "(" + ", ".join(f"'{kind}'" for kind in QUALITY_KINDS) + ")"
 
 
 def message_text(body: str) -> str:
@@ -41,13 +42,16 @@ def outcome(row: dict, result: LineResult | None, unfinished: str, prices: Price
     """What one request came to: its status, validated answer or error, tokens and $ (from returned usage)."""
     base = {"custom_id": row["custom_id"], "batch_id": row["batch_id"], "attempt": row["attempt"], "finished_at": utcnow(),
             "answer": None, "error": None, "input_tokens": 0, "cached_tokens": 0, "output_tokens": 0,
-            "usd": 0.0, "frontier_sync_usd": 0.0}
+            "usd": 0.0, "frontier_sync_usd": 0.0, "sync_usd": 0.0, "uncached_usd": 0.0}
     if result is None:
         return {**base, "status": unfinished, "error": f"batch {unfinished} before this request ran"}
-    usage = result.usage
+    usage, model, batch = result.usage, row["model"], row["mode"] == "batch"
+    tokens = (usage.input_tokens, usage.output_tokens)
+    # Priced four ways, so the saving splits by lever: routing (frontier -> this model), batch, prompt caching.
     spent = {"input_tokens": usage.input_tokens, "cached_tokens": usage.cached_tokens, "output_tokens": usage.output_tokens,
-             "usd": prices.cost(row["model"], usage.input_tokens, usage.output_tokens, usage.cached_tokens, batch=row["mode"] == "batch"),
-             "frontier_sync_usd": prices.cost(prices.frontier, usage.input_tokens, usage.output_tokens)}
+             "usd": prices.cost(model, *tokens, usage.cached_tokens, batch=batch),
+             "frontier_sync_usd": prices.cost(prices.frontier, *tokens), "sync_usd": prices.cost(model, *tokens),
+             "uncached_usd": prices.cost(model, *tokens, batch=batch)}
     if not result.ok:
         return {**base, **spent, "status": "failed", "error": result.error}
     answer, problem = structured_output.parse(result.body or {}, SCHEMAS[row["prompt_version"]])
@@ -105,30 +109,45 @@ class BatchLedger:
         return {r["custom_id"]: r for r in rows}
 
     def day_totals(self, day: date) -> dict:
-        """The day's $ (every current request, each counted once: replies, realtime and digest) against
-        the naive baseline: every ticket, cache hits included, and the digest, synchronously on the frontier model."""
+        """The day's $ (every current request, each counted once: replies, realtime, digest, shadow and judge) against
+        the naive baseline: every ticket, cache hits included, and the digest, synchronously on the frontier model.
+
+        The saving splits by lever, each a share of the baseline: the cache (what its hits would have cost), routing
+        (the frontier model's price against the model asked), the batch discount and prompt caching. Less the shadow
+        and judge $ (quality_usd), they add up to the saving.
+        """
+        answering = f"day = $1 AND superseded_at IS NULL AND kind NOT IN {QUALITY_IN}"
         row = self.db.rows(
             "SELECT (SELECT coalesce(sum(usd), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL) AS spent_usd, "
             "(SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL) AS tokens, "
+            f"(SELECT coalesce(sum(usd), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL AND kind IN {QUALITY_IN}) "
+            "AS quality_usd, "
+            f"(SELECT coalesce(sum(frontier_sync_usd - sync_usd), 0) FROM llm_requests WHERE {answering}) AS routing, "
+            f"(SELECT coalesce(sum(sync_usd - uncached_usd), 0) FROM llm_requests WHERE {answering}) AS batch, "
+            f"(SELECT coalesce(sum(uncached_usd - usd), 0) FROM llm_requests WHERE {answering}) AS prompt_cache, "
+            "(SELECT coalesce(sum(frontier_sync_usd), 0) FROM ticket_responses WHERE day = $1 AND source = 'cache') AS cache, "
             "(SELECT coalesce(sum(frontier_sync_usd), 0) FROM ticket_responses WHERE day = $1) "
             "+ (SELECT coalesce(sum(frontier_sync_usd), 0) FROM llm_requests "
             "WHERE day = $1 AND kind = 'digest' AND superseded_at IS NULL) AS baseline_usd",
             [day],
         )[0]
         spent, baseline = float(row["spent_usd"]), float(row["baseline_usd"])
+        share = lambda usd: round(float(usd) / baseline, 4) if baseline else 0.0  # noqa: E731
         return {"spent_usd": round(spent, 6), "baseline_usd": round(baseline, 6), "tokens": int(row["tokens"]),
-                "saving": round(1 - spent / baseline, 4) if baseline else 0.0}
+                "saving": round(1 - spent / baseline, 4) if baseline else 0.0, "quality_usd": round(float(row["quality_usd"]), 6),
+                **{f"saving_{lever}": share(row[lever]) for lever in ("batch", "routing", "cache", "prompt_cache")}}
 
     # -- submitting -------------------------------------------------------------------------
 
-    def plan(self, day: date, requests: list[Request]) -> list[tuple[Request, int]]:
+    def plan(self, day: date, requests: list[Request], kinds: tuple[str, ...]) -> list[tuple[Request, int]]:
         """Which requests to send, at which attempt: never one already answered or on its way.
 
-        Requests the day no longer makes (its tickets were rerouted or changed) are marked superseded.
+        ``requests`` are all the day's requests of ``kinds``; those of these kinds the day no longer makes (its tickets
+        were rerouted or changed) are marked superseded.
         """
         latest = self.latest(day)
         keep = {(r.custom_id, r.hash) for r in requests}
-        stale = [cid for cid, row in latest.items() if (cid, row["request_hash"]) not in keep]
+        stale = [cid for cid, row in latest.items() if row["kind"] in kinds and (cid, row["request_hash"]) not in keep]
         if stale:
             with self.db.connect() as con:
                 con.register("stale", pa.table({"custom_id": stale}))
@@ -243,6 +262,7 @@ class BatchLedger:
             con.execute(
                 "UPDATE llm_requests AS r SET status = o.status, answer = o.answer, error = o.error, "
                 "input_tokens = o.input_tokens, cached_tokens = o.cached_tokens, output_tokens = o.output_tokens, "
-                "usd = o.usd, frontier_sync_usd = o.frontier_sync_usd, finished_at = o.finished_at "
+                "usd = o.usd, frontier_sync_usd = o.frontier_sync_usd, sync_usd = o.sync_usd, uncached_usd = o.uncached_usd, "
+                "finished_at = o.finished_at "
                 f"FROM o WHERE r.custom_id = o.custom_id AND {match} AND r.superseded_at IS NULL"
             )

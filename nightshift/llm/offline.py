@@ -3,7 +3,8 @@
 It is a development stand-in, not an LLM. Every answer is built from the request itself: a JSON
 schema in ``response_format`` is filled field by field (strings from the opening of the user's
 message, enums by the value the message names, booleans false), and each string field says that
-no model wrote it. Token usage is counted with the same tokenizer as the cost model, so the cost
+no model wrote it. A judge request (the answer-judge schema) is decided by one rule: the candidate agrees with
+the reference when the two answers name the same category. Token usage is counted with the same tokenizer as the cost model, so the cost
 accounting downstream runs on realistic numbers.
 """
 
@@ -15,6 +16,7 @@ import re
 import time
 
 from nightshift.lib.tokens import count_request, count_tokens
+from nightshift.llm import prompts
 
 MARKER = "[offline responder, no model]"
 SENTENCE = re.compile(r"(.{12,}?[.!?])(\s|$)", re.S)
@@ -65,13 +67,25 @@ def fill(schema: dict, text: str, name: str = ""):
     return value[: schema["maxLength"]] if "maxLength" in schema else value
 
 
+def judge(text: str) -> dict:
+    """A verdict from the categories the judge prompt labels its two answers with."""
+    labels = {label: re.search(rf"^{label} \(category: (.*)\):$", text, re.M) for label in (prompts.REFERENCE, prompts.CANDIDATE)}
+    reference, candidate = ((m.group(1).strip() if m else None) for m in labels.values())
+    same = reference is not None and candidate is not None and reference.lower() == candidate.lower()
+    return {"same_intent": same, "acceptable": same,
+            "reason": f"{MARKER} categories {reference!r} and {candidate!r} {'match' if same else 'differ'}"}
+
+
 def respond(body: dict, created: int | None = None) -> dict:
     """A chat.completion object for the request ``body``."""
     messages = body.get("messages") or []
     # The first user message is the ticket; later ones are retry notes.
     user = next((str(m.get("content", "")) for m in messages if m.get("role") == "user"), "")
     schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
-    content = json.dumps(fill(schema, user)) if schema else opening(user, None)
+    if schema and "same_intent" in schema.get("properties", {}):
+        content = json.dumps(judge(user))
+    else:
+        content = json.dumps(fill(schema, user)) if schema else opening(user, None)
     prompt_tokens, completion_tokens = count_request(body), count_tokens(content)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
     return {

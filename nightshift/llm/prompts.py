@@ -11,6 +11,7 @@ from typing import Any
 # v2: summary, category and draft reply may not be empty (a real small model sent an empty summary); max_tokens.
 SUPPORT_REPLY = "support-reply-v2"
 DAILY_DIGEST = "daily-digest-v2"  # v2: max_tokens
+ANSWER_JUDGE = "answer-judge-v1"
 
 REPLY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -44,6 +45,18 @@ DIGEST_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+# The judge's verdict on a cheap answer against the frontier model's answer to the same ticket.
+JUDGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "same_intent": {"type": "boolean"},
+        "acceptable": {"type": "boolean"},
+        "reason": {"type": "string", "minLength": 1, "maxLength": 300},
+    },
+    "required": ["same_intent", "acceptable", "reason"],
+    "additionalProperties": False,
+}
+
 REPLY_INSTRUCTIONS = (
     "You are a customer-support assistant. Read the ticket. Summarise it in one sentence, judge the "
     "customer's sentiment, confirm or correct the predicted category, and draft a reply the agent can "
@@ -59,6 +72,16 @@ DIGEST_INSTRUCTIONS = (
     "follows the schema."
 )
 
+JUDGE_INSTRUCTIONS = (
+    "You review answers to customer-support tickets. You get a ticket, a reference answer written by a strong model "
+    "and a candidate answer written more cheaply. Decide whether the candidate understood the same intent as the "
+    "reference (same_intent) and whether an agent could send the candidate's reply to this customer as it is "
+    "(acceptable): on topic, correct as far as the reference shows, and no worse for the customer. Give a short reason. "
+    "Answer with JSON that follows the schema."
+)
+
+# Candidate and reference are labelled with their category on the line that introduces them.
+CANDIDATE, REFERENCE = "Candidate answer", "Reference answer"
 
 MAX_OUTPUT_TOKENS = 1200
 
@@ -94,6 +117,14 @@ def reply_request(model: str, ticket_text: str, category: str) -> dict:
     """Chat-completions body asking ``model`` for one ticket's summary, sentiment, category and draft reply."""
     return chat_request(model, REPLY_INSTRUCTIONS, f"Predicted category: {category}\n\nTicket:\n{ticket_text}",
                         "support_reply", REPLY_SCHEMA)
+
+
+def judge_request(model: str, ticket_text: str, candidate: dict, reference: dict) -> dict:
+    """Chat-completions body asking ``model`` whether ``candidate`` (a reply answer) may stand in for ``reference``."""
+    shown = lambda label, answer: f"{label} (category: {answer.get('category')}):\n{answer.get('draft_reply')}"  # noqa: E731
+    return chat_request(model, JUDGE_INSTRUCTIONS,
+                        f"Ticket:\n{ticket_text}\n\n{shown(REFERENCE, reference)}\n\n{shown(CANDIDATE, candidate)}",
+                        "answer_judge", JUDGE_SCHEMA)
 
 
 def digest_request(model: str, day: str, clusters: str, spikes: str) -> dict:

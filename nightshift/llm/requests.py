@@ -14,8 +14,12 @@ from nightshift.llm.batch_files import request_hash
 from nightshift.llm.pricing import PriceTable
 from nightshift.triage.routing import CACHE, REALTIME
 
-REPLY, DIGEST = "reply", "digest"
-SCHEMAS = {prompts.SUPPORT_REPLY: prompts.REPLY_SCHEMA, prompts.DAILY_DIGEST: prompts.DIGEST_SCHEMA}
+# shadow: a cheap route's ticket asked of the frontier model too; judge: the two answers compared. Both are the price
+# of knowing the cheap answers' quality, and are counted apart from the replies.
+REPLY, DIGEST, SHADOW, JUDGE = "reply", "digest", "shadow", "judge"
+QUALITY_KINDS = (SHADOW, JUDGE)
+SCHEMAS = {prompts.SUPPORT_REPLY: prompts.REPLY_SCHEMA, prompts.DAILY_DIGEST: prompts.DIGEST_SCHEMA,
+           prompts.ANSWER_JUDGE: prompts.JUDGE_SCHEMA}
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,20 @@ def reply_requests(triaged: list[dict], prices: PriceTable) -> list[Request]:
         requests.append(Request(row["ticket_id"], REPLY, row["ticket_id"], row["route"], model, prompts.SUPPORT_REPLY,
                                 prompts.reply_request(model, row["text_redacted"], row["category"])))
     return requests
+
+
+def shadow_requests(sampled: list[dict], prices: PriceTable) -> list[Request]:
+    """The frontier model's answer to each sampled cheap-route ticket, in its batch; the route says what it shadows."""
+    model = prices.frontier
+    return [Request(f"{SHADOW}:{row['ticket_id']}", SHADOW, row["ticket_id"], row["route"], model, prompts.SUPPORT_REPLY,
+                    prompts.reply_request(model, row["text_redacted"], row["category"])) for row in sampled]
+
+
+def judge_request(ticket_id: str, route: str, ticket_text: str, candidate: dict, reference: dict, prices: PriceTable) -> Request:
+    """The frontier model judges a cheap route's answer against its own (the shadow's)."""
+    model = prices.frontier
+    return Request(f"{JUDGE}:{ticket_id}", JUDGE, ticket_id, route, model, prompts.ANSWER_JUDGE,
+                   prompts.judge_request(model, ticket_text, candidate, reference))
 
 
 def digest_request(day: str, clusters: str, spikes: str, prices: PriceTable) -> Request:

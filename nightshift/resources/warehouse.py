@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
+from nightshift.warehouse.answer_quality import QualitySQL
 from nightshift.warehouse.answers import AnswersSQL
 from nightshift.warehouse.database import Warehouse
 from nightshift.warehouse.reports import ReportsSQL
@@ -37,3 +38,7 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     @property
     def reports(self) -> ReportsSQL:
         return ReportsSQL(self.db)
+
+    @property
+    def quality(self) -> QualitySQL:
+        return QualitySQL(self.db)

@@ -4,7 +4,8 @@ Routes, from cheapest to dearest: ``cache`` (an earlier answer to the same quest
 ``small_model`` (cheap model through the batch API), ``frontier`` (strong model through the batch
 API), ``realtime`` (strong model now, at full price: only for what cannot wait for the night).
 The rules run in a fixed order and the first that applies decides; its reason is stored with
-the decision, so every route can be explained after the fact.
+the decision, so every route can be explained after the fact. When measured quality tightened a
+knob (see tightening), a ticket the tightening moved says so in its reason too.
 """
 
 from __future__ import annotations
@@ -25,6 +26,23 @@ JOINS = re.compile(r"\b(also|additionally|another thing|one more thing)\b", re.I
 
 
 @dataclass(frozen=True)
+class Tightened:
+    """A knob that measured quality moved for the night, from ``before`` to ``after``, and why."""
+
+    knob: str  # cache_threshold | min_confidence
+    before: float
+    after: float
+    why: str
+
+    def moved(self, s: Signals, decision: Decision) -> bool:
+        """Did the tightening take this ticket off the route the knob guards?"""
+        if self.knob == "cache_threshold":
+            hit = s.cache_similarity is not None and self.before <= s.cache_similarity < self.after and s.cache_category == s.category
+            return hit and decision.route != CACHE
+        return self.before <= s.confidence < self.after and decision.route != SMALL
+
+
+@dataclass(frozen=True)
 class RoutingConfig:
     cache_threshold: float = 0.93          # chosen from data: see cache_policy.calibrate
     min_confidence: float = 0.6            # below: the small model would be guessing the intent
@@ -33,6 +51,7 @@ class RoutingConfig:
     max_small_questions: int = 1           # so do tickets that ask several things
     realtime_priorities: frozenset[str] = field(default_factory=lambda: frozenset({"urgent", "blocker", "critical"}))
     realtime_categories: frozenset[str] = field(default_factory=lambda: frozenset({"outage", "fraud"}))
+    tightened: tuple[Tightened, ...] = ()  # what measured quality changed above, for the reasons
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,12 @@ def question_count(text: str) -> int:
 
 
 def route(s: Signals, config: RoutingConfig = RoutingConfig()) -> Decision:
+    decision = decide(s, config)
+    notes = [t.why for t in config.tightened if t.moved(s, decision)]
+    return Decision(decision.route, "; ".join([decision.reason, *notes])) if notes else decision
+
+
+def decide(s: Signals, config: RoutingConfig) -> Decision:
     priority = (s.priority or "").lower()
     if priority in config.realtime_priorities:
         return Decision(REALTIME, f"priority {priority}")

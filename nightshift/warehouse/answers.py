@@ -19,6 +19,11 @@ class AnswersSQL:
         return self.db.rows("SELECT ticket_id, response, summary, draft_reply FROM ticket_responses "
                             "WHERE day = ? AND status = 'ok' ORDER BY ticket_id", [day])
 
+    def by_ticket(self, day: date) -> dict[str, dict]:
+        """The day's responses by ticket: route, status, who answered, the JSON answer and the error."""
+        rows = self.db.rows("SELECT ticket_id, route, status, model, response, error FROM ticket_responses WHERE day = ?", [day])
+        return {r["ticket_id"]: r for r in rows}
+
     def fresh_for_cache(self, day: date) -> list[dict]:
         """The day's good model answers (not themselves served from the cache), with the category they were asked under."""
         return self.db.rows(

@@ -116,11 +116,11 @@ BATCHES = Table("llm_batches", """
 """)
 
 REQUESTS = Table("llm_requests", """
-    custom_id VARCHAR NOT NULL      -- the ticket id, or digest:<day>
+    custom_id VARCHAR NOT NULL      -- the ticket id, digest:<day>, shadow:<ticket id> or judge:<ticket id>
     day DATE NOT NULL
-    kind VARCHAR NOT NULL           -- reply | digest
+    kind VARCHAR NOT NULL           -- reply | digest | shadow (frontier answer to a sampled cheap ticket) | judge
     ticket_id VARCHAR
-    route VARCHAR NOT NULL
+    route VARCHAR NOT NULL          -- shadow and judge: the cheap route whose answer is measured
     model VARCHAR NOT NULL
     prompt_version VARCHAR NOT NULL
     request_hash VARCHAR NOT NULL   -- of the body: same ticket, prompt and model, same hash
@@ -136,6 +136,8 @@ REQUESTS = Table("llm_requests", """
     output_tokens BIGINT NOT NULL DEFAULT 0
     usd DOUBLE NOT NULL DEFAULT 0   -- from the usage the provider returned, at this mode's price
     frontier_sync_usd DOUBLE NOT NULL DEFAULT 0  -- the same tokens on the frontier model, synchronously
+    sync_usd DOUBLE DEFAULT 0       -- the same tokens on this model, synchronously: routing saved the rest
+    uncached_usd DOUBLE DEFAULT 0   -- on this model, in this mode, without the cached-input price: batch saved down to here
     submitted_at TIMESTAMP NOT NULL
     finished_at TIMESTAMP
     superseded_at TIMESTAMP         -- a rerun of the day asked something else for this custom_id
@@ -214,7 +216,44 @@ COST_AND_QUALITY = Table("daily_cost_and_quality", """
     checks INTEGER                   -- asset checks evaluated for the day so far
     checks_passed INTEGER
     check_pass_rate DOUBLE
+    quality_usd DOUBLE               -- shadow and judge requests: the price of knowing the quality (in spent_usd)
+    saving_batch DOUBLE              -- the saving by lever, as shares of baseline_usd; they and -quality_usd / baseline_usd
+    saving_routing DOUBLE            --   add up to saving
+    saving_cache DOUBLE
+    saving_prompt_cache DOUBLE
+    sampled_cache INTEGER            -- cache answers judged against the frontier model's today
+    agreement_cache DOUBLE           -- the share the judge found of the same intent and acceptable
+    agreement_cache_low DOUBLE       -- its Wilson 95% interval
+    agreement_cache_high DOUBLE
+    sampled_7d_cache INTEGER         -- the same over the 7 days up to today
+    agreement_7d_cache DOUBLE
+    agreement_7d_cache_low DOUBLE
+    agreement_7d_cache_high DOUBLE
+    sampled_small_model INTEGER
+    agreement_small_model DOUBLE
+    agreement_small_model_low DOUBLE
+    agreement_small_model_high DOUBLE
+    sampled_7d_small_model INTEGER
+    agreement_7d_small_model DOUBLE
+    agreement_7d_small_model_low DOUBLE
+    agreement_7d_small_model_high DOUBLE
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+""")
+
+ANSWER_QUALITY = Table("answer_quality", """
+    ticket_id VARCHAR NOT NULL
+    day DATE NOT NULL
+    route VARCHAR NOT NULL          -- the cheap route measured: cache | small_model
+    model VARCHAR                   -- who wrote the cheap answer
+    status VARCHAR NOT NULL         -- judged | pending | unmeasured (the cheap or the frontier answer failed)
+    same_intent BOOLEAN             -- the judge's verdict
+    acceptable BOOLEAN
+    agrees BOOLEAN                  -- same intent and acceptable: what the agreement rate counts
+    reason VARCHAR                  -- the judge's, or why it was not judged
+    judge_model VARCHAR
+    shadow_usd DOUBLE NOT NULL      -- the frontier answer asked for the comparison
+    judge_usd DOUBLE NOT NULL
+    measured_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 """)
 
 CHECK_RESULTS = Table("check_results", """
@@ -228,7 +267,7 @@ CHECK_RESULTS = Table("check_results", """
 """)
 
 TABLES = {t.name: t for t in (TICKETS, QUARANTINE, TRIAGE, BATCHES, REQUESTS, RESPONSES, DIGEST_MATERIAL, DIGESTS,
-                              COST_AND_QUALITY, CHECK_RESULTS)}
+                              ANSWER_QUALITY, COST_AND_QUALITY, CHECK_RESULTS)}
 
 VIEWS = """
 CREATE OR REPLACE VIEW check_pass_rates AS
@@ -244,6 +283,13 @@ SELECT count(*) AS days, min(day) AS first_day, max(day) AS last_day, sum(ticket
 FROM daily_cost_and_quality;
 """
 
+def add_columns(table: Table, first: str, last: str) -> str:
+    """ALTERs adding ``table``'s columns ``first`` to ``last``, as described here (for a migration; DuckDB adds no NOT NULL)."""
+    names = table.names
+    return ";".join(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {d}"
+                    for d in table.definitions[names.index(first):names.index(last) + 1])
+
+
 # Applied in order, each once, recorded in schema_migrations. The first creates every table as described above; later
 # ones bring a warehouse written by an older nightshift up to those descriptions. Append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -252,4 +298,7 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE daily_cost_and_quality ADD COLUMN IF NOT EXISTS checks INTEGER;"
     "ALTER TABLE daily_cost_and_quality ADD COLUMN IF NOT EXISTS checks_passed INTEGER;"
     "ALTER TABLE daily_cost_and_quality ADD COLUMN IF NOT EXISTS check_pass_rate DOUBLE",
+    # Measured quality: the answer_quality table, the saving by lever, and per-route agreement.
+    ";".join([ANSWER_QUALITY.ddl(), add_columns(COST_AND_QUALITY, "quality_usd", "agreement_7d_small_model_high"),
+              add_columns(REQUESTS, "sync_usd", "uncached_usd")]),
 )

@@ -31,5 +31,5 @@ class TriageSQL:
         """Triage's estimate for each ticket not yet answered or in flight: what a submission now would add."""
         return float(self.db.rows(
             "SELECT coalesce(sum(expected_usd), 0) AS usd FROM ticket_triage t WHERE day = $1 AND NOT EXISTS ("
-            "SELECT 1 FROM llm_requests r WHERE r.day = $1 AND r.ticket_id = t.ticket_id AND r.superseded_at IS NULL "
+            "SELECT 1 FROM llm_requests r WHERE r.day = $1 AND r.ticket_id = t.ticket_id AND r.kind = 'reply' AND r.superseded_at IS NULL "
             "AND r.status IN ('ok', 'submitted'))", [day])[0]["usd"])

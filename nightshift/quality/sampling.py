@@ -1,0 +1,32 @@
+"""Which cheap answers are also asked of the frontier model tonight: the shadow sample.
+
+Per cheap route (cache, small model) a share of the day's tickets, never fewer than a minimum (or all there are).
+The pick ranks tickets by a hash of their id, so a rerun of the day samples the same tickets and sends nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import defaultdict
+
+from nightshift.triage.routing import CACHE, SMALL
+
+SHADOWED_ROUTES = (CACHE, SMALL)
+
+
+def rank(ticket_id: str) -> str:
+    return hashlib.sha256(ticket_id.encode()).hexdigest()
+
+
+def shadow_sample(triaged: list[dict], share: float, minimum: int) -> list[dict]:
+    """The triaged rows (ticket_id, route, ...) to shadow: ceil(share x n) per cheap route, at least ``minimum``."""
+    by_route: dict[str, list[dict]] = defaultdict(list)
+    for row in triaged:
+        if row["route"] in SHADOWED_ROUTES:
+            by_route[row["route"]].append(row)
+    picked = []
+    for route in SHADOWED_ROUTES:
+        rows = sorted(by_route[route], key=lambda r: rank(r["ticket_id"]))
+        picked += rows[:max(math.ceil(share * len(rows)), minimum)]
+    return picked

@@ -1,0 +1,25 @@
+"""QualitySQL: every query of `answer_quality`, the judge's verdicts on sampled cheap answers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from nightshift.lib.stats import Share, wilson
+from nightshift.warehouse.database import Warehouse
+
+
+class QualitySQL:
+    def __init__(self, db: Warehouse):
+        self.db = db
+
+    def replace_day(self, day: date, rows: list[dict]) -> None:
+        self.db.replace_day(day, {"answer_quality": rows})
+
+    def agreement(self, after: date, until: date) -> dict[str, Share]:
+        """Per cheap route, judged answers that agreed with the frontier model's, over the days after `after` up to `until`."""
+        rows = self.db.rows("SELECT route, count(*) FILTER (WHERE agrees) AS hits, count(*) AS n FROM answer_quality "
+                            "WHERE status = 'judged' AND day > ? AND day <= ? GROUP BY route", [after, until])
+        return {r["route"]: wilson(int(r["hits"]), int(r["n"])) for r in rows}
+
+    def day(self, day: date) -> list[dict]:
+        return self.db.rows("SELECT * FROM answer_quality WHERE day = ? ORDER BY route, ticket_id", [day])

@@ -1,0 +1,125 @@
+"""Measured quality, piece by piece: the interval, the shadow sample, the judge's inputs, the tightening, the wrong answers."""
+
+import json
+
+import pytest
+
+from nightshift.lib.stats import wilson
+from nightshift.llm import prompts
+from nightshift.llm.engine import OFF_TOPIC_REPLY, WRONG_CATEGORY, Faults, LocalBatchEngine
+from nightshift.llm.offline import respond
+from nightshift.llm.pricing import load_prices
+from nightshift.llm.requests import JUDGE
+from nightshift.quality.judging import JUDGED, PENDING, UNMEASURED, judge_requests_and_rows
+from nightshift.quality.sampling import shadow_sample
+from nightshift.triage.routing import CACHE, FRONTIER, SMALL, RoutingConfig, Signals, route
+from nightshift.triage.tightening import QualityBounds, tighten
+
+PRICES = load_prices()
+
+
+@pytest.mark.parametrize("hits, n, low, high", [
+    (35, 35, 0.9011, 1.0),     # the least that clears 0.90 at 95%
+    (10, 10, 0.7225, 1.0),
+    (7, 10, 0.3968, 0.8922),   # textbook values
+    (0, 20, 0.0, 0.1611),
+])
+def test_the_wilson_interval_matches_its_known_values(hits, n, low, high):
+    share = wilson(hits, n)
+    assert share.low == pytest.approx(low, abs=1e-4) and share.high == pytest.approx(high, abs=1e-4)
+    assert share.rate == hits / n
+
+
+def test_nothing_measured_is_no_rate_and_the_whole_interval():
+    share = wilson(0, 0)
+    assert share.rate is None and (share.low, share.high) == (0.0, 1.0)
+
+
+def triaged(route_name: str, n: int) -> list[dict]:
+    return [{"ticket_id": f"{route_name}-{i}", "route": route_name, "category": "billing", "text_redacted": f"ticket {i}"} for i in range(n)]
+
+
+def test_the_shadow_sample_is_a_share_per_cheap_route_never_under_the_minimum_and_the_same_on_a_rerun():
+    rows = triaged(SMALL, 200) + triaged(CACHE, 30) + triaged(FRONTIER, 50)
+    picked = shadow_sample(rows, 0.05, 5)
+    by_route = {r: [p for p in picked if p["route"] == r] for r in (SMALL, CACHE, FRONTIER)}
+    assert len(by_route[SMALL]) == 10 and len(by_route[CACHE]) == 5 and not by_route[FRONTIER]
+    assert {p["ticket_id"] for p in shadow_sample(list(reversed(rows)), 0.05, 5)} == {p["ticket_id"] for p in picked}
+    assert len(shadow_sample(triaged(SMALL, 3), 0.05, 5)) == 3  # all there are
+    assert shadow_sample(rows, 0.0, 0) == []
+
+
+def answer(category: str, reply: str = "We have refunded the order.") -> str:
+    return json.dumps({"summary": "s", "sentiment": "neutral", "category": category, "draft_reply": reply, "needs_human": False})
+
+
+def test_a_sample_is_judged_once_both_answers_are_in_and_the_verdict_is_read_back():
+    shadow = {"ticket_id": "T1", "route": SMALL, "status": "ok", "answer": answer("refund"), "error": None}
+    answers = {"T1": {"status": "ok", "model": "gpt-4.1-mini", "response": answer("refund"), "error": None}}
+    spent = {"shadow:T1": {"usd": 0.002}}
+    requests, rows = judge_requests_and_rows([shadow], answers, {}, spent, {"T1": "Where is my refund?"}, PRICES)
+    (request,) = requests
+    assert request.custom_id == "judge:T1" and request.kind == JUDGE and request.model == PRICES.frontier
+    assert rows[0]["status"] == PENDING and rows[0]["shadow_usd"] == 0.002
+
+    said = respond(request.body)["choices"][0]["message"]["content"]  # the offline judge: same category, agreement
+    latest = {"judge:T1": {"request_hash": request.hash, "status": "ok", "answer": said, "model": PRICES.frontier, "error": None}}
+    _, rows = judge_requests_and_rows([shadow], answers, latest, {**spent, "judge:T1": {"usd": 0.001}}, {"T1": "Where is my refund?"}, PRICES)
+    assert rows[0]["status"] == JUDGED and rows[0]["agrees"] is True and rows[0]["judge_usd"] == 0.001
+
+
+def test_a_wrong_cheap_answer_is_judged_a_disagreement_and_a_failed_one_is_unmeasured():
+    shadow = {"ticket_id": "T1", "route": SMALL, "status": "ok", "answer": answer("refund"), "error": None}
+    wrong = {"T1": {"status": "ok", "model": "gpt-4.1-mini", "response": answer(WRONG_CATEGORY, OFF_TOPIC_REPLY), "error": None}}
+    (request,), _ = judge_requests_and_rows([shadow], wrong, {}, {}, {}, PRICES)
+    verdict = json.loads(respond(request.body)["choices"][0]["message"]["content"])
+    assert verdict["same_intent"] is False and "differ" in verdict["reason"]
+
+    failed = {"T1": {"status": "failed", "model": "gpt-4.1-mini", "response": None, "error": "HTTP 500: injected failure"}}
+    requests, rows = judge_requests_and_rows([shadow], failed, {}, {}, {}, PRICES)
+    assert not requests and rows[0]["status"] == UNMEASURED and "injected failure" in rows[0]["reason"]
+
+
+BOUNDS = QualityBounds(target=0.90, max_cache_threshold=0.99, max_min_confidence=0.95)
+
+
+def test_a_route_clearly_under_target_tightens_its_knob_and_says_why():
+    config = tighten(RoutingConfig(cache_threshold=0.93), {SMALL: wilson(21, 30), CACHE: wilson(30, 30)}, BOUNDS, "over 7 days")
+    assert config.min_confidence == 0.95 and config.cache_threshold == 0.93  # 0.70 is a shortfall of twice the tolerance
+    (why,) = config.tightened
+    assert why.knob == "min_confidence" and "small_model agreed 21/30" in why.why and "target 0.90" in why.why
+
+    halfway = tighten(RoutingConfig(), {SMALL: wilson(170, 200)}, BOUNDS, "")  # 0.85: half the tolerated error short
+    assert halfway.min_confidence == pytest.approx(0.6 + 0.35 * 0.5, abs=1e-3)
+
+
+def test_too_few_samples_or_a_route_on_target_moves_nothing():
+    for measured in ({SMALL: wilson(2, 3)}, {SMALL: wilson(95, 100)}, {}, {CACHE: wilson(0, 0)}):
+        assert tighten(RoutingConfig(), measured, BOUNDS, "") == RoutingConfig()
+
+
+def test_a_ticket_the_tightening_moved_says_so_in_its_reason():
+    config = tighten(RoutingConfig(cache_threshold=0.93), {SMALL: wilson(21, 30), CACHE: wilson(10, 30)}, BOUNDS, "over 7 days")
+    signals = dict(text="Where is my parcel?", questions=1, category="delivery", confidence=0.8, priority=None, tokens=10, nearest_known=0.9)
+    moved = route(Signals(**signals), config)
+    assert moved.route == FRONTIER and moved.reason.startswith("low confidence 0.80 < 0.95") and "min_confidence raised 0.60 -> 0.95" in moved.reason
+    unmoved = route(Signals(**{**signals, "confidence": 0.5}), config)  # under the old minimum too: nothing to explain
+    assert unmoved.route == FRONTIER and "raised" not in unmoved.reason
+    near = route(Signals(**{**signals, "confidence": 0.97, "cache_similarity": 0.95, "cache_category": "delivery"}), config)
+    assert near.route == SMALL and "cache_threshold raised 0.93" in near.reason
+
+
+def test_the_wrong_share_fault_rewrites_that_model_s_reply_answers_only(tmp_path):
+    engine = LocalBatchEngine(tmp_path, faults=Faults(wrong_share=0.5, wrong_model="gpt-4.1-mini"))
+    lines = [{"custom_id": f"t{i}", "method": "POST", "url": "/v1/chat/completions",
+              "body": prompts.reply_request(model, f"Ticket {i}: my invoice is wrong.", "billing")}
+             for i in range(40) for model in ("gpt-4.1-mini",)]
+    lines += [{"custom_id": f"f{i}", "method": "POST", "url": "/v1/chat/completions",
+               "body": prompts.reply_request("gpt-4.1", f"Ticket {i}: my invoice is wrong.", "billing")} for i in range(40)]
+    content = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    batch = engine.create_batch(engine.create_file(content, "in.jsonl", "batch")["id"], "/v1/chat/completions")
+    done = engine.work(batch["id"])
+    out = [json.loads(line) for line in engine.file_content(done["output_file_id"]).decode().splitlines()]
+    category = {r["custom_id"]: json.loads(r["response"]["body"]["choices"][0]["message"]["content"])["category"] for r in out}
+    wrong = [cid for cid, c in category.items() if c == WRONG_CATEGORY]
+    assert wrong and all(cid.startswith("t") for cid in wrong) and 10 <= len(wrong) <= 30
