@@ -47,6 +47,7 @@ def test_the_shadow_sample_is_a_share_per_cheap_route_never_under_the_minimum_an
     assert {p["ticket_id"] for p in shadow_sample(list(reversed(rows)), 0.05, 5)} == {p["ticket_id"] for p in picked}
     assert len(shadow_sample(triaged(SMALL, 3), 0.05, 5)) == 3  # all there are
     assert shadow_sample(rows, 0.0, 0) == []
+    assert len(shadow_sample(rows, 0.05, 5, maximum=8)) == 8 + 5  # the small model's 10 capped
 
 
 def answer(category: str, reply: str = "We have refunded the order.") -> str:

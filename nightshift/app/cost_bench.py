@@ -19,8 +19,12 @@ from nightshift.llm import prompts
 from nightshift.llm.batch_files import usage_of
 from nightshift.llm.engine import Responder
 from nightshift.llm.pricing import PriceTable
+from nightshift.quality.sampling import SHADOWED_ROUTES
+from nightshift.warehouse.answer_quality import QualitySQL
 from nightshift.warehouse.database import Warehouse
 from nightshift.warehouse.ticket_triage import TriageSQL
+
+LEVERS = ("batch", "routing", "cache", "prompt_cache")
 
 
 def baseline(home: Home, responder: Responder, prices: PriceTable) -> dict:
@@ -53,6 +57,11 @@ def run(csv: Path, mapping: str, days: int, run_nights, responder: Responder, pr
         raise ValueError(f"no ticket of {csv.name} was stored (see tickets_quarantine in {root}): nothing to compare")
     spent = sum(s["spent_usd"] for s in summaries)
     routes = {r: sum(s.get(f"route_{r}", 0) for s in summaries) for r in ("cache", "small_model", "frontier", "realtime")}
+    # The levers are shares of nightshift's own per-day baseline (the same tickets priced synchronously on the frontier).
+    own_baseline = sum(s["baseline_usd"] for s in summaries)
+    levers = {f"saving_{lever}": round(sum(s[f"saving_{lever}"] * s["baseline_usd"] for s in summaries) / own_baseline, 4)
+              if own_baseline else 0.0 for lever in LEVERS}
+    measured = QualitySQL(Warehouse(home.warehouse)).agreement(first - timedelta(days=1), first + timedelta(days=days))
     return {
         "csv": csv.name, "days": days, "tickets": naive["tickets"], "home": str(root),
         "nightshift_usd": round(spent, 6), "baseline_usd": round(naive["usd"], 6),
@@ -61,6 +70,10 @@ def run(csv: Path, mapping: str, days: int, run_nights, responder: Responder, pr
         "nightshift_tokens": sum(s["tokens"] for s in summaries), "baseline_tokens": naive["tokens"],
         "answered": sum(s.get("status_ok", 0) for s in summaries), "failed": sum(s.get("status_failed", 0) for s in summaries),
         **{f"route_{r}": n for r, n in routes.items()},
+        "shadow_usd": round(sum(s["quality_usd"] for s in summaries), 6), **levers,
+        **{f"quality_{r}": round(measured[r].rate or 0.0, 4) if r in measured else None for r in SHADOWED_ROUTES},
+        **{f"quality_{r}_judged": measured[r].n if r in measured else 0 for r in SHADOWED_ROUTES},
+        **{f"quality_{r}_low": round(measured[r].low, 4) if r in measured else None for r in SHADOWED_ROUTES},
         "prices_as_of": prices.as_of,
     }
 
@@ -73,4 +86,9 @@ def report(result: dict) -> str:
     lines += [f"{name:44} {usd:10.4f} {tokens:10d} {wall:8.1f}" for name, usd, tokens, wall in rows]
     lines.append(f"saving {result['saving']:.1%}; nightshift costs {1 - result['saving']:.3f}x the baseline; routes: "
                  + ", ".join(f"{r} {result[f'route_{r}']}" for r in ("cache", "small_model", "frontier", "realtime")))
+    lines.append("saving by lever: " + ", ".join(f"{lever.replace('_', ' ')} {result[f'saving_{lever}']:.1%}" for lever in LEVERS)
+                 + f"; measuring quality (shadow and judge) cost ${result['shadow_usd']:.4f}, inside the saving")
+    lines.append("judged agreement with the frontier model: " + ", ".join(
+        f"{r} {result[f'quality_{r}']:.1%} (95% lower bound {result[f'quality_{r}_low']:.2f}, {result[f'quality_{r}_judged']} judged)"
+        if result[f"quality_{r}"] is not None else f"{r} not measured" for r in SHADOWED_ROUTES))
     return "\n".join(lines) + "\n" + json.dumps(result)

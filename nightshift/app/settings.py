@@ -41,6 +41,7 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
         "quality": QualityPolicy(
             shadow_share=float(env("NIGHTSHIFT_SHADOW_SHARE", "0.05")),
             shadow_min=int(env("NIGHTSHIFT_SHADOW_MIN", "5")),
+            shadow_max=int(env("NIGHTSHIFT_SHADOW_MAX", "10")),
             target=float(env("NIGHTSHIFT_QUALITY_TARGET", "0.90")),
         ),
         "llm": llm_for(home),

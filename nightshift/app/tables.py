@@ -57,9 +57,12 @@ def print_rows(columns: list[str], rows: list[tuple]) -> None:
 
 
 def print_report(rows: list[dict]) -> None:
-    out = Table(*(header for header, _, _ in cost_table.COLUMNS))
-    out.columns[0].no_wrap, out.columns[0].min_width = True, 10  # a day is never cut to "2026-11…"
-    for row in rows:
-        out.add_row(*cost_table.cells(row))
-    out.add_row(*cost_table.cells(cost_table.totals(rows)), style="bold")
-    stdout.print(out)
+    """The cost table, then the quality table: what measuring cost, which lever saved what, how good cheap answers were."""
+    for columns in (cost_table.COLUMNS, cost_table.QUALITY_COLUMNS):
+        out = Table(*(header for header, _ in columns))
+        for column in out.columns:  # a day is never cut to "2026-11…", nor an interval to two lines
+            column.no_wrap = True
+        for row in rows:
+            out.add_row(*cost_table.cells(row, columns))
+        out.add_row(*cost_table.cells(cost_table.totals(rows), columns), style="bold")
+        stdout.print(out)

@@ -39,7 +39,8 @@ def answer_quality(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
         shadows = [row for row in latest.values() if row["kind"] == SHADOW]
         texts = {t["ticket_id"]: t["text_redacted"] for t in warehouse.triage.triaged(day)}
         requests, rows = judge_requests_and_rows(shadows, warehouse.answers.by_ticket(day), latest, ledger.spent(day), texts, table)
-        states = ledger.submit(day, ledger.plan(day, requests, (JUDGE,)))
+        # Every collection of the day runs this: a judge out of attempts is reported (unmeasured), never sent again.
+        states = ledger.submit(day, ledger.plan(day, requests, (JUDGE,), llm.max_attempts))
         warehouse.quality.replace_day(day, [{**r, "day": day} for r in rows])
 
         status = Counter(r["status"] for r in rows)

@@ -46,5 +46,6 @@ def daily_cost_and_quality(
     numeric = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return dg.MaterializeResult(metadata={
         **numeric,
-        "trend": dg.MetadataValue.md(f"Last {TREND_DAYS} days up to {day}:\n\n" + cost_table.markdown(trend)),
+        "trend": dg.MetadataValue.md(f"Last {TREND_DAYS} days up to {day}:\n\n" + cost_table.markdown(trend)
+                                     + "\n\nQuality, and the saving by lever:\n\n" + cost_table.markdown(trend, cost_table.QUALITY_COLUMNS)),
     })

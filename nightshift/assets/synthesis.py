@@ -60,7 +60,7 @@ def synthesis_batches(
             return dg.MaterializeResult(metadata={"submitted_batches": 0, "open_batches": len(in_flight),
                                                   "batch_ids": ", ".join(b["batch_id"] for b in in_flight)})
         triaged = warehouse.triage.triaged(day)
-        sampled = shadow_sample(triaged, quality.shadow_share, quality.shadow_min)
+        sampled = shadow_sample(triaged, quality.shadow_share, quality.shadow_min, quality.shadow_max or None)
         requests = reply_requests(triaged, table) + shadow_requests(sampled, table)
         material = find_material(warehouse, vectors, day, triaged)
         warehouse.answers.replace_material(day, material)

@@ -139,8 +139,9 @@ class BatchLedger:
 
     # -- submitting -------------------------------------------------------------------------
 
-    def plan(self, day: date, requests: list[Request], kinds: tuple[str, ...]) -> list[tuple[Request, int]]:
-        """Which requests to send, at which attempt: never one already answered or on its way.
+    def plan(self, day: date, requests: list[Request], kinds: tuple[str, ...], max_attempts: int | None = None) -> list[tuple[Request, int]]:
+        """Which requests to send, at which attempt: never one already answered or on its way, nor (with ``max_attempts``)
+        one out of attempts.
 
         ``requests`` are all the day's requests of ``kinds``; those of these kinds the day no longer makes (its tickets
         were rerouted or changed) are marked superseded.
@@ -158,7 +159,7 @@ class BatchLedger:
             row = latest.get(request.custom_id)
             if row is None or row["request_hash"] != request.hash:
                 todo.append((request, 1))
-            elif row["status"] in RETRYABLE:
+            elif row["status"] in RETRYABLE and (max_attempts is None or row["attempt"] < max_attempts):
                 todo.append((request, row["attempt"] + 1))
         return todo
 

@@ -1,6 +1,8 @@
 """Which cheap answers are also asked of the frontier model tonight: the shadow sample.
 
-Per cheap route (cache, small model) a share of the day's tickets, never fewer than a minimum (or all there are).
+Per cheap route (cache, small model) a share of the day's tickets, never fewer than a minimum (or all there are) and
+never more than a maximum: the interval narrows with the count judged, not with the share, so past a few dozen a week
+more samples buy little and cost the frontier price each.
 The pick ranks tickets by a hash of their id, so a rerun of the day samples the same tickets and sends nothing new.
 """
 
@@ -19,8 +21,8 @@ def rank(ticket_id: str) -> str:
     return hashlib.sha256(ticket_id.encode()).hexdigest()
 
 
-def shadow_sample(triaged: list[dict], share: float, minimum: int) -> list[dict]:
-    """The triaged rows (ticket_id, route, ...) to shadow: ceil(share x n) per cheap route, at least ``minimum``."""
+def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int | None = None) -> list[dict]:
+    """The triaged rows (ticket_id, route, ...) to shadow: ceil(share x n) per cheap route, at least ``minimum``, at most ``maximum``."""
     by_route: dict[str, list[dict]] = defaultdict(list)
     for row in triaged:
         if row["route"] in SHADOWED_ROUTES:
@@ -28,5 +30,6 @@ def shadow_sample(triaged: list[dict], share: float, minimum: int) -> list[dict]
     picked = []
     for route in SHADOWED_ROUTES:
         rows = sorted(by_route[route], key=lambda r: rank(r["ticket_id"]))
-        picked += rows[:max(math.ceil(share * len(rows)), minimum)]
+        wanted = max(math.ceil(share * len(rows)), minimum)
+        picked += rows[:min(wanted, maximum) if maximum is not None else wanted]
     return picked

@@ -1,42 +1,86 @@
-"""The cost-and-quality table as people read it: the same columns in the UI's markdown and in `nightshift report`.
+"""The cost-and-quality tables as people read them: the same columns in the UI's markdown and in `nightshift report`.
 
-sync $ is the naive baseline (every ticket synchronously on the frontier model); false hits is the cache's
-false-hit rate measured on labelled history; valid is the share of answers that followed their schema;
-human is the share of answers that ask for a person; turn s is the slowest batch's turnaround; checks is the share
-of the day's asset checks that passed (those evaluated when the row was computed).
+The cost table: sync $ is the naive baseline (every ticket synchronously on the frontier model); false hits is the
+cache's false-hit rate measured on labelled history; valid is the share of answers that followed their schema; human
+is the share of answers that ask for a person; turn s is the slowest batch's turnaround; checks is the share of the
+day's asset checks that passed (those evaluated when the row was computed).
+
+The quality table: what measuring cost (shadow and judge $), the saving by lever as shares of the baseline, and per
+cheap route the judge's agreement with the frontier model, with its 95% interval and sample size, that day and over
+the rolling window.
 """
 
 from __future__ import annotations
 
-from nightshift.lib.markdown import markdown_table
+from collections.abc import Callable
 
-# (header, column, format)
-COLUMNS = (
-    ("day", "day", "{}"), ("tickets", "tickets", "{}"), ("cache", "route_cache", "{}"), ("small", "route_small_model", "{}"),
-    ("frontier", "route_frontier", "{}"), ("realtime", "route_realtime", "{}"), ("$ spent", "spent_usd", "{:.4f}"),
-    ("sync $", "baseline_usd", "{:.4f}"), ("saving", "saving", "{:.1%}"), ("tokens", "tokens", "{:,}"),
-    ("false hits", "cache_false_hit_rate", "{:.2%}"), ("conf.", "mean_confidence", "{:.3f}"),
-    ("valid", "valid_json_rate", "{:.1%}"), ("failed", "failed", "{}"), ("human", "needs_human_share", "{:.1%}"),
-    ("turn s", "batch_turnaround_s", "{:.0f}"), ("checks", "check_pass_rate", "{:.0%}"),
+from nightshift.lib.markdown import markdown_table
+from nightshift.lib.stats import wilson
+from nightshift.quality.sampling import SHADOWED_ROUTES
+
+Render = Callable[[dict], str]
+LEVERS = ("batch", "routing", "cache", "prompt_cache")
+
+
+def plain(column: str, fmt: str = "{}") -> Render:
+    return lambda row: "" if row.get(column) is None else fmt.format(row[column])
+
+
+def agreement(route: str, infix: str = "") -> Render:
+    """'92% [0.81, 0.97] of 40': the agreement, its interval and how many were judged."""
+    def render(row: dict) -> str:
+        n = row.get(f"sampled_{infix}{route}")
+        if not n:
+            return ""
+        key = f"agreement_{infix}{route}"
+        return f"{row[key]:.0%} [{row[key + '_low']:.2f}, {row[key + '_high']:.2f}] of {n}"
+    return render
+
+
+COLUMNS: tuple[tuple[str, Render], ...] = (
+    ("day", plain("day")), ("tickets", plain("tickets")), ("cache", plain("route_cache")), ("small", plain("route_small_model")),
+    ("frontier", plain("route_frontier")), ("realtime", plain("route_realtime")), ("$ spent", plain("spent_usd", "{:.4f}")),
+    ("sync $", plain("baseline_usd", "{:.4f}")), ("saving", plain("saving", "{:.1%}")), ("tokens", plain("tokens", "{:,}")),
+    ("false hits", plain("cache_false_hit_rate", "{:.2%}")), ("conf.", plain("mean_confidence", "{:.3f}")),
+    ("valid", plain("valid_json_rate", "{:.1%}")), ("failed", plain("failed")), ("human", plain("needs_human_share", "{:.1%}")),
+    ("turn s", plain("batch_turnaround_s", "{:.0f}")), ("checks", plain("check_pass_rate", "{:.0%}")),
+)
+
+QUALITY_COLUMNS: tuple[tuple[str, Render], ...] = (
+    ("day", plain("day")), ("saving", plain("saving", "{:.1%}")),
+    *((f"by {lever.replace('_', ' ')}", plain(f"saving_{lever}", "{:.1%}")) for lever in LEVERS),
+    ("quality $", plain("quality_usd", "{:.4f}")),
+    ("small model agrees", agreement("small_model")), ("small, 7 days", agreement("small_model", "7d_")),
+    ("cache agrees", agreement("cache")), ("cache, 7 days", agreement("cache", "7d_")),
 )
 
 
-def cells(row: dict) -> list[str]:
-    return ["" if row.get(column) is None else fmt.format(row[column]) for _, column, fmt in COLUMNS]
+def cells(row: dict, columns: tuple[tuple[str, Render], ...] = COLUMNS) -> list[str]:
+    return [render(row) for _, render in columns]
 
 
 def totals(rows: list[dict]) -> dict:
-    """The days together: sums, the saving of the sums, and the worst turnaround."""
+    """The days together: sums, the saving and its levers over the summed baseline, the worst turnaround, and each
+    route's agreement over every day's judged answers."""
     if not rows:
         return {}
     summed = {c: sum(r[c] or 0 for r in rows) for c in ("tickets", "route_cache", "route_small_model", "route_frontier",
                                                          "route_realtime", "spent_usd", "baseline_usd", "tokens", "failed",
-                                                         "checks", "checks_passed")}
+                                                         "checks", "checks_passed", "quality_usd")}
     baseline = summed["baseline_usd"]
-    return {**summed, "day": "all", "saving": 1 - summed["spent_usd"] / baseline if baseline else 0.0,
-            "check_pass_rate": summed["checks_passed"] / summed["checks"] if summed["checks"] else None,
-            "batch_turnaround_s": max((r["batch_turnaround_s"] or 0) for r in rows)}
+    out = {**summed, "day": "all", "saving": 1 - summed["spent_usd"] / baseline if baseline else 0.0,
+           "check_pass_rate": summed["checks_passed"] / summed["checks"] if summed["checks"] else None,
+           "batch_turnaround_s": max((r["batch_turnaround_s"] or 0) for r in rows)}
+    for lever in LEVERS:
+        out[f"saving_{lever}"] = sum((r[f"saving_{lever}"] or 0) * r["baseline_usd"] for r in rows) / baseline if baseline else 0.0
+    for route in SHADOWED_ROUTES:
+        n = sum(r[f"sampled_{route}"] or 0 for r in rows)
+        hits = sum(round((r[f"agreement_{route}"] or 0) * (r[f"sampled_{route}"] or 0)) for r in rows)
+        share = wilson(hits, n)
+        out.update({f"sampled_{route}": n, f"agreement_{route}": share.rate,
+                    f"agreement_{route}_low": share.low, f"agreement_{route}_high": share.high})
+    return out
 
 
-def markdown(rows: list[dict]) -> str:
-    return markdown_table([h for h, _, _ in COLUMNS], [cells(r) for r in [*rows, totals(rows)] if r])
+def markdown(rows: list[dict], columns: tuple[tuple[str, Render], ...] = COLUMNS) -> str:
+    return markdown_table([h for h, _ in columns], [cells(r, columns) for r in [*rows, totals(rows)] if r])

@@ -15,6 +15,8 @@ class QualityPolicy(dg.ConfigurableResource):
                                 "the frontier model and judged.")
     # 5 a night fill a week's window with the 35 that can, all agreeing, clear a 0.90 target at 95%.
     shadow_min: int = Field(default=5, description="At least this many per cheap route and night (or all there are).")
+    # The check needs about 35 judged a week to vouch for 0.90; 10 a night is twice that, at the frontier price each.
+    shadow_max: int = Field(default=10, description="At most this many per cheap route and night (0: no limit).")
     target: float = Field(default=0.90, description="Agreement with the frontier model a cheap route must keep.")
     window_days: int = Field(default=7, description="Days of verdicts the rolling figure, the check and the tightening read.")
     max_cache_threshold: float = Field(default=0.99, description="The highest the cache threshold may be tightened to.")

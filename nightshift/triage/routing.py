@@ -11,7 +11,7 @@ knob (see tightening), a ticket the tightening moved says so in its reason too.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 CACHE, SMALL, FRONTIER, REALTIME = "cache", "small_model", "frontier", "realtime"
 ROUTES = (CACHE, SMALL, FRONTIER, REALTIME)
@@ -33,13 +33,6 @@ class Tightened:
     before: float
     after: float
     why: str
-
-    def moved(self, s: Signals, decision: Decision) -> bool:
-        """Did the tightening take this ticket off the route the knob guards?"""
-        if self.knob == "cache_threshold":
-            hit = s.cache_similarity is not None and self.before <= s.cache_similarity < self.after and s.cache_category == s.category
-            return hit and decision.route != CACHE
-        return self.before <= s.confidence < self.after and decision.route != SMALL
 
 
 @dataclass(frozen=True)
@@ -83,7 +76,8 @@ def question_count(text: str) -> int:
 
 def route(s: Signals, config: RoutingConfig = RoutingConfig()) -> Decision:
     decision = decide(s, config)
-    notes = [t.why for t in config.tightened if t.moved(s, decision)]
+    # A knob explains the route when the ticket would have gone elsewhere with the knob where it was.
+    notes = [t.why for t in config.tightened if decide(s, replace(config, **{t.knob: t.before})).route != decision.route]  # type: ignore[arg-type]
     return Decision(decision.route, "; ".join([decision.reason, *notes])) if notes else decision
 
 

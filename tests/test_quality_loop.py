@@ -1,0 +1,71 @@
+"""The loop closes, end to end through `nightshift batch-server`: the small model's batch answers 30% of its tickets
+wrongly (valid JSON, wrong category, off-topic reply), the judge measures it, and the next night routes fewer tickets
+to the small model than the same night does when nothing was wrong."""
+
+import socket
+from datetime import timedelta
+
+import dagster as dg
+import pytest
+
+from nightshift.app.code_location import build_definitions
+from nightshift.app.home import Home
+from nightshift.app.runner import run_days
+from nightshift.ingest.samples import write_days
+from nightshift.llm.engine import Faults, LocalBatchEngine
+from nightshift.llm.pricing import load_prices
+from nightshift.llm.server import BatchServer
+from nightshift.warehouse.database import Warehouse
+from tests.conftest import SAMPLE_START
+
+WRONG_SHARE = 0.3
+SMALL_MODEL = load_prices().routes["small_model"]
+DAYS = [SAMPLE_START, SAMPLE_START + timedelta(days=1)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def two_nights(root, faults: Faults, monkeypatch) -> Warehouse:
+    """Two sample days, every small-model and cache ticket shadowed and judged, against a batch server with ``faults``."""
+    home = Home(root / "home")
+    write_days(home.landing, SAMPLE_START, len(DAYS))
+    engine = LocalBatchEngine(root / "provider", faults=faults)
+    with BatchServer(engine, port=free_port(), token="t").running() as server:
+        for name, value in {"NIGHTSHIFT_LLM": "openai", "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "t",
+                            "NIGHTSHIFT_SHADOW_SHARE": "1.0", "NIGHTSHIFT_SHADOW_MAX": "0"}.items():
+            monkeypatch.setenv(name, value)
+        run_days(build_definitions(home, ""), dg.DagsterInstance.ephemeral(), "nightly_job", DAYS, collect=True)
+    return Warehouse(home.warehouse)
+
+
+def small_model_routes(db: Warehouse, day) -> int:
+    return db.rows("SELECT count(*) AS n FROM ticket_triage WHERE day = ? AND route = 'small_model'", [day])[0]["n"]
+
+
+@pytest.mark.slow
+def test_wrong_small_model_answers_are_measured_and_the_next_night_sends_it_fewer(tmp_path, monkeypatch):
+    faulty = two_nights(tmp_path / "faulty", Faults(wrong_share=WRONG_SHARE, wrong_model=SMALL_MODEL), monkeypatch)
+    clean = two_nights(tmp_path / "clean", Faults(), monkeypatch)
+
+    first = faulty.rows("SELECT * FROM daily_cost_and_quality WHERE day = ?", [DAYS[0]])[0]
+    judged = faulty.rows("SELECT * FROM answer_quality WHERE day = ? AND route = 'small_model'", [DAYS[0]])
+    assert first["sampled_small_model"] == len(judged) == first["route_small_model"] > 30  # the whole route, judged
+    assert {r["status"] for r in judged} == {"judged"}
+    assert first["agreement_small_model_low"] <= 1 - WRONG_SHARE <= first["agreement_small_model_high"]
+    assert first["agreement_small_model_high"] < 0.90
+    assert all("differ" in r["reason"] for r in judged if not r["agrees"])
+
+    # The next night: the small model's minimum confidence went up, each ticket it moved says why, and fewer go there.
+    reasons = [r["reason"] for r in faulty.rows("SELECT reason FROM ticket_triage WHERE day = ?", [DAYS[1]])]
+    moved = [r for r in reasons if "min_confidence raised" in r]
+    assert moved and all("small_model agreed" in r and "target 0.90" in r for r in moved)
+    assert small_model_routes(clean, DAYS[1]) - small_model_routes(faulty, DAYS[1]) == len(moved)
+
+    # Where nothing was wrong, the offline judge agreed with every cheap answer and nothing was tightened.
+    calm = clean.rows("SELECT * FROM daily_cost_and_quality WHERE day = ?", [DAYS[0]])[0]
+    assert calm["agreement_small_model"] == 1.0
+    assert not clean.rows("SELECT reason FROM ticket_triage WHERE reason LIKE '%raised%'")
