@@ -2,6 +2,7 @@
 
 import csv
 import json
+import socket
 from datetime import date
 
 import pytest
@@ -78,3 +79,49 @@ def test_eval_triage_can_hold_labels_out_of_training(tmp_path):
     out = last_json(result.stdout)
     assert out["unseen_total"] > 0 and out["unseen_to_cache"] <= 0.02 * out["unseen_total"]
     assert "3 labels kept out of training" in result.output
+
+
+def write_with_replies(path) -> None:
+    """Sample tickets with a reference reply each, as bitext carries its `response` column."""
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["question", "intent", "reply"])
+        for day in (date(2026, 1, 1), date(2026, 1, 2)):
+            for row in day_tickets(day, SampleSpec(tickets_per_day=200)):
+                writer.writerow([f"{row['subject']}. {row['body']}", row["label"], f"Thanks for writing about {row['subject']}: we are on it."])
+
+
+def test_eval_answers_scores_each_route_and_sees_wrong_answers(tmp_path, monkeypatch):
+    """Through a real chat endpoint (the batch server's), once answering well, once with the small model 30% wrong."""
+    from nightshift.llm.engine import Faults, LocalBatchEngine
+    from nightshift.llm.pricing import load_prices
+    from nightshift.llm.server import BatchServer
+
+    data = tmp_path / "replies.csv"
+    write_with_replies(data)
+    args = ["eval", "answers", "--csv", str(data), "--map", "text=question,label=intent,reference=reply", "--rows", "60", "--judge"]
+    results = {}
+    for name, faults in (("clean", Faults()), ("wrong", Faults(wrong_share=0.3, wrong_model=load_prices().routes["small_model"]))):
+        with BatchServer(LocalBatchEngine(tmp_path / name, faults=faults), port=free_port()).running() as server:
+            monkeypatch.setenv("NIGHTSHIFT_CHAT_URL", server.base_url)
+            result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        results[name] = last_json(result.stdout)
+    clean, wrong = results["clean"], results["wrong"]
+    assert clean["answers"] == wrong["answers"] == 60 and clean["responder"].startswith("http://127.0.0.1")
+    small_clean, small_wrong = clean["routes"]["small_model"], wrong["routes"]["small_model"]
+    assert small_clean["agreement"] >= 0.9 and small_clean["judge_agreement"] == small_clean["agreement"]
+    assert small_wrong["agreement_low"] <= 0.7 * small_clean["agreement"] <= small_wrong["agreement_high"]
+    assert small_wrong["similarity"] < small_clean["similarity"] and 0 < small_clean["similarity"] < 1
+
+
+def test_eval_answers_needs_a_reference_column(tmp_path):
+    data = write(tmp_path / "train.csv", [date(2026, 1, 1)])
+    result = runner.invoke(app, ["eval", "answers", "--csv", str(data), "--map", "text=question,label=intent"])
+    assert result.exit_code != 0 and "reference=COLUMN" in result.output
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -241,7 +241,7 @@ def report(days: Annotated[int, typer.Option(help="Days back from today (UTC).")
     print_report(rows)
 
 
-eval_app = typer.Typer(help="Evaluate the triage model and the semantic cache on a labelled CSV.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate the triage model, the semantic cache and the answers on a labelled CSV.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 
@@ -301,6 +301,36 @@ def eval_cache_command(
     result = eval_cache(labelled(csv_file, map), MiniLMEmbedder(), console.print, lambda uri: AnswerCache(vectors=LanceDBStore(uri=uri)),
                         fill, seed, max_false_hits)
     print(json.dumps(result))
+
+
+@eval_app.command("answers")
+def eval_answers_command(
+    csv_file: CsvArg,
+    map: MapOpt = None,
+    rows: Annotated[int, typer.Option(help="Held-out rows to answer (each is a model call unless the cache serves it).")] = 200,
+    judge: Annotated[bool, typer.Option(help="Also ask the frontier model to judge each answer against the reference.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the 80/20 split and of the rows picked.")] = 0,
+) -> None:
+    """Answers to held-out rows through the configured model path (NIGHTSHIFT_CHAT_URL, or the offline responder),
+    routed as a night would route them, scored per route against the label and the reference reply.
+
+    Map the reference with reference=COLUMN (bitext: reference=response). Last line: JSON.
+    """
+    from nightshift.ingest.encoders import MiniLMEmbedder
+    from nightshift.llm.client import responder_for
+    from nightshift.llm.pricing import load_prices
+    from nightshift.quality.answer_eval import eval_answers
+
+    data = labelled(csv_file, map)
+    if data.references is None:
+        raise fail("no reference replies: map a column with reference=COLUMN (bitext: reference=response)")
+    env = os.environ.get
+    chat_url = env("NIGHTSHIFT_CHAT_URL")
+    console.print(f"answers by {chat_url or 'the offline responder (not a model)'}")
+    responder = responder_for(chat_url, env("NIGHTSHIFT_CHAT_API_KEY"), env("NIGHTSHIFT_CHAT_DIALECT", "json_schema"))
+    result = eval_answers(data, MiniLMEmbedder(), responder, load_prices(env("NIGHTSHIFT_PRICES") or None), console.print,
+                          rows, seed, judge)
+    print(json.dumps({**result, "responder": chat_url or "offline"}))
 
 
 bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.", no_args_is_help=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 # Canonical ticket fields. ``text`` is the ticket body; ``body`` is accepted as its alias.
-FIELDS = ("id", "subject", "text", "created_at", "customer", "channel", "label", "priority")
+# ``reference`` is a known-good reply, read only by `nightshift eval answers`.
+FIELDS = ("id", "subject", "text", "created_at", "customer", "channel", "label", "priority", "reference")
 ALIASES = {"body": "text"}
 
 

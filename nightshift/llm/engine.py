@@ -143,6 +143,10 @@ class LocalBatchEngine:
             return self._finalize(batch_id, "cancelled")
         return batch
 
+    def complete(self, body: dict) -> tuple[int, dict]:
+        """One chat request answered now (the synchronous route), under the same wrong-answer fault as batch lines."""
+        return self._answer(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(), body)
+
     def work(self, batch_id: str, deadline: float | None = None) -> dict:
         """Run the batch's remaining lines until it finishes or ``deadline`` (time.monotonic) passes."""
         batch = self.batch(batch_id)
@@ -200,12 +204,7 @@ class LocalBatchEngine:
         if draw(f"{batch_id}:{custom_id}") < self.faults.fail_share:
             status, body = 500, {"error": {"message": "injected failure", "type": "server_error"}}
         else:
-            try:
-                status, body = self.responder(line["body"])
-            except Exception as exc:  # a responder bug must fail the line, not the batch
-                status, body = 500, {"error": {"message": f"{type(exc).__name__}: {exc}", "type": "server_error"}}
-            if status == 200 and self._wrong(custom_id, line["body"]):
-                body = answered_wrongly(body)
+            status, body = self._answer(custom_id, line["body"])
         result = {"id": f"batch_req_{uuid.uuid4().hex[:24]}", "custom_id": custom_id,
                   "response": {"status_code": status, "request_id": f"req_{uuid.uuid4().hex[:24]}", "body": body},
                   "error": None}
@@ -213,9 +212,16 @@ class LocalBatchEngine:
             progress.write(json.dumps(result) + "\n")
         return custom_id
 
-    def _wrong(self, custom_id: str, body: dict) -> bool:
+    def _answer(self, key: str, body: dict) -> tuple[int, dict]:
+        """The responder's answer, made wrong when the wrong-answer fault picks ``key`` for this model."""
+        try:
+            status, answer = self.responder(body)
+        except Exception as exc:  # a responder bug must fail the line, not the batch
+            return 500, {"error": {"message": f"{type(exc).__name__}: {exc}", "type": "server_error"}}
         wanted = self.faults.wrong_model in (None, body.get("model"))
-        return wanted and draw(f"wrong:{custom_id}") < self.faults.wrong_share
+        if status == 200 and wanted and draw(f"wrong:{key}") < self.faults.wrong_share:
+            answer = answered_wrongly(answer)
+        return status, answer
 
     def _progress(self, batch_id: str) -> list[dict]:
         path = self._batch_path(batch_id, ".progress.jsonl")

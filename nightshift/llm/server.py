@@ -66,7 +66,7 @@ def create_app(engine: LocalBatchEngine, token: str | None = None) -> Starlette:
                              "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None})
 
     async def chat(request: Request) -> Response:
-        status, body = engine.responder(await request.json())
+        status, body = engine.complete(await request.json())
         return JSONResponse(body, status_code=status)
 
     routes = [

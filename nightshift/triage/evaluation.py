@@ -31,6 +31,7 @@ OURS = "nightshift (embeddings + word/char TF-IDF, LR)"
 class Labelled:
     texts: list[str]
     labels: list[str]
+    references: list[str] | None = None  # a reference reply per row, where the CSV maps one
 
 
 def read_labelled(path: Path, mapping: dict[str, str]) -> Labelled:
@@ -39,16 +40,18 @@ def read_labelled(path: Path, mapping: dict[str, str]) -> Labelled:
     resolved = resolve(mapping, columns)
     if "label" not in resolved:
         raise MappingError(f"no label column in {path.name}: map one with label=COLUMN")
-    texts, labels = [], []
+    texts, labels, references = [], [], []
     for record in records:
         if record.fields is None:
             continue
         parts = [clean(record.fields.get(resolved[f])) for f in ("subject", "text") if f in resolved]
         text, label = "\n\n".join(p for p in parts if p), clean(record.fields.get(resolved["label"]))
-        if text and label:
+        reference = clean(record.fields.get(resolved["reference"])) if "reference" in resolved else None
+        if text and label and (reference or "reference" not in resolved):
             texts.append(text)
             labels.append(label)
-    return Labelled(texts, labels)
+            references.append(reference or "")
+    return Labelled(texts, labels, references if "reference" in resolved else None)
 
 
 def eval_triage(data: Labelled, embedder: Embedder, say: Say, test: Labelled | None = None, seed: int = 0,
