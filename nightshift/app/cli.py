@@ -189,6 +189,8 @@ def demo(
         "FROM ticket_responses GROUP BY 1\"\n"
         "  nightshift query \"SELECT ticket_id, route, model, summary, draft_reply FROM ticket_responses LIMIT 5\"\n"
         "  nightshift query \"SELECT day, markdown FROM daily_digests\" --format json\n"
+        "  nightshift query \"SELECT route, status, agrees, reason FROM answer_quality LIMIT 5\"   # the judge's verdicts\n"
+        "  nightshift report   # cost, the saving by lever, and each cheap route's measured agreement\n"
         "  nightshift dev   # the Dagster UI, with these runs"
     )
 

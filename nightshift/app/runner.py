@@ -77,7 +77,8 @@ def run_days(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, 
         summary: dict[str, Any] = {"day": day.isoformat(), "run_id": results[0].run_id}
         # A check evaluated by several runs of the day (each collection) counts as its last evaluation.
         last = {c.check_name: c for r in results for c in r.get_asset_check_evaluations()}
-        failed = [name + (" (warning)" if c.severity == dg.AssetCheckSeverity.WARN else "") for name, c in last.items() if not c.passed]
+        warned = [name for name, c in last.items() if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
+        failed = [name for name, c in last.items() if not c.passed and name not in warned]
         for result in results:
             for event in result.get_asset_materialization_events():
                 summary.update({k: v.value for k, v in event.materialization.metadata.items()
@@ -85,6 +86,8 @@ def run_days(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, 
         if collect:
             resources = defs.resources or {}
             summary.update(BatchLedger(resources["warehouse"].db, None, resources["prices"].table()).day_totals(day))
-        summary["checks"] = ", ".join(failed) or "passed"
+        counts = [f"{len(names)} {kind}" for kind, names in (("failed", failed), ("warned", warned)) if names]
+        summary["checks"] = ", ".join(counts) or "passed"
+        summary["check_problems"] = ", ".join([*failed, *(f"{name} (warning)" for name in warned)])
         summaries.append(summary)
     return summaries

@@ -7,6 +7,7 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from nightshift.reporting import cost_table
 
@@ -47,12 +48,16 @@ def print_summaries(summaries: list[dict]) -> None:
                        if key not in totals and all(isinstance(s.get(key, 0), int) for s in summaries)})
         table.add_row("all", *(cell(totals.get(key, "")) for _, key in shown), style="bold")
     stdout.print(table)
+    for s in summaries:
+        if s.get("check_problems"):
+            stdout.print(Text(f"{s['day']} checks: {s['check_problems']}"))
 
 
 def print_rows(columns: list[str], rows: list[tuple]) -> None:
     table = Table(*columns)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        # Text, not markup: a stored "[EMAIL]" or "[offline responder, no model]" is data, not a style tag.
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     stdout.print(table)
 
 

@@ -5,9 +5,9 @@ cache's false-hit rate measured on labelled history; valid is the share of answe
 is the share of answers that ask for a person; turn s is the slowest batch's turnaround; checks is the share of the
 day's asset checks that passed (those evaluated when the row was computed).
 
-The quality table: what measuring cost (shadow and judge $), the saving by lever as shares of the baseline, and per
-cheap route the judge's agreement with the frontier model, with its 95% interval and sample size, that day and over
-the rolling window.
+The quality table: the saving by lever as shares of the baseline (batch discount, routing to the small model, cache
+hits, prompt caching), what measuring cost (shadow and judge $, which the levers pay for), and per cheap route the
+judge's agreement with the frontier model, with its 95% interval and sample size, that day and over the rolling window.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ def plain(column: str, fmt: str = "{}") -> Render:
 
 
 def agreement(route: str, infix: str = "") -> Render:
-    """'92% [0.81, 0.97] of 40': the agreement, its interval and how many were judged."""
+    """'92% (0.81-0.97, 40)': the agreement, its 95% interval and how many were judged."""
     def render(row: dict) -> str:
         n = row.get(f"sampled_{infix}{route}")
         if not n:
             return ""
         key = f"agreement_{infix}{route}"
-        return f"{row[key]:.0%} [{row[key + '_low']:.2f}, {row[key + '_high']:.2f}] of {n}"
+        return f"{row[key]:.0%} ({row[key + '_low']:.2f}-{row[key + '_high']:.2f}, {n})"
     return render
 
 
@@ -48,9 +48,9 @@ COLUMNS: tuple[tuple[str, Render], ...] = (
 
 QUALITY_COLUMNS: tuple[tuple[str, Render], ...] = (
     ("day", plain("day")), ("saving", plain("saving", "{:.1%}")),
-    *((f"by {lever.replace('_', ' ')}", plain(f"saving_{lever}", "{:.1%}")) for lever in LEVERS),
+    *((header, plain(f"saving_{lever}", "{:.1%}")) for header, lever in zip(("batch", "routing", "cache hits", "prompt cache"), LEVERS)),
     ("quality $", plain("quality_usd", "{:.4f}")),
-    ("small model agrees", agreement("small_model")), ("small, 7 days", agreement("small_model", "7d_")),
+    ("small agrees", agreement("small_model")), ("small, 7 days", agreement("small_model", "7d_")),
     ("cache agrees", agreement("cache")), ("cache, 7 days", agreement("cache", "7d_")),
 )
 
