@@ -75,7 +75,8 @@ def test_run_waits_for_the_batches_through_the_sensor(sample_home):
     assert result.exit_code == 0, result.output
     runs = [r.dagster_run for r in dg.DagsterInstance.get().get_run_records()]
     collects = [r for r in runs if r.job_name == "collect_job"]
-    assert sorted(r.tags["dagster/partition"] for r in collects) == ["2026-11-01", "2026-11-02"]
+    # Two collections a day: the answers, then the judge's verdicts on the day's sample.
+    assert sorted(r.tags["dagster/partition"] for r in collects) == ["2026-11-01", "2026-11-01", "2026-11-02", "2026-11-02"]
     assert all(r.tags["dagster/run_key"].startswith("batch_") for r in collects)
     out = invoke("query", "SELECT day, count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE route = 'cache') AS cached "
                  "FROM ticket_responses GROUP BY day ORDER BY day", "--format", "json")
