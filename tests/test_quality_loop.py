@@ -1,6 +1,6 @@
 """The loop closes, end to end through `nightshift batch-server`: the small model's batch answers 30% of its tickets
 wrongly (valid JSON, wrong category, off-topic reply), the judge measures it, and the next night routes fewer tickets
-to the small model than the same night does when nothing was wrong."""
+to the small model than the same two nights do with a target of 0 (measured the same, never tightened)."""
 
 import socket
 from datetime import timedelta
@@ -12,7 +12,7 @@ from nightshift.app.code_location import build_definitions
 from nightshift.app.home import Home
 from nightshift.app.runner import run_days
 from nightshift.ingest.samples import write_days
-from nightshift.llm.engine import Faults, LocalBatchEngine
+from nightshift.llm.engine import WRONG_CATEGORY, Faults, LocalBatchEngine
 from nightshift.llm.pricing import load_prices
 from nightshift.llm.server import BatchServer
 from nightshift.warehouse.database import Warehouse
@@ -29,14 +29,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def two_nights(root, faults: Faults, monkeypatch) -> Warehouse:
+def two_nights(root, faults: Faults, monkeypatch, target: float = 0.90) -> Warehouse:
     """Two sample days, every small-model and cache ticket shadowed and judged, against a batch server with ``faults``."""
     home = Home(root / "home")
     write_days(home.landing, SAMPLE_START, len(DAYS))
     engine = LocalBatchEngine(root / "provider", faults=faults)
     with BatchServer(engine, port=free_port(), token="t").running() as server:
         for name, value in {"NIGHTSHIFT_LLM": "openai", "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "t",
-                            "NIGHTSHIFT_SHADOW_SHARE": "1.0", "NIGHTSHIFT_SHADOW_MAX": "0"}.items():
+                            "NIGHTSHIFT_SHADOW_SHARE": "1.0", "NIGHTSHIFT_SHADOW_MAX": "0", "NIGHTSHIFT_QUALITY_TARGET": str(target)}.items():
             monkeypatch.setenv(name, value)
         run_days(build_definitions(home, ""), dg.DagsterInstance.ephemeral(), "nightly_job", DAYS, collect=True)
     return Warehouse(home.warehouse)
@@ -48,8 +48,9 @@ def small_model_routes(db: Warehouse, day) -> int:
 
 @pytest.mark.slow
 def test_wrong_small_model_answers_are_measured_and_the_next_night_sends_it_fewer(tmp_path, monkeypatch):
-    faulty = two_nights(tmp_path / "faulty", Faults(wrong_share=WRONG_SHARE, wrong_model=SMALL_MODEL), monkeypatch)
-    clean = two_nights(tmp_path / "clean", Faults(), monkeypatch)
+    wrong = Faults(wrong_share=WRONG_SHARE, wrong_model=SMALL_MODEL)
+    faulty = two_nights(tmp_path / "faulty", wrong, monkeypatch)
+    untightened = two_nights(tmp_path / "untightened", wrong, monkeypatch, target=0.0)
 
     first = faulty.rows("SELECT * FROM daily_cost_and_quality WHERE day = ?", [DAYS[0]])[0]
     judged = faulty.rows("SELECT * FROM answer_quality WHERE day = ? AND route = 'small_model'", [DAYS[0]])
@@ -63,9 +64,13 @@ def test_wrong_small_model_answers_are_measured_and_the_next_night_sends_it_fewe
     reasons = [r["reason"] for r in faulty.rows("SELECT reason FROM ticket_triage WHERE day = ?", [DAYS[1]])]
     moved = [r for r in reasons if "min_confidence raised" in r]
     assert moved and all("small_model agreed" in r and "target 0.90" in r for r in moved)
-    assert small_model_routes(clean, DAYS[1]) - small_model_routes(faulty, DAYS[1]) == len(moved)
+    assert small_model_routes(untightened, DAYS[1]) - small_model_routes(faulty, DAYS[1]) == len(moved)
 
-    # Where nothing was wrong, the offline judge agreed with every cheap answer and nothing was tightened.
-    calm = clean.rows("SELECT * FROM daily_cost_and_quality WHERE day = ?", [DAYS[0]])[0]
-    assert calm["agreement_small_model"] == 1.0
-    assert not clean.rows("SELECT reason FROM ticket_triage WHERE reason LIKE '%raised%'")
+    # Every rejected answer was kept out of the answer cache (or removed from it), so the next night's cache hits serve
+    # only answers the judge accepted: the cache agrees in full.
+    second = faulty.rows("SELECT * FROM daily_cost_and_quality WHERE day = ?", [DAYS[1]])[0]
+    assert second["route_cache"] > 0 and second["sampled_cache"] == second["route_cache"] and second["agreement_cache"] == 1.0
+    served = faulty.rows("SELECT response FROM ticket_responses WHERE route = 'cache'")
+    assert served and not any(WRONG_CATEGORY in r["response"] for r in served)
+
+    assert not untightened.rows("SELECT reason FROM ticket_triage WHERE reason LIKE '%raised%'")

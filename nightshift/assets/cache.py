@@ -2,21 +2,19 @@
 
 import dagster as dg
 
+from nightshift.assets.quality import answer_quality
 from nightshift.assets.responses import ticket_responses
 from nightshift.lib.clock import utcnow
 from nightshift.orchestration.partitions import daily_partitions, partition_day
-from nightshift.resources.answer_cache import AnswerCache
+from nightshift.resources.answer_cache import AnswerCache, entry_id
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
-def entry_id(prompt_version: str, model: str, ticket_id: str) -> str:
-    return f"{prompt_version}:{model}:{ticket_id}"
-
-
 @dg.asset(
     partitions_def=daily_partitions,
-    deps=[ticket_responses],
+    # After answer_quality: an answer the judge rejected stays out.
+    deps=[ticket_responses, answer_quality],
     group_name="synthesis",
     kinds={"lancedb"},
     pool="lancedb_writer",
@@ -26,7 +24,8 @@ def cached_answers(
 ) -> dg.MaterializeResult:
     """The day's model answers, keyed by prompt version, model and ticket, added to the semantic answer cache.
 
-    Runs only after the blocking schema and PII checks on ticket_responses pass: a bad answer must never be served again.
+    Runs only after the blocking schema and PII checks on ticket_responses pass, and leaves out answers the judge
+    rejected: a bad answer must never be served again.
     """
     day = partition_day(context)
     fresh = warehouse.answers.fresh_for_cache(day)
@@ -38,4 +37,5 @@ def cached_answers(
     if entries:
         answer_cache.add(entries, dim=len(entries[0]["vector"]))
     return dg.MaterializeResult(metadata={"answers": len(fresh), "cache_added": len(entries),
+                                          "withheld_by_judge": warehouse.quality.rejected(day),
                                           "without_vector": len(fresh) - len(entries)})

@@ -11,9 +11,11 @@ from nightshift.llm.requests import JUDGE, SHADOW
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.quality.judging import JUDGED, judge_requests_and_rows
 from nightshift.quality.sampling import SHADOWED_ROUTES
+from nightshift.resources.answer_cache import AnswerCache, entry_id
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.triage.routing import CACHE
 
 
 @dg.asset(
@@ -24,12 +26,15 @@ from nightshift.resources.warehouse import DuckDBWarehouse
     pool="llm_provider",
     retry_policy=PROVIDER_RETRY,
 )
-def answer_quality(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, llm: LLMProvider, prices: Prices) -> dg.MaterializeResult:
+def answer_quality(
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, answer_cache: AnswerCache, llm: LLMProvider, prices: Prices,
+) -> dg.MaterializeResult:
     """One row per sampled cheap answer in DuckDB `answer_quality`: the judge's verdict (same intent? acceptable to send?
     why) and the $ of the shadow and judge requests.
 
     Once a sample's two answers are in, its judge request goes out in a batch at batch price; the sensor then collects
-    the day once more, and this asset writes the verdicts.
+    the day once more, and this asset writes the verdicts. A rejected answer leaves the answer cache: the entry a cache
+    route served, or the small model's own answer.
     """
     with permanent_errors_fail_fast():
         day = partition_day(context)
@@ -37,24 +42,29 @@ def answer_quality(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
         ledger = BatchLedger(warehouse.db, llm.client(), table)
         latest = ledger.latest(day)
         shadows = [row for row in latest.values() if row["kind"] == SHADOW]
-        texts = {t["ticket_id"]: t["text_redacted"] for t in warehouse.triage.triaged(day)}
-        requests, rows = judge_requests_and_rows(shadows, warehouse.answers.by_ticket(day), latest, ledger.spent(day), texts, table)
+        triaged = {t["ticket_id"]: t for t in warehouse.triage.triaged(day)}
+        answers = warehouse.answers.by_ticket(day)
+        texts = {tid: t["text_redacted"] for tid, t in triaged.items()}
+        requests, rows = judge_requests_and_rows(shadows, answers, latest, ledger.spent(day), texts, table)
         # Every collection of the day runs this: a judge out of attempts is reported (unmeasured), never sent again.
         states = ledger.submit(day, ledger.plan(day, requests, (JUDGE,), llm.max_attempts))
         warehouse.quality.replace_day(day, [{**r, "day": day} for r in rows])
+        rejected = [r for r in rows if r["status"] == JUDGED and not r["agrees"]]
+        evicted = answer_cache.remove([
+            triaged[r["ticket_id"]]["cache_entry_id"] if r["route"] == CACHE
+            else entry_id(answers[r["ticket_id"]]["prompt_version"], r["model"], r["ticket_id"]) for r in rejected])
 
         status = Counter(r["status"] for r in rows)
         metadata: dict = {"samples": len(rows), **{f"samples_{name}": status.get(name, 0) for name in ("judged", "pending", "unmeasured")},
-                          "judge_batches_submitted": len(states),
+                          "judge_batches_submitted": len(states), "cache_evicted": evicted,
                           "shadow_usd": round(sum(r["shadow_usd"] for r in rows), 6), "judge_usd": round(sum(r["judge_usd"] for r in rows), 6)}
         for route in SHADOWED_ROUTES:
             judged = [r for r in rows if r["route"] == route and r["status"] == JUDGED]
             metadata[f"judged_{route}"] = len(judged)
             if judged:
                 metadata[f"agreement_{route}_today"] = sum(r["agrees"] for r in judged) / len(judged)
-        disagreed = [r for r in rows if r["status"] == JUDGED and not r["agrees"]]
         metadata["disagreements"] = dg.MetadataValue.md(markdown_table(
-            ("ticket", "route", "model", "judge's reason"), [(r["ticket_id"], r["route"], r["model"], r["reason"]) for r in disagreed[:20]],
+            ("ticket", "route", "model", "judge's reason"), [(r["ticket_id"], r["route"], r["model"], r["reason"]) for r in rejected[:20]],
             "none"))
-        context.log.info(f"{day}: {status.get(JUDGED, 0)} of {len(rows)} samples judged, {len(disagreed)} disagreed")
+        context.log.info(f"{day}: {status.get(JUDGED, 0)} of {len(rows)} samples judged, {len(rejected)} disagreed, {evicted} cache entries removed")
         return dg.MaterializeResult(metadata=metadata)

@@ -24,6 +24,11 @@ class CacheMatch:
     answer: str
 
 
+def entry_id(prompt_version: str, model: str, ticket_id: str) -> str:
+    """A cache entry is one model's answer to one ticket under one prompt version."""
+    return f"{prompt_version}:{model}:{ticket_id}"
+
+
 def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -46,6 +51,17 @@ class AnswerCache(dg.ConfigurableResource):
         table = pa.Table.from_pylist([{**r, "vector": np.asarray(r["vector"], dtype=np.float32).tolist()} for r in rows], schema=schema)
         target = self.vectors.db().create_table(TABLE, schema=schema, exist_ok=True)
         target.merge_insert("entry_id").when_matched_update_all().when_not_matched_insert_all().execute(table)
+
+    def remove(self, entry_ids: list[str]) -> int:
+        """Delete these entries (an answer the judge rejected must not be served again); returns how many there were."""
+        table = self.vectors.table(TABLE)
+        if table is None or not entry_ids:
+            return 0
+        where = f"entry_id IN ({', '.join(map(sql_string, sorted(set(entry_ids))))})"
+        found = table.count_rows(where)
+        if found:
+            table.delete(where)
+        return found
 
     def get(self, entry_ids: list[str]) -> dict[str, dict]:
         """Entries by id (answer, model, category, source ticket), for serving a cache route."""

@@ -23,3 +23,6 @@ class QualitySQL:
 
     def day(self, day: date) -> list[dict]:
         return self.db.rows("SELECT * FROM answer_quality WHERE day = ? ORDER BY route, ticket_id", [day])
+
+    def rejected(self, day: date) -> int:
+        return int(self.db.rows("SELECT count(*) AS n FROM answer_quality WHERE day = ? AND NOT agrees", [day])[0]["n"])

@@ -21,14 +21,17 @@ class AnswersSQL:
 
     def by_ticket(self, day: date) -> dict[str, dict]:
         """The day's responses by ticket: route, status, who answered, the JSON answer and the error."""
-        rows = self.db.rows("SELECT ticket_id, route, status, model, response, error FROM ticket_responses WHERE day = ?", [day])
+        rows = self.db.rows("SELECT ticket_id, route, status, model, prompt_version, response, error FROM ticket_responses "
+                            "WHERE day = ?", [day])
         return {r["ticket_id"]: r for r in rows}
 
     def fresh_for_cache(self, day: date) -> list[dict]:
-        """The day's good model answers (not themselves served from the cache), with the category they were asked under."""
+        """The day's good model answers (not themselves served from the cache, not rejected by the judge), with the
+        category they were asked under."""
         return self.db.rows(
             "SELECT r.ticket_id, r.prompt_version, r.model, r.response, t.category FROM ticket_responses r "
-            "JOIN ticket_triage t USING (ticket_id, day) WHERE r.day = ? AND r.status = 'ok' AND r.source <> 'cache' "
+            "JOIN ticket_triage t USING (ticket_id, day) WHERE r.day = $1 AND r.status = 'ok' AND r.source <> 'cache' "
+            "AND NOT EXISTS (SELECT 1 FROM answer_quality q WHERE q.day = $1 AND q.ticket_id = r.ticket_id AND NOT q.agrees) "
             "ORDER BY r.ticket_id", [day])
 
     def needing_people(self, day: date) -> dict:
