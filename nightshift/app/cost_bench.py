@@ -20,11 +20,10 @@ from nightshift.llm.batch_files import usage_of
 from nightshift.llm.engine import Responder
 from nightshift.llm.pricing import PriceTable
 from nightshift.quality.sampling import SHADOWED_ROUTES
+from nightshift.reporting.cost_table import LEVERS
 from nightshift.warehouse.answer_quality import QualitySQL
 from nightshift.warehouse.database import Warehouse
 from nightshift.warehouse.ticket_triage import TriageSQL
-
-LEVERS = ("batch", "routing", "cache", "prompt_cache")
 
 
 def baseline(home: Home, responder: Responder, prices: PriceTable) -> dict:
