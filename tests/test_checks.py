@@ -85,7 +85,7 @@ def sql(res, statement, *params):
 def test_every_check_passed_on_the_clean_days_and_the_report_counts_them(res):
     results = sql(res, "SELECT check_name, passed, severity, metadata FROM check_results WHERE day = ? ORDER BY check_name",
                   date(2026, 11, 2))
-    assert len(results) == 14 and all(r["passed"] for r in results if r["check_name"] != "cheap_answers_meet_quality_target"), results
+    assert len(results) == 15 and all(r["passed"] for r in results if r["check_name"] != "cheap_answers_meet_quality_target"), results
     # Two nights of judged small-model answers (5%, at least 5 a night), all agreeing, cannot vouch for 0.90 yet
     # (35 of 35 could): a warning.
     (quality,) = [r for r in results if r["check_name"] == "cheap_answers_meet_quality_target"]

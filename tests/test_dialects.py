@@ -39,7 +39,8 @@ def test_an_unknown_dialect_is_refused():
 
 
 def test_fenced_json_is_read_and_prose_is_not():
-    answer = {"summary": "s", "sentiment": "neutral", "category": "c", "draft_reply": "d", "needs_human": False}
+    answer = {"summary": "s", "sentiment": "neutral", "category": "c", "draft_reply": "d", "needs_human": False,
+              "citations": [], "no_article": True}
     assert parse_content("```json\n" + json.dumps(answer) + "\n```", prompts.REPLY_SCHEMA) == (answer, None)
     assert parse_content("Sure! Here is the JSON.", prompts.REPLY_SCHEMA)[1].startswith("not JSON")
 

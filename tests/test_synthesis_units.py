@@ -23,13 +23,13 @@ def completion(content: str) -> dict:
 def test_each_routed_ticket_gets_one_request_to_its_routes_model():
     triaged = [{"ticket_id": f"t{i}", "route": route, "category": "billing", "text_redacted": f"Ticket {i}"}
                for i, route in enumerate(["cache", "small_model", "frontier", "realtime"])]
-    requests = reply_requests(triaged, PRICES)
+    requests = reply_requests(triaged, PRICES, {})
     assert [(r.custom_id, r.model, r.mode) for r in requests] == [
         ("t1", "gpt-4.1-mini", "batch"), ("t2", "gpt-4.1", "batch"), ("t3", "gpt-4.1", "sync")]
     assert all(r.prompt_version == prompts.SUPPORT_REPLY for r in requests)
-    again = reply_requests(triaged, PRICES)
+    again = reply_requests(triaged, PRICES, {})
     assert [r.hash for r in again] == [r.hash for r in requests]  # stable: reruns recognise answered requests
-    changed = reply_requests([{**triaged[1], "text_redacted": "Ticket 1, edited"}], PRICES)
+    changed = reply_requests([{**triaged[1], "text_redacted": "Ticket 1, edited"}], PRICES, {})
     assert changed[0].hash != requests[0].hash
 
 
@@ -48,7 +48,8 @@ def test_the_offline_responder_follows_the_schema_and_says_what_it_is():
 
 def test_answers_that_are_not_json_or_break_the_schema_are_rejected_with_the_reason():
     assert parse(completion("Sure! Here is the reply"), prompts.REPLY_SCHEMA)[1].startswith("not JSON")
-    wrong = {"summary": "x", "sentiment": "furious", "category": "billing", "draft_reply": "y", "needs_human": False}
+    wrong = {"summary": "x", "sentiment": "furious", "category": "billing", "draft_reply": "y", "needs_human": False,
+             "citations": [], "no_article": True}
     answer, problem = parse(completion(json.dumps(wrong)), prompts.REPLY_SCHEMA)
     assert answer is None and problem.startswith("schema: sentiment:")
     missing = {k: v for k, v in wrong.items() if k != "draft_reply"} | {"sentiment": "neutral"}

@@ -52,13 +52,17 @@ def sample(
     days: Annotated[int, typer.Option(help="How many days of tickets.")] = 3,
     per_day: Annotated[int, typer.Option(help="Well-formed tickets per day.")] = 150,
 ) -> None:
-    """Write generated sample tickets (with a few malformed rows) into the landing zone."""
+    """Write generated sample tickets (with a few malformed rows) into the landing zone, and the sample help centre into
+    the knowledge folder when it is empty."""
     from nightshift.ingest.samples import SampleSpec, write_days
+    from nightshift.knowledge.sample import write_sample
 
     first = parse_day(start, "--start") if start else default_start(days)
     home = Home.from_env()
     for path in write_days(home.landing, first, days, SampleSpec(tickets_per_day=per_day)):
         console.print(f"wrote {path}")
+    if articles := write_sample(home.knowledge):
+        console.print(f"wrote {len(articles)} sample help-centre articles into {home.knowledge}")
 
 
 def default_start(days: int) -> date:
@@ -159,6 +163,7 @@ def demo(
     from contextlib import nullcontext
 
     from nightshift.ingest.samples import SampleSpec, write_days
+    from nightshift.knowledge.sample import write_sample
     from nightshift.llm import local_model
 
     if model not in ("offline", "local"):
@@ -166,6 +171,7 @@ def demo(
     home = Home.from_env()
     first = default_start(days)
     write_days(home.landing, first, days, SampleSpec(tickets_per_day=per_day or (8 if model == "local" else 150)))
+    write_sample(home.knowledge)
     console.print(f"nightshift home: {home.root}")
     try:
         server = local_model.running(log=home.root / "model-server.log") if model == "local" else nullcontext(None)
@@ -188,6 +194,7 @@ def demo(
         "  nightshift query \"SELECT route, count(*) AS n, round(sum(usd), 4) AS usd, round(sum(frontier_sync_usd), 4) AS sync_usd "
         "FROM ticket_responses GROUP BY 1\"\n"
         "  nightshift query \"SELECT ticket_id, route, model, summary, draft_reply FROM ticket_responses LIMIT 5\"\n"
+        "  nightshift query \"SELECT route, cited_titles, grounded FROM ticket_responses LIMIT 5\"   # the articles each answer cites\n"
         "  nightshift query \"SELECT day, markdown FROM daily_digests\" --format json\n"
         "  nightshift query \"SELECT route, status, agrees, reason FROM answer_quality LIMIT 5\"   # the judge's verdicts\n"
         "  nightshift report   # cost, the saving by lever, and each cheap route's measured agreement\n"

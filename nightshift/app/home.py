@@ -34,6 +34,11 @@ class Home:
         return self.root / "lancedb"
 
     @property
+    def knowledge(self) -> Path:
+        """The help centre: articles and macros the answers cite."""
+        return self.root / "knowledge"
+
+    @property
     def models(self) -> Path:
         return self.root / "models"
 

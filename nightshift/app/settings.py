@@ -14,6 +14,7 @@ import dagster as dg
 from nightshift.app.home import Home
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
+from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.landing import LandingZone
 from nightshift.resources.llm import LLMProvider
 from nightshift.resources.models import Prices, TriageModelStore
@@ -36,6 +37,14 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
         "warehouse": DuckDBWarehouse(path=str(home.warehouse)),
         "vectors": vectors,
         "answer_cache": AnswerCache(vectors=vectors),
+        "knowledge": KnowledgeBase(
+            vectors=vectors,
+            folder=env("NIGHTSHIFT_KNOWLEDGE") or str(home.knowledge),
+            macro_map=env("NIGHTSHIFT_KNOWLEDGE_MAP", ""),
+            top_k=int(env("NIGHTSHIFT_RETRIEVAL_TOP_K", "3")),
+            floor=float(env("NIGHTSHIFT_RETRIEVAL_FLOOR", "0.3")),
+            grounded_target=float(env("NIGHTSHIFT_GROUNDED_TARGET", "0.9")),
+        ),
         "models": TriageModelStore(root=str(home.models)),
         "prices": Prices(path=env("NIGHTSHIFT_PRICES") or None),
         "quality": QualityPolicy(

@@ -1,5 +1,6 @@
 """answer_quality: each sampled cheap answer judged against the frontier model's answer to the same ticket."""
 
+import json
 from collections import Counter
 
 import dagster as dg
@@ -12,6 +13,7 @@ from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.quality.judging import JUDGED, judge_requests_and_rows
 from nightshift.quality.sampling import SHADOWED_ROUTES
 from nightshift.resources.answer_cache import AnswerCache, entry_id
+from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -28,9 +30,10 @@ from nightshift.triage.routing import CACHE
 )
 def answer_quality(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, answer_cache: AnswerCache, llm: LLMProvider, prices: Prices,
+    knowledge: KnowledgeBase,
 ) -> dg.MaterializeResult:
     """One row per sampled cheap answer in DuckDB `answer_quality`: the judge's verdict (same intent? acceptable to send?
-    why) and the $ of the shadow and judge requests.
+    every claim supported by the passages it cites? why) and the $ of the shadow and judge requests.
 
     Once a sample's two answers are in, its judge request goes out in a batch at batch price; the sensor then collects
     the day once more, and this asset writes the verdicts. A rejected answer leaves the answer cache: the entry a cache
@@ -45,7 +48,9 @@ def answer_quality(
         triaged = {t["ticket_id"]: t for t in warehouse.triage.triaged(day)}
         answers = warehouse.answers.by_ticket(day)
         texts = {tid: t["text_redacted"] for tid, t in triaged.items()}
-        requests, rows = judge_requests_and_rows(shadows, answers, latest, ledger.spent(day), texts, table)
+        cited = [c for s in shadows for c in json.loads((answers.get(s["ticket_id"]) or {}).get("response") or "{}").get("citations") or []]
+        passages = knowledge.index().passages(cited) if knowledge.enabled() else None
+        requests, rows = judge_requests_and_rows(shadows, answers, latest, ledger.spent(day), texts, table, passages)
         # Every collection of the day runs this: a judge out of attempts is reported (unmeasured), never sent again.
         states = ledger.submit(day, ledger.plan(day, requests, (JUDGE,), llm.max_attempts))
         warehouse.quality.replace_day(day, [{**r, "day": day} for r in rows])
@@ -63,6 +68,9 @@ def answer_quality(
             metadata[f"judged_{route}"] = len(judged)
             if judged:
                 metadata[f"agreement_{route}_today"] = sum(r["agrees"] for r in judged) / len(judged)
+            checked = [r for r in judged if r["supported"] is not None]
+            if checked:
+                metadata[f"supported_{route}_today"] = sum(r["supported"] for r in checked) / len(checked)
         metadata["disagreements"] = dg.MetadataValue.md(markdown_table(
             ("ticket", "route", "model", "judge's reason"), [(r["ticket_id"], r["route"], r["model"], r["reason"]) for r in rejected[:20]],
             "none"))

@@ -32,15 +32,18 @@ def daily_cost_and_quality(
 ) -> dg.MaterializeResult:
     """One row per day in DuckDB `daily_cost_and_quality`: $ against the synchronous frontier baseline and the saving
     by lever, tokens, routes, cache hits and measured false hits, triage confidence, valid answers, failures, batch
-    turnaround, check pass rate, and per cheap route the judged agreement with its 95% interval, today and rolling."""
+    turnaround, check pass rate, per cheap route the judged agreement with its 95% interval, today and rolling, and
+    groundedness: per route the share of answers citing a current passage, per cheap route the judged share whose claims
+    the cited passages back, with its interval."""
     day = partition_day(context)
     row = {"day": day, **warehouse.reports.quality(day)}
     row.update(BatchLedger(warehouse.db, None, prices.table()).day_totals(day))
     row["cache_hit_rate"] = row["route_cache"] / row["tickets"] if row["tickets"] else 0.0
     model = models.store().for_day(day.isoformat())
     row["cache_false_hit_rate"] = float(model.metrics.get("cache_false_hit_rate", 0.0)) if model else None
-    row.update(route_columns(warehouse.quality.agreement(day - timedelta(days=1), day),
-                             warehouse.quality.agreement(day - timedelta(days=quality.window_days), day)))
+    window = day - timedelta(days=quality.window_days)
+    row.update(route_columns(warehouse.quality.agreement(day - timedelta(days=1), day), warehouse.quality.agreement(window, day),
+                             warehouse.quality.supported(window, day)))
     warehouse.reports.replace_day(day, row)
     trend = warehouse.reports.days(day - timedelta(days=TREND_DAYS), day)
     numeric = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

@@ -14,27 +14,47 @@ from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import PriceTable, spend_summary
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.answer_cache import AnswerCache
+from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
-from nightshift.triage.routing import CACHE
+from nightshift.triage.routing import CACHE, ROUTES
 
 ANSWER_FIELDS = ("summary", "sentiment", "category", "draft_reply", "needs_human")
+
+
+def grounded_shares(rows: list[dict]) -> dict[str, float]:
+    """Per route with answers that had passages to cite, the share of its ok ones that are grounded."""
+    shares = {}
+    for route in ROUTES:
+        ok = [r for r in rows if r["route"] == route and r["status"] == "ok" and r["grounded"] is not None]
+        if ok:
+            shares[route] = round(sum(bool(r["grounded"]) for r in ok) / len(ok), 4)
+    return shares
 
 
 # A ticket with no answer to show spent nothing.
 UNANSWERED = {"status": "failed", "attempts": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "frontier_sync_usd": 0.0}
 
 
-def from_cache(ticket: dict, entry: dict | None, prices: PriceTable) -> dict:
+def from_cache(ticket: dict, entry: dict | None, prices: PriceTable, passages: list[dict] | None) -> dict:
     """A cache-routed ticket's row: the stored answer, free; its baseline is what the frontier would have cost."""
     if entry is None:
         return {**UNANSWERED, "source": CACHE, "error": f"cache entry {ticket['cache_entry_id']} is gone"}
-    would_send = prompts.reply_request(prices.frontier, ticket["text_redacted"], ticket["category"])
+    would_send = prompts.reply_request(prices.frontier, ticket["text_redacted"], ticket["category"], passages)
     tokens_in, tokens_out = count_request(would_send), count_tokens(entry["answer"])
     return {"status": "ok", "source": CACHE, "model": entry["model"], "response": entry["answer"], "attempts": 0,
             "cache_entry_id": entry["entry_id"], "input_tokens": 0, "output_tokens": 0, "usd": 0.0,
             "frontier_sync_usd": prices.cost(prices.frontier, tokens_in, tokens_out)}
+
+
+def sources(answer: dict, passages: dict[str, dict] | None, offered: bool) -> dict:
+    """What an answer cites, with its articles' titles. Grounded: it cites a passage of the current knowledge base;
+    unknown (None) when there is no knowledge base or nothing was above the floor for its ticket, so nothing to cite."""
+    cited = list(answer.get("citations") or [])
+    titles = list(dict.fromkeys(passages[c]["title"] for c in cited if c in passages)) if passages else []
+    return {"citations": ",".join(cited) or None, "cited_titles": "; ".join(titles) or None,
+            "grounded": bool(titles) if passages is not None and offered else None}
 
 
 def from_request(latest: dict | None, spent: dict | None) -> dict:
@@ -57,8 +77,10 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
 )
 def ticket_responses(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, answer_cache: AnswerCache, llm: LLMProvider, prices: Prices,
+    knowledge: KnowledgeBase,
 ) -> dg.MaterializeResult:
-    """One response per ticket in DuckDB `ticket_responses` (answer, model, tokens, $, attempts, status).
+    """One response per ticket in DuckDB `ticket_responses` (answer, model, tokens, $, attempts, status, the passages it
+    cites and their articles' titles, and whether it is grounded: cites a passage of the current knowledge base).
 
     Collects the day's finished batches and resubmits failed, invalid, expired or cancelled requests while attempts are left.
     """
@@ -71,18 +93,23 @@ def ticket_responses(
         latest, spent = ledger.latest(day), ledger.spent(day)
         triaged = warehouse.triage.triaged(day)
         cached = answer_cache.get([t["cache_entry_id"] for t in triaged if t["route"] == CACHE and t["cache_entry_id"]])
+        context_of = warehouse.context.passages(day)
 
-        rows = []
+        rows, answers = [], []
         for ticket in triaged:
             tid = ticket["ticket_id"]
             if ticket["route"] == CACHE:
-                row = from_cache(ticket, cached.get(ticket["cache_entry_id"]), table)
+                row = from_cache(ticket, cached.get(ticket["cache_entry_id"]), table, context_of.get(tid))
             else:
                 row = from_request(latest.get(tid), spent.get(tid))
-            answer = json.loads(row["response"]) if row.get("response") else {}
+            answers.append(json.loads(row["response"]) if row.get("response") else {})
             rows.append({"ticket_id": tid, "day": day, "route": ticket["route"], "prompt_version": prompts.SUPPORT_REPLY,
-                         **{k: answer.get(k) for k in ANSWER_FIELDS}, **row})
+                         **{k: answers[-1].get(k) for k in ANSWER_FIELDS}, **row})
+        cited = [c for answer in answers for c in answer.get("citations") or []]
+        passages = knowledge.index().passages(cited) if knowledge.enabled() else None
+        rows = [{**row, **sources(answer, passages, row["ticket_id"] in context_of)} for row, answer in zip(rows, answers)]
         warehouse.answers.replace_day(day, rows)
+        grounded = grounded_shares(rows) if passages is not None else {}
 
         status = Counter(r["status"] for r in rows)
         failed = [r for r in rows if r["status"] == "failed"]
@@ -90,6 +117,9 @@ def ticket_responses(
             "tickets": len(rows),
             **{f"status_{name}": status.get(name, 0) for name in ("ok", "pending", "failed")},
             "cache_served": sum(r["source"] == CACHE and r["status"] == "ok" for r in rows),
+            # Per route, the share of answers that cite a passage of the current knowledge base.
+            **{f"grounded_{route}": share for route, share in grounded.items()},
+            "grounding": "on" if passages is not None else "off: no knowledge base",
             **spend_summary(rows),
             "mean_attempts": float(np.mean([r["attempts"] for r in rows if r["source"] != CACHE] or [0])),
             "batch_turnaround_s": ledger.turnaround_s(day),

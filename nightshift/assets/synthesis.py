@@ -45,6 +45,7 @@ def synthesis_batches(
     quality: QualityPolicy,
 ) -> dg.MaterializeResult:
     """Submits the day's reply requests (one batch per model, with the digest) and records them in DuckDB `llm_batches`.
+    Each reply request quotes the ticket's passages from `ticket_context`, and its answer must cite only those.
 
     A sample of the cache and small-model tickets goes to the frontier model too (shadow requests, in its batch), for the
     judge. Realtime tickets are answered synchronously, at full price. Nothing is sent twice: answered requests are reused.
@@ -61,7 +62,8 @@ def synthesis_batches(
                                                   "batch_ids": ", ".join(b["batch_id"] for b in in_flight)})
         triaged = warehouse.triage.triaged(day)
         sampled = shadow_sample(triaged, quality.shadow_share, quality.shadow_min, quality.shadow_max or None)
-        requests = reply_requests(triaged, table) + shadow_requests(sampled, table)
+        passages = warehouse.context.passages(day)
+        requests = reply_requests(triaged, table, passages) + shadow_requests(sampled, table, passages)
         material = find_material(warehouse, vectors, day, triaged)
         warehouse.answers.replace_material(day, material)
         found, rising, n = themes.from_row(material)

@@ -7,6 +7,7 @@ import dagster as dg
 import numpy as np
 
 from nightshift.assets.embeddings import ticket_embeddings
+from nightshift.assets.knowledge import ticket_context
 from nightshift.lib.markdown import markdown_table
 from nightshift.lib.tokens import count_tokens
 from nightshift.llm import prompts
@@ -14,6 +15,7 @@ from nightshift.llm.pricing import expected_cost, frontier_sync_cost
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
+from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.models import Prices, TriageModelStore
 from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
@@ -57,19 +59,20 @@ def triage_model(
 
 @dg.asset(
     partitions_def=daily_partitions,
-    deps=[ticket_embeddings, triage_model],
+    deps=[ticket_embeddings, triage_model, ticket_context],
     group_name="triage",
     kinds={"duckdb"},
     pool="duckdb_writer",
 )
 def ticket_triage(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
-    answer_cache: AnswerCache, models: TriageModelStore, prices: Prices, quality: QualityPolicy,
+    answer_cache: AnswerCache, models: TriageModelStore, prices: Prices, quality: QualityPolicy, knowledge: KnowledgeBase,
 ) -> dg.MaterializeResult:
     """Each ticket's category, priority, confidence and route (cache, small_model, frontier, realtime) with its reason.
 
     A cheap route whose judged agreement over the days before was under target gets a tighter knob tonight (a higher
-    cache threshold or minimum confidence); the tickets that moved say so in their reason.
+    cache threshold or minimum confidence); the tickets that moved say so in their reason. With a knowledge base, a
+    ticket without a passage above the retrieval floor goes to the frontier model, never to the small model or the cache.
     Also the day's expected $ under this routing against every ticket sent synchronously to the frontier model.
     """
     day = partition_day(context)
@@ -82,6 +85,7 @@ def ticket_triage(
     if missing:
         raise dg.Failure(f"{len(missing)} tickets of {day} have no embedding (e.g. {missing[0]}): rematerialize ticket_embeddings.")
     table = prices.table()
+    passages = warehouse.context.passages(day) if knowledge.enabled() else None
     ids = [t["ticket_id"] for t in tickets]
     texts = [t["text_redacted"] for t in tickets]
     matrix = np.stack([by_id[i] for i in ids]) if ids else np.zeros((0, 384), np.float32)
@@ -104,6 +108,7 @@ def ticket_triage(
             confidence=float(category.confidence[i]), priority=prio,
             tokens=tokens, nearest_known=float(known[i]),
             cache_similarity=match.similarity if match else None, cache_category=match.category if match else None,
+            passages=None if passages is None else len(passages.get(ticket["ticket_id"], [])),
         ), config)
         rows.append({
             "ticket_id": ticket["ticket_id"], "day": day, "category": category.labels[i],

@@ -14,7 +14,7 @@ from datetime import date
 import pyarrow as pa
 
 from nightshift.lib.clock import utcnow
-from nightshift.llm import prompts, structured_output
+from nightshift.llm import citations, prompts, structured_output
 from nightshift.llm.batch_files import LineResult, request_line, split
 from nightshift.llm.client import BatchClient, BatchState
 from nightshift.llm.engine import TERMINAL
@@ -54,7 +54,10 @@ def outcome(row: dict, result: LineResult | None, unfinished: str, prices: Price
              "uncached_usd": prices.cost(model, *tokens, batch=batch)}
     if not result.ok:
         return {**base, **spent, "status": "failed", "error": result.error}
-    answer, problem = structured_output.parse(result.body or {}, SCHEMAS[row["prompt_version"]])
+    schema = SCHEMAS[row["prompt_version"]]
+    answer, problem = structured_output.parse(result.body or {}, schema)
+    if answer is not None and "citations" in schema["properties"]:
+        problem = citations.problem(answer, citations.given(row["body"]))
     if problem:
         return {**base, **spent, "status": "invalid", "error": problem}
     return {**base, **spent, "status": "ok", "answer": json.dumps(answer, ensure_ascii=False)}

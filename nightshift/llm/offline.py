@@ -1,10 +1,12 @@
 """The offline responder: answers chat requests without a model, for machines that have none.
 
 It is a development stand-in, not an LLM. Every answer is built from the request itself: a JSON
-schema in ``response_format`` is filled field by field (strings from the opening of the user's
-message, enums by the value the message names, booleans false), and each string field says that
-no model wrote it. A judge request (the answer-judge schema) is decided by one rule: the candidate agrees with
-the reference when the two answers name the same category. Token usage is counted with the same tokenizer as the cost model, so the cost
+schema in ``response_format`` is filled field by field (strings from the opening of the ticket the
+message quotes, enums by the value the message names, booleans false), and each string field says that
+no model wrote it. A reply cites the first help-centre passage its prompt quotes (no_article when there
+is none). A judge request (the answer-judge schema) is decided by two rules: the candidate agrees with
+the reference when the two answers name the same category, and is supported when it cites a passage.
+Token usage is counted with the same tokenizer as the cost model, so the cost
 accounting downstream runs on realistic numbers.
 """
 
@@ -25,7 +27,7 @@ HEADER = re.compile(r"^[^\n:]{1,40}:\s*$", re.M)
 
 def opening(text: str, limit: int | None) -> str:
     """The first sentence of the message's longest paragraph (less its header), marked as not written by a model."""
-    paragraph = max(text.split("\n\n"), key=len, default="")
+    paragraph = max((prompts.ticket_of(text) or text).split("\n\n"), key=len, default="")
     body = HEADER.sub("", paragraph).strip()
     match = SENTENCE.match(body)
     sentence = " ".join((match.group(1) if match else body).split())
@@ -72,8 +74,19 @@ def judge(text: str) -> dict:
     labels = {label: re.search(rf"^{label} \(category: (.*)\):$", text, re.M) for label in (prompts.REFERENCE, prompts.CANDIDATE)}
     reference, candidate = ((m.group(1).strip() if m else None) for m in labels.values())
     same = reference is not None and candidate is not None and reference.lower() == candidate.lower()
-    return {"same_intent": same, "acceptable": same,
-            "reason": f"{MARKER} categories {reference!r} and {candidate!r} {'match' if same else 'differ'}"}
+    cited = prompts.PASSAGE.findall(text.partition(prompts.CITED)[2])
+    return {"same_intent": same, "acceptable": same, "supported": bool(cited),
+            "reason": f"{MARKER} categories {reference!r} and {candidate!r} {'match' if same else 'differ'}; "
+                      f"{len(cited)} cited passages shown"}
+
+
+def reply(schema: dict, text: str) -> dict:
+    """A reply answer: the schema filled, citing the first passage the prompt quotes."""
+    answer = fill(schema, text)
+    if "citations" in answer:
+        given = prompts.passage_ids(text)
+        answer.update(citations=given[:1], no_article=not given)
+    return answer
 
 
 def respond(body: dict, created: int | None = None) -> dict:
@@ -85,7 +98,7 @@ def respond(body: dict, created: int | None = None) -> dict:
     if schema and "same_intent" in schema.get("properties", {}):
         content = json.dumps(judge(user))
     else:
-        content = json.dumps(fill(schema, user)) if schema else opening(user, None)
+        content = json.dumps(reply(schema, user)) if schema else opening(user, None)
     prompt_tokens, completion_tokens = count_request(body), count_tokens(content)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
     return {

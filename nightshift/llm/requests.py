@@ -53,30 +53,33 @@ class Request:
                 "body": json.dumps(self.sent, ensure_ascii=False), "mode": self.mode}
 
 
-def reply_requests(triaged: list[dict], prices: PriceTable) -> list[Request]:
-    """Rows with ticket_id, route, category and text_redacted; cache-routed tickets need no request."""
+def reply_requests(triaged: list[dict], prices: PriceTable, passages: dict[str, list[dict]]) -> list[Request]:
+    """Rows with ticket_id, route, category and text_redacted, each asked with its retrieved passages; cache-routed
+    tickets need no request."""
     requests = []
     for row in triaged:
         if row["route"] == CACHE:
             continue
         model = prices.routes[row["route"]]
         requests.append(Request(row["ticket_id"], REPLY, row["ticket_id"], row["route"], model, prompts.SUPPORT_REPLY,
-                                prompts.reply_request(model, row["text_redacted"], row["category"])))
+                                prompts.reply_request(model, row["text_redacted"], row["category"], passages.get(row["ticket_id"]))))
     return requests
 
 
-def shadow_requests(sampled: list[dict], prices: PriceTable) -> list[Request]:
+def shadow_requests(sampled: list[dict], prices: PriceTable, passages: dict[str, list[dict]]) -> list[Request]:
     """The frontier model's answer to each sampled cheap-route ticket, in its batch; the route says what it shadows."""
     model = prices.frontier
     return [Request(f"{SHADOW}:{row['ticket_id']}", SHADOW, row["ticket_id"], row["route"], model, prompts.SUPPORT_REPLY,
-                    prompts.reply_request(model, row["text_redacted"], row["category"])) for row in sampled]
+                    prompts.reply_request(model, row["text_redacted"], row["category"], passages.get(row["ticket_id"])))
+            for row in sampled]
 
 
-def judge_request(ticket_id: str, route: str, ticket_text: str, candidate: dict, reference: dict, prices: PriceTable) -> Request:
-    """The frontier model judges a cheap route's answer against its own (the shadow's)."""
+def judge_request(ticket_id: str, route: str, ticket_text: str, candidate: dict, reference: dict, cited: list[dict],
+                  prices: PriceTable) -> Request:
+    """The frontier model judges a cheap route's answer against its own (the shadow's), and against the passages it cites."""
     model = prices.frontier
     return Request(f"{JUDGE}:{ticket_id}", JUDGE, ticket_id, route, model, prompts.ANSWER_JUDGE,
-                   prompts.judge_request(model, ticket_text, candidate, reference))
+                   prompts.judge_request(model, ticket_text, candidate, reference, cited))
 
 
 def digest_request(day: str, clusters: str, spikes: str, prices: PriceTable) -> Request:

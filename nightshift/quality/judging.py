@@ -21,19 +21,20 @@ def usd(spent: dict[str, dict], kind: str, ticket_id: str) -> float:
 
 def judge_requests_and_rows(
     shadows: list[dict], answers: dict[str, dict], latest: dict[str, dict], spent: dict[str, dict], texts: dict[str, str],
-    prices: PriceTable,
+    prices: PriceTable, passages: dict[str, dict] | None = None,
 ) -> tuple[list[Request], list[dict]]:
     """Judge requests for every sample whose answers are both in, and one `answer_quality` row per sample.
 
     shadows: the ledger's latest shadow requests; answers: ticket_responses rows by ticket; latest and spent: the
-    ledger's per custom_id; texts: the redacted ticket texts.
+    ledger's per custom_id; texts: the redacted ticket texts; passages: the knowledge base's passages by chunk id, for
+    the ones a candidate cites (None: no knowledge base, and `supported` stays empty).
     """
     requests, rows = [], []
     for shadow in shadows:
         tid = shadow["ticket_id"]
         cheap = answers.get(tid) or {}
         row = {"ticket_id": tid, "route": shadow["route"], "model": cheap.get("model"), "status": PENDING, "same_intent": None,
-               "acceptable": None, "agrees": None, "reason": None, "judge_model": None,
+               "acceptable": None, "agrees": None, "supported": None, "reason": None, "judge_model": None,
                "shadow_usd": usd(spent, SHADOW, tid), "judge_usd": usd(spent, JUDGE, tid)}
         rows.append(row)
         if shadow["status"] == "submitted" or cheap.get("status") == "pending":
@@ -43,7 +44,9 @@ def judge_requests_and_rows(
             failed = f"the frontier answer: {shadow['error']}" if shadow["status"] != "ok" else f"the cheap answer: {cheap.get('error')}"
             row.update(status=UNMEASURED, reason=f"nothing to compare, no usable {failed}")
             continue
-        request = judge_request(tid, shadow["route"], texts.get(tid, ""), json.loads(cheap["response"]), json.loads(shadow["answer"]), prices)
+        candidate = json.loads(cheap["response"])
+        cited = [passages[c] for c in candidate.get("citations") or [] if c in passages] if passages is not None else []
+        request = judge_request(tid, shadow["route"], texts.get(tid, ""), candidate, json.loads(shadow["answer"]), cited, prices)
         requests.append(request)
         verdict = latest.get(request.custom_id)
         if verdict is None or verdict["request_hash"] != request.hash or verdict["status"] == "submitted":
@@ -53,5 +56,6 @@ def judge_requests_and_rows(
         else:
             said = json.loads(verdict["answer"])
             row.update(status=JUDGED, same_intent=said["same_intent"], acceptable=said["acceptable"],
-                       agrees=bool(said["same_intent"] and said["acceptable"]), reason=said["reason"], judge_model=verdict["model"])
+                       agrees=bool(said["same_intent"] and said["acceptable"]), reason=said["reason"], judge_model=verdict["model"],
+                       supported=said["supported"] if passages is not None else None)
     return requests, rows

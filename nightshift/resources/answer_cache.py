@@ -40,17 +40,33 @@ class AnswerCache(dg.ConfigurableResource):
     ttl_days: int = Field(default=30, description="Entries older than this never hit.")
 
     def add(self, rows: list[dict], dim: int) -> None:
-        """Entries: entry_id, vector, answer, category, prompt_version, model, source_ticket_id, created_at."""
+        """Entries: entry_id, vector, answer, category, prompt_version, model, source_ticket_id, created_at, and
+        cited_versions (``article_id@version`` of every article the answer cites)."""
         if not rows:
             return
         schema = pa.schema([
             ("entry_id", pa.string()), ("vector", pa.list_(pa.float32(), dim)), ("answer", pa.string()),
             ("category", pa.string()), ("prompt_version", pa.string()), ("model", pa.string()),
-            ("source_ticket_id", pa.string()), ("created_at", pa.timestamp("us")),
+            ("source_ticket_id", pa.string()), ("created_at", pa.timestamp("us")), ("cited_versions", pa.list_(pa.string())),
         ])
         table = pa.Table.from_pylist([{**r, "vector": np.asarray(r["vector"], dtype=np.float32).tolist()} for r in rows], schema=schema)
-        target = self.vectors.db().create_table(TABLE, schema=schema, exist_ok=True)
+        db = self.vectors.db()
+        existing = self.vectors.table(TABLE)
+        if existing is not None and "cited_versions" not in existing.schema.names:
+            # A cache written before answers cited anything: its entries answer an older prompt version and never hit.
+            db.drop_table(TABLE)
+        target = db.create_table(TABLE, schema=schema, exist_ok=True)
         target.merge_insert("entry_id").when_matched_update_all().when_not_matched_insert_all().execute(table)
+
+    def retire(self, current: dict[str, str]) -> int:
+        """Remove entries citing an article version that is no longer current (edited or deleted); returns how many."""
+        table = self.vectors.table(TABLE)
+        if table is None or "cited_versions" not in table.schema.names:
+            return 0
+        rows = table.search().where("array_length(cited_versions) > 0").select(["entry_id", "cited_versions"]).limit(None).to_list()
+        stale = [r["entry_id"] for r in rows
+                 if any(current.get(cited.rpartition("@")[0]) != cited.rpartition("@")[2] for cited in r["cited_versions"])]
+        return self.remove(stale)
 
     def remove(self, entry_ids: list[str]) -> int:
         """Delete these entries (an answer the judge rejected must not be served again); returns how many there were."""

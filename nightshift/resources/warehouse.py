@@ -9,6 +9,7 @@ from nightshift.warehouse.answer_quality import QualitySQL
 from nightshift.warehouse.answers import AnswersSQL
 from nightshift.warehouse.database import Warehouse
 from nightshift.warehouse.reports import ReportsSQL
+from nightshift.warehouse.ticket_context import ContextSQL
 from nightshift.warehouse.ticket_triage import TriageSQL
 from nightshift.warehouse.tickets import TicketsSQL
 
@@ -42,3 +43,7 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     @property
     def quality(self) -> QualitySQL:
         return QualitySQL(self.db)
+
+    @property
+    def context(self) -> ContextSQL:
+        return ContextSQL(self.db)

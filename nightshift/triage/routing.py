@@ -60,6 +60,7 @@ class Signals:
     nearest_known: float                   # similarity to the nearest labelled/seen ticket
     cache_similarity: float | None = None  # nearest valid cache entry (same prompt version and model, fresh)
     cache_category: str | None = None
+    passages: int | None = None            # knowledge-base passages above the retrieval floor; None: no knowledge base
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ def decide(s: Signals, config: RoutingConfig) -> Decision:
         return Decision(REALTIME, f"category {s.category} is answered at once")
     if match := URGENT_WORDS.search(s.text):
         return Decision(REALTIME, f"urgency signal {match.group(0).lower()!r}")
+    if s.passages == 0:
+        # A cheap answer with nothing to rest on is a guess; the frontier model may still say no article covers it.
+        return Decision(FRONTIER, "no knowledge-base passage above the retrieval floor")
     if s.nearest_known < config.ood_similarity:
         # Checked before the cache: an answer to something else is worse than no answer.
         return Decision(FRONTIER, f"out of distribution: nearest known ticket {s.nearest_known:.2f} < {config.ood_similarity:.2f}")

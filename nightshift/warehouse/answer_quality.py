@@ -21,6 +21,12 @@ class QualitySQL:
                             "WHERE status = 'judged' AND day > ? AND day <= ? GROUP BY route", [after, until])
         return {r["route"]: wilson(int(r["hits"]), int(r["n"])) for r in rows}
 
+    def supported(self, after: date, until: date) -> dict[str, Share]:
+        """Per cheap route, judged answers whose every claim the cited passages backed, over the same kind of window."""
+        rows = self.db.rows("SELECT route, count(*) FILTER (WHERE supported) AS hits, count(*) AS n FROM answer_quality "
+                            "WHERE status = 'judged' AND supported IS NOT NULL AND day > ? AND day <= ? GROUP BY route", [after, until])
+        return {r["route"]: wilson(int(r["hits"]), int(r["n"])) for r in rows}
+
     def day(self, day: date) -> list[dict]:
         return self.db.rows("SELECT * FROM answer_quality WHERE day = ? ORDER BY route, ticket_id", [day])
 

@@ -49,3 +49,9 @@ class AnswersSQL:
 
     def replace_digest(self, day: date, row: dict) -> None:
         self.db.replace_day(day, {"daily_digests": [row]})
+
+    def grounded(self, day: date) -> dict[str, tuple[float, int]]:
+        """Per route, the share of ok answers that cite a current passage, of those that had passages to cite, and how many."""
+        rows = self.db.rows("SELECT route, avg(grounded::INTEGER) AS share, count(*) AS n FROM ticket_responses "
+                            "WHERE day = ? AND status = 'ok' AND grounded IS NOT NULL GROUP BY route ORDER BY route", [day])
+        return {r["route"]: (float(r["share"]), int(r["n"])) for r in rows}

@@ -19,6 +19,10 @@ SELECT
     (SELECT count(*) FILTER (WHERE status = 'failed') FROM ticket_responses WHERE day = $1) AS failed,
     (SELECT count(*) FILTER (WHERE status = 'pending') FROM ticket_responses WHERE day = $1) AS pending,
     (SELECT avg(needs_human::INTEGER) FROM ticket_responses WHERE day = $1 AND status = 'ok') AS needs_human_share,
+    (SELECT avg(grounded::INTEGER) FROM ticket_responses WHERE day = $1 AND status = 'ok' AND route = 'cache') AS grounded_cache,
+    (SELECT avg(grounded::INTEGER) FROM ticket_responses WHERE day = $1 AND status = 'ok' AND route = 'small_model') AS grounded_small_model,
+    (SELECT avg(grounded::INTEGER) FROM ticket_responses WHERE day = $1 AND status = 'ok' AND route = 'frontier') AS grounded_frontier,
+    (SELECT avg(grounded::INTEGER) FROM ticket_responses WHERE day = $1 AND status = 'ok' AND route = 'realtime') AS grounded_realtime,
     (SELECT count(*) FILTER (WHERE status = 'ok') / nullif(count(*), 0) FROM llm_requests
         WHERE day = $1 AND status IN ('ok', 'invalid')) AS valid_json_rate,
     (SELECT count(*) FROM llm_batches WHERE day = $1) AS batches,

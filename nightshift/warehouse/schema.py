@@ -165,7 +165,23 @@ RESPONSES = Table("ticket_responses", """
     output_tokens BIGINT NOT NULL
     usd DOUBLE NOT NULL             -- every attempt's $, each counted once
     frontier_sync_usd DOUBLE NOT NULL
+    citations VARCHAR               -- the knowledge-base passages the answer cites (chunk ids, comma-separated)
+    cited_titles VARCHAR            -- their articles' titles, as a reader wants them
+    grounded BOOLEAN                -- cites at least one passage of the current knowledge base; NULL without one
     responded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+""")
+
+CONTEXT = Table("ticket_context", """
+    ticket_id VARCHAR NOT NULL
+    day DATE NOT NULL
+    rank INTEGER NOT NULL           -- 1 = best, by reciprocal-rank fusion of vector and full-text search
+    chunk_id VARCHAR NOT NULL       -- the passage in LanceDB kb_chunks
+    article_id VARCHAR NOT NULL
+    title VARCHAR NOT NULL
+    article_version VARCHAR NOT NULL
+    score DOUBLE NOT NULL           -- the fused relevance
+    similarity DOUBLE NOT NULL      -- cosine similarity of ticket and passage: what the floor is applied to
+    text VARCHAR NOT NULL           -- the passage as the prompt quotes it
 """)
 
 DIGEST_MATERIAL = Table("digest_material", """
@@ -237,6 +253,16 @@ COST_AND_QUALITY = Table("daily_cost_and_quality", """
     agreement_7d_small_model DOUBLE
     agreement_7d_small_model_low DOUBLE
     agreement_7d_small_model_high DOUBLE
+    grounded_cache DOUBLE            -- answers citing at least one current knowledge-base passage, per route
+    grounded_small_model DOUBLE
+    grounded_frontier DOUBLE
+    grounded_realtime DOUBLE
+    supported_7d_cache DOUBLE        -- judged over 7 days: every claim backed by the cited passages, with its 95% interval
+    supported_7d_cache_low DOUBLE
+    supported_7d_cache_high DOUBLE
+    supported_7d_small_model DOUBLE
+    supported_7d_small_model_low DOUBLE
+    supported_7d_small_model_high DOUBLE
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 """)
 
@@ -253,6 +279,7 @@ ANSWER_QUALITY = Table("answer_quality", """
     judge_model VARCHAR
     shadow_usd DOUBLE NOT NULL      -- the frontier answer asked for the comparison
     judge_usd DOUBLE NOT NULL
+    supported BOOLEAN               -- every claim of the cheap reply backed by the passages it cites; NULL without any
     measured_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 """)
 
@@ -266,7 +293,7 @@ CHECK_RESULTS = Table("check_results", """
     evaluated_at TIMESTAMP NOT NULL DEFAULT current_timestamp  -- the latest evaluation replaces earlier ones
 """)
 
-TABLES = {t.name: t for t in (TICKETS, QUARANTINE, TRIAGE, BATCHES, REQUESTS, RESPONSES, DIGEST_MATERIAL, DIGESTS,
+TABLES = {t.name: t for t in (TICKETS, QUARANTINE, TRIAGE, BATCHES, REQUESTS, RESPONSES, CONTEXT, DIGEST_MATERIAL, DIGESTS,
                               ANSWER_QUALITY, COST_AND_QUALITY, CHECK_RESULTS)}
 
 VIEWS = """
@@ -301,4 +328,7 @@ MIGRATIONS: tuple[str, ...] = (
     # Measured quality: the answer_quality table, the saving by lever, and per-route agreement.
     ";".join([ANSWER_QUALITY.ddl(), add_columns(COST_AND_QUALITY, "quality_usd", "agreement_7d_small_model_high"),
               add_columns(REQUESTS, "sync_usd", "uncached_usd")]),
+    # Grounded replies: the retrieved evidence, what each answer cites, and groundedness per route.
+    ";".join([CONTEXT.ddl(), add_columns(RESPONSES, "citations", "grounded"), add_columns(ANSWER_QUALITY, "supported", "supported"),
+              add_columns(COST_AND_QUALITY, "grounded_cache", "supported_7d_small_model_high")]),
 )

@@ -1,0 +1,23 @@
+"""ContextSQL: every query of `ticket_context`, the knowledge-base passages retrieved for each ticket."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from nightshift.warehouse.database import Warehouse
+
+
+class ContextSQL:
+    def __init__(self, db: Warehouse):
+        self.db = db
+
+    def replace_day(self, day: date, rows: list[dict]) -> None:
+        self.db.replace_day(day, {"ticket_context": rows})
+
+    def passages(self, day: date) -> dict[str, list[dict]]:
+        """Per ticket of the day, its passages best first (chunk id, title, text, article and version)."""
+        found: dict[str, list[dict]] = defaultdict(list)
+        for row in self.db.rows("SELECT * FROM ticket_context WHERE day = ? ORDER BY ticket_id, rank", [day]):
+            found[row["ticket_id"]].append(row)
+        return dict(found)
