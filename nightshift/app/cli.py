@@ -391,6 +391,8 @@ def batch_server(
                                                     "an off-topic draft (valid JSON: only the judge notices).")] = 0.0,
     wrong_model: Annotated[Optional[str], typer.Option(help="With --wrong-share: only this model's answers "
                                                             "(e.g. the small model's); default every model's.")] = None,
+    fabricate_share: Annotated[float, typer.Option(help="Fault injection: share of reply answers citing a passage they were not "
+                                                        "given, until a retry says so.")] = 0.0,
 ) -> None:
     """Serve the local batch engine over the OpenAI Files, Batches and Chat routes.
 
@@ -405,14 +407,14 @@ def batch_server(
     if host not in LOOPBACK and not os.environ.get("NIGHTSHIFT_BATCH_TOKEN"):
         raise fail(f"binding {host} beyond loopback needs NIGHTSHIFT_BATCH_TOKEN set")
     for name, share in (("--fail-share", fail_share), ("--expire-after", expire_after), ("--cancel-after", cancel_after),
-                        ("--wrong-share", wrong_share)):
+                        ("--wrong-share", wrong_share), ("--fabricate-share", fabricate_share)):
         if share is not None and not 0 <= share <= 1:
             raise fail(f"{name} must be between 0 and 1, got {share}")
     if chat_dialect not in DIALECTS:
         raise fail(f"--chat-dialect must be one of {', '.join(DIALECTS)}, got {chat_dialect!r}")
     responder = responder_for(chat_url, os.environ.get("NIGHTSHIFT_CHAT_API_KEY"), chat_dialect)
     engine = LocalBatchEngine(root or Home.from_env().root / "batch-server", responder, concurrency,
-                              Faults(fail_share, expire_after, cancel_after, line_delay, wrong_share, wrong_model))
+                              Faults(fail_share, expire_after, cancel_after, line_delay, wrong_share, wrong_model, fabricate_share))
     console.print(f"batch server on http://{host}:{port}/v1, state in {engine.root}, "
                   f"lines answered by {chat_url or 'the offline responder (not a model)'}")
     BatchServer(engine, host, port, os.environ.get("NIGHTSHIFT_BATCH_TOKEN") or None).serve()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nightshift.llm import offline as offline_responder
+from nightshift.llm import prompts
 from nightshift.llm.batch_files import read_jsonl
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -45,6 +46,7 @@ class Faults:
     line_delay_s: float = 0.0             # extra time per line: a slow batch
     wrong_share: float = 0.0              # reply answers given a wrong category and an off-topic draft (same lines every time)
     wrong_model: str | None = None        # only this model's answers are made wrong; None: every model's
+    fabricate_share: float = 0.0          # reply answers citing a passage they were not given, until told (a retry note)
 
 
 # What a wrong answer says: valid JSON, so only a judge can tell.
@@ -57,17 +59,36 @@ def draw(key: str) -> float:
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
 
 
-def answered_wrongly(body: dict) -> dict:
-    """The completion with its reply answer's category and draft replaced; any other answer as it was."""
+def rewritten(body: dict, field: str, change: dict) -> dict:
+    """The completion with ``change`` applied to its answer when the answer is a reply (has ``field``); else as it was."""
     message = body["choices"][0]["message"]
     try:
         answer = json.loads(message["content"])
     except (TypeError, ValueError):
         return body
-    if not isinstance(answer, dict) or "draft_reply" not in answer:
+    if not isinstance(answer, dict) or field not in answer:
         return body
-    content = json.dumps({**answer, "category": WRONG_CATEGORY, "draft_reply": OFF_TOPIC_REPLY})
+    content = json.dumps({**answer, **change})
     return {**body, "choices": [{**body["choices"][0], "message": {**message, "content": content}}]}
+
+
+def answered_wrongly(body: dict) -> dict:
+    """A reply answer given a wrong category and an off-topic draft."""
+    return rewritten(body, "draft_reply", {"category": WRONG_CATEGORY, "draft_reply": OFF_TOPIC_REPLY})
+
+
+# What a fabricated citation cites: no passage has this id.
+FABRICATED_CITATION = "kb-invented-0000"
+
+
+def cited_falsely(body: dict) -> dict:
+    """A reply answer citing a passage that does not exist."""
+    return rewritten(body, "citations", {"citations": [FABRICATED_CITATION], "no_article": False})
+
+
+def told(body: dict) -> bool:
+    """Whether the request carries a note about an earlier unusable answer (it is a retry)."""
+    return any(str(m.get("content", "")).startswith(prompts.RETRY_NOTE) for m in body.get("messages", []))
 
 
 def now() -> int:
@@ -221,6 +242,8 @@ class LocalBatchEngine:
         wanted = self.faults.wrong_model in (None, body.get("model"))
         if status == 200 and wanted and draw(f"wrong:{key}") < self.faults.wrong_share:
             answer = answered_wrongly(answer)
+        if status == 200 and not told(body) and draw(f"fabricate:{key}") < self.faults.fabricate_share:
+            answer = cited_falsely(answer)
         return status, answer
 
     def _progress(self, batch_id: str) -> list[dict]:
