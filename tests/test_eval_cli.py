@@ -125,3 +125,33 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_eval_retrieval_scores_every_mode_on_the_sample_help_centre(tmp_path):
+    from pathlib import Path
+
+    data = write(tmp_path / "tickets.csv", [date(2026, 1, 1)])
+    kb = Path(__file__).resolve().parents[1] / "nightshift" / "data" / "help_centre"
+    result = runner.invoke(app, ["eval", "retrieval", "--csv", str(data), "--map", "text=question,label=intent", "--kb", str(kb)])
+    assert result.exit_code == 0, result.output
+    out = last_json(result.stdout)
+    assert set(out["modes"]) == {"hybrid", "vector", "fts"} and out["recall_at_5"] == out["modes"]["hybrid"]["recall_at_5"]
+    assert out["recall_at_5"] >= 0.95 and 0 < out["mrr"] <= 1 and out["articles"] == 20
+
+
+def test_eval_macros_holds_the_same_rows_apart_every_time(tmp_path):
+    data = tmp_path / "bitext.csv"
+    with data.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["instruction", "intent", "response"])
+        writer.writerows([f"question {i}", f"intent{i % 3}", f"reply {i}"] for i in range(30))
+    runs = []
+    for out in ("a", "b"):
+        result = runner.invoke(app, ["eval", "macros", "--csv", str(data), "--map", "text=instruction,label=intent,reference=response",
+                                     "--out", str(tmp_path / out), "--per-label", "2"])
+        assert result.exit_code == 0, result.output
+        runs.append(((tmp_path / out / "kb" / "macros.csv").read_text(), (tmp_path / out / "tickets.csv").read_text()))
+    macros, tickets = runs[0]
+    assert runs[0] == runs[1] and len(macros.splitlines()) == 1 + 6 and len(tickets.splitlines()) == 1 + 24
+    held = {int(line.split(",")[0].removeprefix("row")) - 1 for line in macros.splitlines()[1:]}
+    assert len(held) == 6 and not {f"question {i}" for i in held} & {line.split(",")[0] for line in tickets.splitlines()[1:]}

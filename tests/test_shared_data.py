@@ -98,3 +98,10 @@ def test_banking77_triage_accuracy_beats_090_and_the_tfidf_baseline():
 def test_bitext_cache_threshold_keeps_false_hits_under_one_percent():
     out = eval_json("cache", "--csv", str(BITEXT), "--map", "text=instruction,label=intent")
     assert out["false_hit_rate"] <= 0.01 and out["hit_rate"] > 0.2
+
+
+@needs(BITEXT)
+def test_bitext_hybrid_retrieval_over_held_apart_macros_finds_the_intent_in_the_top_5(tmp_path):
+    eval_json("macros", "--csv", str(BITEXT), "--map", "text=instruction,label=intent,reference=response", "--out", str(tmp_path))
+    out = eval_json("retrieval", "--csv", str(tmp_path / "tickets.csv"), "--kb", str(tmp_path / "kb"))
+    assert out["recall_at_5"] >= 0.95 and out["hybrid_at_least_each_mode"], out

@@ -342,6 +342,50 @@ def eval_answers_command(
     print(json.dumps({**result, "responder": chat_url or "offline"}))
 
 
+@eval_app.command("macros")
+def eval_macros_command(
+    csv_file: CsvArg,
+    out: Annotated[Path, typer.Option(file_okay=False, help="Writes OUT/kb/macros.csv (the slice) and OUT/tickets.csv (the rest).")],
+    map: MapOpt = None,
+    per_label: Annotated[int, typer.Option(help="Reference replies held apart per intent as canned replies.")] = 3,
+) -> None:
+    """Hold a few reference replies per intent apart as a macro knowledge base, and the other rows as tickets to evaluate.
+
+    Per intent, the rows kept are those whose ticket text has the smallest SHA-256. Map text, label and reference
+    (bitext: text=instruction,label=intent,reference=response).
+    """
+    from nightshift.knowledge.evaluation import write_slice
+
+    data = labelled(csv_file, map)
+    try:
+        macros, tickets = write_slice(data, per_label, out)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"wrote {macros} and {tickets}")
+    print(json.dumps({"macros": str(macros), "tickets": str(tickets), "per_label": per_label}))
+
+
+@eval_app.command("retrieval")
+def eval_retrieval_command(
+    csv_file: CsvArg,
+    kb: Annotated[Path, typer.Option(exists=True, file_okay=False, help="A knowledge folder whose articles carry labels.")],
+    map: MapOpt = None,
+    kb_map: Annotated[Optional[str], typer.Option(help="Column mapping of the folder's CSV macros (text=COL,label=COL,...).")] = None,
+    k: Annotated[int, typer.Option(help="Passages retrieved per ticket.")] = 5,
+) -> None:
+    """recall@k and MRR of hybrid, vector-only and full-text-only retrieval: a hit is a passage of an article labelled
+    with the ticket's intent. Last line: JSON."""
+    from nightshift.ingest.encoders import MiniLMEmbedder
+    from nightshift.ingest.mapping import MappingError, parse_map
+    from nightshift.knowledge.evaluation import eval_retrieval
+
+    try:
+        result = eval_retrieval(labelled(csv_file, map), kb, parse_map(kb_map), MiniLMEmbedder(), console.print, k)
+    except (MappingError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    print(json.dumps(result))
+
+
 bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 

@@ -15,6 +15,7 @@ from nightshift.knowledge.articles import HEADING, Article
 
 MAX_CHARS = 800
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,9 @@ class Chunk:
 
     @property
     def search_text(self) -> str:
-        """What is embedded and indexed for full-text search: title, heading and passage."""
-        return "\n".join(part for part in (self.title, self.heading, self.text) if part)
+        """What is embedded and indexed for full-text search: title, heading and passage, less template placeholders
+        (a macro's {{Order Number}} is filled per customer and says nothing about what the passage is about)."""
+        return PLACEHOLDER.sub(" ", "\n".join(part for part in (self.title, self.heading, self.text) if part))
 
 
 def sections(text: str) -> list[tuple[str | None, str]]:
