@@ -18,19 +18,9 @@ from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
-from nightshift.triage.routing import CACHE, ROUTES
+from nightshift.triage.routing import CACHE
 
 ANSWER_FIELDS = ("summary", "sentiment", "category", "draft_reply", "needs_human")
-
-
-def grounded_shares(rows: list[dict]) -> dict[str, float]:
-    """Per route with answers that had passages to cite, the share of its ok ones that are grounded."""
-    shares = {}
-    for route in ROUTES:
-        ok = [r for r in rows if r["route"] == route and r["status"] == "ok" and r["grounded"] is not None]
-        if ok:
-            shares[route] = round(sum(bool(r["grounded"]) for r in ok) / len(ok), 4)
-    return shares
 
 
 # A ticket with no answer to show spent nothing.
@@ -109,7 +99,7 @@ def ticket_responses(
         passages = knowledge.index().passages(cited) if knowledge.enabled() else None
         rows = [{**row, **sources(answer, passages, row["ticket_id"] in context_of)} for row, answer in zip(rows, answers)]
         warehouse.answers.replace_day(day, rows)
-        grounded = grounded_shares(rows) if passages is not None else {}
+        grounded = warehouse.answers.grounded(day)
 
         status = Counter(r["status"] for r in rows)
         failed = [r for r in rows if r["status"] == "failed"]
@@ -118,7 +108,7 @@ def ticket_responses(
             **{f"status_{name}": status.get(name, 0) for name in ("ok", "pending", "failed")},
             "cache_served": sum(r["source"] == CACHE and r["status"] == "ok" for r in rows),
             # Per route, the share of answers that cite a passage of the current knowledge base.
-            **{f"grounded_{route}": share for route, share in grounded.items()},
+            **{f"grounded_{route}": round(share, 4) for route, (share, _) in grounded.items()},
             "grounding": "on" if passages is not None else "off: no knowledge base",
             **spend_summary(rows),
             "mean_attempts": float(np.mean([r["attempts"] for r in rows if r["source"] != CACHE] or [0])),
