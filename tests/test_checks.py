@@ -168,15 +168,16 @@ def test_what_was_spent_is_checked_against_the_budget(res):
 
 def test_pii_in_an_outgoing_request_fails_the_audit(res):
     day = date.fromisoformat(DAY)
-    with res["warehouse"].db.connect() as con:  # as if redaction had missed an address, and the day were sent again
-        con.execute("UPDATE tickets SET text_redacted = text_redacted || ' write to jane.doe@example.com' WHERE day = ? "
-                    "AND ticket_id IN (SELECT ticket_id FROM ticket_triage WHERE day = ? AND route = 'small_model' ORDER BY ticket_id LIMIT 2)",
-                    [day, day])
+    with res["warehouse"].db.connect() as con:  # as if redaction had missed what issue 20 found, and the day were sent again
+        con.execute("UPDATE tickets SET text_redacted = text_redacted || ' SSN 123-45-6789, call 0049-30-1234567, from 192.168.1.20' "
+                    "WHERE day = ? AND ticket_id IN (SELECT ticket_id FROM ticket_triage WHERE day = ? AND route = 'small_model' "
+                    "ORDER BY ticket_id LIMIT 2)", [day, day])
     result = run([synthesis_batches, requests_carry_no_pii], res)
     passed, figures = verdict(result, "requests_carry_no_pii")
     # The two replies, and a shadow request where one of the tickets is in the judge's sample.
-    sent = sql(res, "SELECT count(*) AS n FROM llm_requests WHERE day = ? AND superseded_at IS NULL AND body LIKE '%jane.doe@%'", day)[0]["n"]
-    assert not passed and figures["with_pii"] == figures["found_email"] == sent >= 2
+    sent = sql(res, "SELECT count(*) AS n FROM llm_requests WHERE day = ? AND superseded_at IS NULL AND body LIKE '%123-45-6789%'", day)[0]["n"]
+    assert not passed and sent >= 2
+    assert figures["with_pii"] == figures["found_ssn"] == figures["found_phone"] == figures["found_ip"] == sent
 
 
 @pytest.mark.slow

@@ -23,7 +23,9 @@ def pii_verdict(context, warehouse: DuckDBWarehouse, texts: dict[str, str], noun
     })
 
 
-@dg.asset_check(asset="synthesis_batches", description="The day's requests, as sent to the provider, carry no emails, phones, cards or IBANs.")
+@dg.asset_check(asset="synthesis_batches",
+                description="The day's requests, as sent to the provider, carry no personal data the redactor detects "
+                "(emails, phones, cards, IBANs, national ids, IP and MAC addresses, secrets).")
 def requests_carry_no_pii(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, prices: Prices) -> dg.AssetCheckResult:
     sent = BatchLedger(warehouse.db, None, prices.table()).sent_texts(partition_day(context))
     return pii_verdict(context, warehouse, sent, "requests")
