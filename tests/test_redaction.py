@@ -89,3 +89,10 @@ def test_counts_add_up_over_several_kinds():
 def test_validators():
     assert is_card("4242 4242 4242 4242") and not is_card("1234 5678 9012 3456")
     assert is_iban("GB82 WEST 1234 5698 7654 32") and not is_iban("GB00WEST12345698765432")
+
+
+def test_national_phone_formats_follow_the_configured_regions():
+    text = "Festnetz 030 12345678 ab 9 Uhr"
+    assert redact(text).counts == {"PHONE": 1}                                   # DE is among the defaults
+    assert redact(text, phone_regions=("US",)).text == text                      # a US-only desk does not read it as a phone
+    assert redact("ruf an: +49 30 12345678", phone_regions=("US",)).counts == {"PHONE": 1}  # international numbers always are

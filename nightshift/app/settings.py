@@ -12,6 +12,7 @@ from typing import Literal, cast
 import dagster as dg
 
 from nightshift.app.home import Home
+from nightshift.ingest.redaction import PHONE_REGIONS
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.knowledge import KnowledgeBase
@@ -33,6 +34,7 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             root=str(home.landing),
             mapping=env("NIGHTSHIFT_MAP", "") if mapping is None else mapping,
             created_at_format=env("NIGHTSHIFT_CREATED_AT_FORMAT") or None,
+            phone_regions=env("NIGHTSHIFT_PHONE_REGIONS") or ",".join(PHONE_REGIONS),
         ),
         "warehouse": DuckDBWarehouse(path=str(home.warehouse)),
         "vectors": vectors,

@@ -19,7 +19,7 @@ from typing import Any
 
 from nightshift.ingest.files import RawFile, RawRecord
 from nightshift.ingest.mapping import MappingError, resolve
-from nightshift.ingest.redaction import redact
+from nightshift.ingest.redaction import PHONE_REGIONS, redact
 
 # Formats seen in real exports when a value is not ISO 8601 (Jira's is the first).
 KNOWN_DATE_FORMATS = ("%d/%b/%y %H:%M", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S")
@@ -29,6 +29,7 @@ KNOWN_DATE_FORMATS = ("%d/%b/%y %H:%M", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "
 class Rules:
     max_text_chars: int = 20_000
     created_at_format: str | None = None
+    phone_regions: tuple[str, ...] = PHONE_REGIONS
 
 
 @dataclass
@@ -154,7 +155,7 @@ def _ticket(day: date, file: str, record: RawRecord, columns: dict[str, str], ru
         return f"duplicate id: {ticket_id!r}, first seen at {first_seen[ticket_id]}"
     first_seen[ticket_id] = where
 
-    redacted = redact(full)
+    redacted = redact(full, rules.phone_regions)
     return {
         "ticket_id": ticket_id,
         "day": day,

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from nightshift.ingest.files import read_day
 from nightshift.ingest.mapping import parse_map
+from nightshift.ingest.redaction import PHONE_REGIONS
 from nightshift.ingest.rules import DayBatch, Rules, normalize_day
 
 
@@ -27,10 +28,12 @@ class LandingZone(dg.ConfigurableResource):
         default=None, description="strptime format of created_at when it is neither ISO 8601 nor a known export format."
     )
     max_text_chars: int = Field(default=20_000, description="Longer tickets are quarantined, not truncated.")
+    phone_regions: str = Field(default=",".join(PHONE_REGIONS),
+                               description="Regions (ISO 3166 codes) whose national phone formats are redacted; +country and 00 numbers always are.")
 
     def day_folder(self, day: date) -> Path:
         return Path(self.root) / day.isoformat()
 
     def read(self, day: date) -> DayBatch:
-        rules = Rules(max_text_chars=self.max_text_chars, created_at_format=self.created_at_format)
+        rules = Rules(self.max_text_chars, self.created_at_format, tuple(r.strip().upper() for r in self.phone_regions.split(",") if r.strip()))
         return normalize_day(read_day(self.day_folder(day), Path(self.root)), day, parse_map(self.mapping), rules)
