@@ -126,9 +126,10 @@ def realtime_cost(res) -> float:
 
 
 def day_cost(res) -> float:
-    """The day's $ from the tables people read: the answers, the digest, and the shadow and judge requests."""
+    """The day's $ from the tables people read: the answers, the digest, the shadow and judge requests, the safety classifier."""
     return (sum(r["usd"] for r in table(res, "SELECT usd FROM ticket_responses")) + table(res, "SELECT usd FROM daily_digests")[0]["usd"]
-            + sum(r["shadow_usd"] + r["judge_usd"] for r in table(res, "SELECT shadow_usd, judge_usd FROM answer_quality")))
+            + sum(r["shadow_usd"] + r["judge_usd"] for r in table(res, "SELECT shadow_usd, judge_usd FROM answer_quality"))
+            + table(res, "SELECT coalesce(sum(verdict_usd), 0) AS usd FROM ticket_safety")[0]["usd"])
 
 
 def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_home, server):

@@ -20,6 +20,7 @@ from nightshift.resources.landing import LandingZone
 from nightshift.resources.llm import LLMProvider
 from nightshift.resources.models import Prices, TriageModelStore
 from nightshift.resources.quality import QualityPolicy
+from nightshift.resources.safety import SafetyPolicy
 from nightshift.resources.vector_store import LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
@@ -54,6 +55,11 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             shadow_min=int(env("NIGHTSHIFT_SHADOW_MIN", "5")),
             shadow_max=int(env("NIGHTSHIFT_SHADOW_MAX", "10")),
             target=float(env("NIGHTSHIFT_QUALITY_TARGET", "0.90")),
+        ),
+        "safety": SafetyPolicy(
+            sample_share=float(env("NIGHTSHIFT_SAFETY_SAMPLE", "0.05")),
+            realtime_cap=float(env("NIGHTSHIFT_REALTIME_CAP", "0.05")),
+            max_refund=float(env("NIGHTSHIFT_REFUND_LIMIT", "50")),
         ),
         "llm": llm_for(home),
         "embedder": EmbedderResource(

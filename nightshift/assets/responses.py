@@ -12,13 +12,16 @@ from nightshift.lib.tokens import count_request, count_tokens
 from nightshift.llm import prompts
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import PriceTable, spend_summary
+from nightshift.llm.requests import SAFETY
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
+from nightshift.resources.safety import SafetyPolicy
 from nightshift.resources.warehouse import DuckDBWarehouse
-from nightshift.triage.routing import CACHE
+from nightshift.safety.outbound import hold_reason
+from nightshift.triage.routing import CACHE, HUMAN
 
 ANSWER_FIELDS = ("summary", "sentiment", "category", "draft_reply", "needs_human")
 
@@ -47,6 +50,18 @@ def sources(answer: dict, passages: dict[str, dict] | None, offered: bool) -> di
             "grounded": bool(titles) if passages is not None and offered else None}
 
 
+def verdicts(latest: dict[str, dict], spent: dict[str, dict]) -> dict[str, dict]:
+    """The safety classifier's answers among the day's requests, by ticket: the kinds it found ('' when none), and its $."""
+    found = {}
+    for row in latest.values():
+        if row["kind"] == SAFETY and row["status"] == "ok":
+            answer = json.loads(row["answer"])
+            found[row["ticket_id"]] = {"verdict": ",".join(k for k in prompts.SAFETY_KINDS if answer.get(k)),
+                                       "verdict_reason": answer.get("reason"), "verdict_model": row["model"],
+                                       "verdict_usd": float(spent[row["custom_id"]]["usd"])}
+    return found
+
+
 def from_request(latest: dict | None, spent: dict | None) -> dict:
     if latest is None or spent is None:
         return {**UNANSWERED, "source": "batch", "error": "never submitted: rematerialize synthesis_batches"}
@@ -67,12 +82,14 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
 )
 def ticket_responses(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, answer_cache: AnswerCache, llm: LLMProvider, prices: Prices,
-    knowledge: KnowledgeBase,
+    knowledge: KnowledgeBase, safety: SafetyPolicy,
 ) -> dg.MaterializeResult:
     """One response per ticket in DuckDB `ticket_responses` (answer, model, tokens, $, attempts, status, the passages it
     cites and their articles' titles, and whether it is grounded: cites a passage of the current knowledge base).
 
     Collects the day's finished batches and resubmits failed, invalid, expired or cancelled requests while attempts are left.
+    An answer is held for a person (status held, with its hold_reason) when the safety classifier flagged its ticket or the
+    reply breaks the reply policy; a ticket the pre-filter flagged was never asked of a model. Held answers are not cached.
     """
     with permanent_errors_fail_fast():
         day = partition_day(context)
@@ -84,17 +101,26 @@ def ticket_responses(
         triaged = warehouse.triage.triaged(day)
         cached = answer_cache.get([t["cache_entry_id"] for t in triaged if t["route"] == CACHE and t["cache_entry_id"]])
         context_of = warehouse.context.passages(day)
+        classified = verdicts(latest, spent)
+        warehouse.safety.record_verdicts(day, [{"ticket_id": tid, **v} for tid, v in classified.items()])
+        policy = safety.reply_policy()
 
         rows, answers = [], []
         for ticket in triaged:
             tid = ticket["ticket_id"]
-            if ticket["route"] == CACHE:
+            if ticket["route"] == HUMAN:
+                row = {**UNANSWERED, "status": "held", "source": "human", "needs_human": True, "hold_reason": ticket["reason"]}
+            elif ticket["route"] == CACHE:
                 row = from_cache(ticket, cached.get(ticket["cache_entry_id"]), table, context_of.get(tid))
             else:
                 row = from_request(latest.get(tid), spent.get(tid))
             answers.append(json.loads(row["response"]) if row.get("response") else {})
-            rows.append({"ticket_id": tid, "day": day, "route": ticket["route"], "prompt_version": prompts.SUPPORT_REPLY,
-                         **{k: answers[-1].get(k) for k in ANSWER_FIELDS}, **row})
+            row = {"ticket_id": tid, "day": day, "route": ticket["route"], "prompt_version": prompts.SUPPORT_REPLY,
+                   **{k: answers[-1].get(k) for k in ANSWER_FIELDS}, **row}
+            held = hold_reason(classified.get(tid, {}).get("verdict"), answers[-1].get("draft_reply") or "", ticket["route"], policy)
+            if row["status"] == "ok" and held:
+                row.update(status="held", needs_human=True, hold_reason=held)
+            rows.append(row)
         cited = [c for answer in answers for c in answer.get("citations") or []]
         passages = knowledge.index().passages(cited) if knowledge.enabled() else None
         rows = [{**row, **sources(answer, passages, row["ticket_id"] in context_of)} for row, answer in zip(rows, answers)]
@@ -105,7 +131,11 @@ def ticket_responses(
         failed = [r for r in rows if r["status"] == "failed"]
         return dg.MaterializeResult(metadata={
             "tickets": len(rows),
-            **{f"status_{name}": status.get(name, 0) for name in ("ok", "pending", "failed")},
+            **{f"status_{name}": status.get(name, 0) for name in ("ok", "pending", "failed", "held")},
+            **{f"safety_{k}": v for k, v in warehouse.safety.summary(day).items()},
+            "held": dg.MetadataValue.md(markdown_table(
+                ("ticket", "route", "why"), [(r["ticket_id"], r["route"], r["hold_reason"]) for r in rows if r["status"] == "held"][:20],
+                "nothing held")),
             "cache_served": sum(r["source"] == CACHE and r["status"] == "ok" for r in rows),
             # Per route, the share of answers that cite a passage of the current knowledge base.
             **{f"grounded_{route}": round(share, 4) for route, (share, _) in grounded.items()},

@@ -9,7 +9,7 @@ import numpy as np
 from nightshift.assets.triage import ticket_triage
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import spend_summary
-from nightshift.llm.requests import DIGEST, REPLY, SHADOW, digest_request, reply_requests, shadow_requests
+from nightshift.llm.requests import DIGEST, REPLY, SAFETY, SHADOW, digest_request, reply_requests, safety_requests, shadow_requests
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.quality.sampling import shadow_sample
 from nightshift.reporting import themes
@@ -48,7 +48,8 @@ def synthesis_batches(
     Each reply request quotes the ticket's passages from `ticket_context`, and its answer must cite only those.
 
     A sample of the cache and small-model tickets goes to the frontier model too (shadow requests, in its batch), for the
-    judge. Realtime tickets are answered synchronously, at full price. Nothing is sent twice: answered requests are reused.
+    judge. The safety classifier's requests for the flagged and sampled tickets go to the small model's batch. Realtime
+    tickets are answered synchronously, at full price. Nothing is sent twice: answered requests are reused.
     """
     with permanent_errors_fail_fast():
         day = partition_day(context)
@@ -63,13 +64,14 @@ def synthesis_batches(
         triaged = warehouse.triage.triaged(day)
         sampled = shadow_sample(triaged, quality.shadow_share, quality.shadow_min, quality.shadow_max or None)
         passages = warehouse.context.passages(day)
-        requests = reply_requests(triaged, table, passages) + shadow_requests(sampled, table, passages)
+        screened = warehouse.safety.to_classify(day)
+        requests = reply_requests(triaged, table, passages) + shadow_requests(sampled, table, passages) + safety_requests(screened, table)
         material = find_material(warehouse, vectors, day, triaged)
         warehouse.answers.replace_material(day, material)
         found, rising, n = themes.from_row(material)
         if n:
             requests.append(digest_request(day.isoformat(), *themes.describe(found, rising), table))
-        todo = ledger.plan(day, requests, (REPLY, DIGEST, SHADOW))
+        todo = ledger.plan(day, requests, (REPLY, DIGEST, SHADOW, SAFETY))
         answered = ledger.answer_now(day, todo)
         states = ledger.submit(day, todo)
         per_model = Counter(request.model for request, _ in todo if request.mode == "batch")
@@ -77,6 +79,7 @@ def synthesis_batches(
             "requests": len(requests),
             "reused": len(requests) - len(todo),
             "shadow_requests": len(sampled),
+            "safety_requests": len(screened),
             "submitted_requests": sum(per_model.values()),
             "submitted_batches": len(states),
             **{f"requests_{model}": count for model, count in sorted(per_model.items())},

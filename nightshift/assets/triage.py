@@ -18,8 +18,10 @@ from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.models import Prices, TriageModelStore
 from nightshift.resources.quality import QualityPolicy
+from nightshift.resources.safety import SafetyPolicy
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.safety import screening
 from nightshift.triage import routing
 from nightshift.triage.artifact import fingerprint, train
 from nightshift.triage.tightening import tighten
@@ -67,12 +69,15 @@ def triage_model(
 def ticket_triage(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
     answer_cache: AnswerCache, models: TriageModelStore, prices: Prices, quality: QualityPolicy, knowledge: KnowledgeBase,
+    safety: SafetyPolicy,
 ) -> dg.MaterializeResult:
     """Each ticket's category, priority, confidence and route (cache, small_model, frontier, realtime) with its reason.
 
     A cheap route whose judged agreement over the days before was under target gets a tighter knob tonight (a higher
     cache threshold or minimum confidence); the tickets that moved say so in their reason. With a knowledge base, a
     ticket without a passage above the retrieval floor goes to the frontier model, never to the small model or the cache.
+    Every ticket passes the safety pre-filter first (DuckDB `ticket_safety`): a flagged one goes to needs_human, and no
+    model answers it. At most `realtime_cap` of the day goes realtime; the overflow waits for the frontier batch.
     Also the day's expected $ under this routing against every ticket sent synchronously to the frontier model.
     """
     day = partition_day(context)
@@ -97,30 +102,34 @@ def ticket_triage(
     config = tighten(routing.RoutingConfig(cache_threshold=model.cache_threshold), measured, quality.bounds(),
                      f"over the {window} days before")
 
-    rows = []
-    for i, ticket in enumerate(tickets):
-        given = ticket["priority"]
-        prio = given or (priority.labels[i] if priority else None)
+    screened = [screening.screen(text) for text in texts]
+    flagged = [screening.describe(flags) or None for flags in screened]
+    given = [ticket["priority"] for ticket in tickets]
+    prios = [given[i] or (priority.labels[i] if priority else None) for i in range(len(tickets))]
+    tokens = [count_tokens(text) for text in texts]
+    decisions = routing.cap_realtime([routing.route(routing.Signals(
+        text=texts[i], questions=routing.question_count(ticket["body"]), category=category.labels[i],
+        confidence=float(category.confidence[i]), priority=prios[i], tokens=tokens[i], nearest_known=float(known[i]),
+        cache_similarity=match.similarity if (match := cached[i]) else None, cache_category=match.category if match else None,
+        passages=None if passages is None else len(passages.get(ticket["ticket_id"], [])), safety=flagged[i],
+    ), config) for i, ticket in enumerate(tickets)], [bool(g) for g in given], safety.realtime_cap)
+
+    rows, found = [], []
+    for i, (ticket, decision) in enumerate(zip(tickets, decisions)):
         match = cached[i]
-        tokens = count_tokens(texts[i])
-        decision = routing.route(routing.Signals(
-            text=texts[i], questions=routing.question_count(ticket["body"]), category=category.labels[i],
-            confidence=float(category.confidence[i]), priority=prio,
-            tokens=tokens, nearest_known=float(known[i]),
-            cache_similarity=match.similarity if match else None, cache_category=match.category if match else None,
-            passages=None if passages is None else len(passages.get(ticket["ticket_id"], [])),
-        ), config)
+        found.append({"ticket_id": ticket["ticket_id"], "day": day, "prefilter": flagged[i],
+                      "sampled": not flagged[i] and screening.in_sample(ticket["ticket_id"], safety.sample_share)})
         rows.append({
             "ticket_id": ticket["ticket_id"], "day": day, "category": category.labels[i],
-            "confidence": float(category.confidence[i]), "priority": prio,
-            "priority_source": "ticket" if given else ("model" if prio else None),
+            "confidence": float(category.confidence[i]), "priority": prios[i],
+            "priority_source": "ticket" if given[i] else ("model" if prios[i] else None),
             "route": decision.route, "reason": decision.reason,
             "cache_ticket_id": match.source_ticket_id if match else None,
             "cache_similarity": match.similarity if match else None, "nearest_known": float(known[i]),
-            "input_tokens": tokens, "expected_usd": expected_cost(table, decision.route, tokens),
+            "input_tokens": tokens[i], "expected_usd": expected_cost(table, decision.route, tokens[i]),
             "model_version": model.version, "cache_entry_id": match.entry_id if match else None,
         })
-    warehouse.triage.replace_day(day, rows)
+    warehouse.triage.replace_day(day, rows, found)
 
     mix = Counter(r["route"] for r in rows)
     n = len(rows)
@@ -131,6 +140,10 @@ def ticket_triage(
         "tickets": n,
         **{f"route_{name}": mix.get(name, 0) for name in routing.ROUTES},
         "cache_hit_rate": mix.get(routing.CACHE, 0) / n if n else 0.0,
+        "safety_flagged": sum(1 for f in found if f["prefilter"]),
+        "safety_sampled": sum(1 for f in found if f["sampled"]),
+        **{f"flagged_{kind}": sum(any(f.kind == kind for f in s) for s in screened) for kind in screening.KINDS},
+        "realtime_capped": sum("realtime cap reached" in r["reason"] for r in rows),
         "cache_threshold": config.cache_threshold,
         "min_confidence": config.min_confidence,
         "tightened": "; ".join(t.why for t in config.tightened) or "nothing: every measured cheap route on target",

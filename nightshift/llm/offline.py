@@ -19,6 +19,7 @@ import time
 
 from nightshift.lib.tokens import count_request, count_tokens
 from nightshift.llm import prompts
+from nightshift.safety.screening import screen
 
 MARKER = "[offline responder, no model]"
 SENTENCE = re.compile(r"(.{12,}?[.!?])(\s|$)", re.S)
@@ -80,6 +81,13 @@ def judge(text: str) -> dict:
                       f"{len(cited)} cited passages shown"}
 
 
+def safety(text: str) -> dict:
+    """A verdict from the pre-filter's patterns: the offline stand-in knows no more than they do."""
+    flags = {f.kind: f.evidence for f in screen(prompts.ticket_of(text) or text)}
+    return {**{kind: kind in flags for kind in prompts.SAFETY_KINDS},
+            "reason": f"{MARKER} " + (", ".join(f"{k}: {v!r}" for k, v in flags.items()) or "no pattern matched")}
+
+
 def reply(schema: dict, text: str) -> dict:
     """A reply answer: the schema filled, citing the first passage the prompt quotes."""
     answer = fill(schema, text)
@@ -97,6 +105,8 @@ def respond(body: dict, created: int | None = None) -> dict:
     schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
     if schema and "same_intent" in schema.get("properties", {}):
         content = json.dumps(judge(user))
+    elif schema and "injection" in schema.get("properties", {}):
+        content = json.dumps(safety(user))
     else:
         content = json.dumps(reply(schema, user)) if schema else opening(user, None)
     prompt_tokens, completion_tokens = count_request(body), count_tokens(content)

@@ -54,8 +54,9 @@ def load_prices(path: str | Path | None = None) -> PriceTable:
 
 
 def expected_cost(table: PriceTable, route: str, ticket_tokens: int) -> float:
-    """Estimated $ of answering one ticket by ``route``: cache is free, realtime pays full price."""
-    if route == "cache":
+    """Estimated $ of answering one ticket by ``route``: cache is free, realtime pays full price, and a ticket held for
+    a person costs no model anything."""
+    if route in ("cache", "needs_human"):
         return 0.0
     return table.cost(table.routes[route], ticket_tokens + PROMPT_OVERHEAD_TOKENS, TYPICAL_OUTPUT_TOKENS,
                       batch=route != "realtime")

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from nightshift.llm import prompts
 from nightshift.llm.batch_files import request_hash
 from nightshift.llm.pricing import PriceTable
-from nightshift.triage.routing import CACHE, REALTIME
+from nightshift.triage.routing import CACHE, HUMAN, REALTIME, SMALL
 
 # shadow: a cheap route's ticket asked of the frontier model too; judge: the two answers compared. Both are the price
 # of knowing the cheap answers' quality, and are counted apart from the replies.
-REPLY, DIGEST, SHADOW, JUDGE = "reply", "digest", "shadow", "judge"
-QUALITY_KINDS = (SHADOW, JUDGE)
+# safety: the classifier's verdict on a flagged or sampled ticket, read when the night is collected.
+REPLY, DIGEST, SHADOW, JUDGE, SAFETY = "reply", "digest", "shadow", "judge", "safety"
+QUALITY_KINDS = (SHADOW, JUDGE, SAFETY)  # what knowing the answers' quality and safety costs, apart from the answers
 SCHEMAS = {prompts.SUPPORT_REPLY: prompts.REPLY_SCHEMA, prompts.DAILY_DIGEST: prompts.DIGEST_SCHEMA,
-           prompts.ANSWER_JUDGE: prompts.JUDGE_SCHEMA}
+           prompts.ANSWER_JUDGE: prompts.JUDGE_SCHEMA, prompts.SAFETY_CHECK: prompts.SAFETY_SCHEMA}
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Request:
     @property
     def mode(self) -> str:
         """Realtime requests are answered now at full price; everything else waits for a batch."""
-        return "sync" if self.route == REALTIME else "batch"
+        return "sync" if self.route == REALTIME and self.kind == REPLY else "batch"
 
     def as_row(self) -> dict:
         return {"custom_id": self.custom_id, "kind": self.kind, "ticket_id": self.ticket_id, "route": self.route,
@@ -55,10 +56,10 @@ class Request:
 
 def reply_requests(triaged: list[dict], prices: PriceTable, passages: dict[str, list[dict]]) -> list[Request]:
     """Rows with ticket_id, route, category and text_redacted, each asked with its retrieved passages; cache-routed
-    tickets need no request."""
+    tickets need no request, and tickets held for a person get none."""
     requests = []
     for row in triaged:
-        if row["route"] == CACHE:
+        if row["route"] in (CACHE, HUMAN):
             continue
         model = prices.routes[row["route"]]
         requests.append(Request(row["ticket_id"], REPLY, row["ticket_id"], row["route"], model, prompts.SUPPORT_REPLY,
@@ -72,6 +73,14 @@ def shadow_requests(sampled: list[dict], prices: PriceTable, passages: dict[str,
     return [Request(f"{SHADOW}:{row['ticket_id']}", SHADOW, row["ticket_id"], row["route"], model, prompts.SUPPORT_REPLY,
                     prompts.reply_request(model, row["text_redacted"], row["category"], passages.get(row["ticket_id"])))
             for row in sampled]
+
+
+def safety_requests(screened: list[dict], prices: PriceTable) -> list[Request]:
+    """The small model's safety verdict on each flagged or sampled ticket (rows with ticket_id, route and text_redacted), in
+    its batch: cheap, and read before any answer of the night is released."""
+    model = prices.routes[SMALL]
+    return [Request(f"{SAFETY}:{row['ticket_id']}", SAFETY, row["ticket_id"], row["route"], model, prompts.SAFETY_CHECK,
+                    prompts.safety_request(model, row["text_redacted"])) for row in screened]
 
 
 def judge_request(ticket_id: str, route: str, ticket_text: str, candidate: dict, reference: dict, cited: list[dict],

@@ -20,8 +20,8 @@ from nightshift.triage import routing
 # Placeholders can be longer than what they replace ("a@b.io" becomes "[EMAIL]"), so the stored redacted text may
 # exceed the ingest limit a little; twice the limit still catches a ticket that bypassed it.
 REDACTED_MAX_CHARS = 2 * Rules().max_text_chars
-ANSWER_STATUSES = ["ok", "pending", "failed"]
-ANSWER_SOURCES = ["batch", "sync", "cache"]
+ANSWER_STATUSES = ["ok", "pending", "failed", "held"]
+ANSWER_SOURCES = ["batch", "sync", "cache", "human"]
 
 
 @dataclass(frozen=True)

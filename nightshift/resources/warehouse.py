@@ -10,6 +10,7 @@ from nightshift.warehouse.answers import AnswersSQL
 from nightshift.warehouse.database import Warehouse
 from nightshift.warehouse.reports import ReportsSQL
 from nightshift.warehouse.ticket_context import ContextSQL
+from nightshift.warehouse.ticket_safety import SafetySQL
 from nightshift.warehouse.ticket_triage import TriageSQL
 from nightshift.warehouse.tickets import TicketsSQL
 
@@ -47,3 +48,7 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     @property
     def context(self) -> ContextSQL:
         return ContextSQL(self.db)
+
+    @property
+    def safety(self) -> SafetySQL:
+        return SafetySQL(self.db)

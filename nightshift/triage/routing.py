@@ -2,7 +2,8 @@
 
 Routes, from cheapest to dearest: ``cache`` (an earlier answer to the same question, free),
 ``small_model`` (cheap model through the batch API), ``frontier`` (strong model through the batch
-API), ``realtime`` (strong model now, at full price: only for what cannot wait for the night).
+API), ``realtime`` (strong model now, at full price: only for what cannot wait for the night); and
+``needs_human``: a ticket the safety pre-filter flagged, which no model answers.
 The rules run in a fixed order and the first that applies decides; its reason is stored with
 the decision, so every route can be explained after the fact. When measured quality tightened a
 knob (see tightening), a ticket the tightening moved says so in its reason too.
@@ -13,14 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-CACHE, SMALL, FRONTIER, REALTIME = "cache", "small_model", "frontier", "realtime"
-ROUTES = (CACHE, SMALL, FRONTIER, REALTIME)
-
-URGENT_WORDS = re.compile(
-    r"\b(urgent(ly)?|asap|emergency|outage|down for (all|every)|production (is )?(down|blocked)|"
-    r"fraud(ulent)?|hacked|security breach|data breach|legal action|lawsuit)\b",
-    re.IGNORECASE,
-)
+CACHE, SMALL, FRONTIER, REALTIME, HUMAN = "cache", "small_model", "frontier", "realtime", "needs_human"
+ROUTES = (CACHE, SMALL, FRONTIER, REALTIME, HUMAN)
+# Urgent wording in the text is not a route: anyone can type "urgent". Realtime comes from a priority (the ticket's
+# own, or the triage model's) or a category, and its daily share is capped (see cap_realtime).
 QUESTION = re.compile(r"[^?.!]*[A-Za-z][^?.!]*\?+")
 JOINS = re.compile(r"\b(also|additionally|another thing|one more thing)\b", re.IGNORECASE)
 
@@ -44,6 +41,7 @@ class RoutingConfig:
     max_small_questions: int = 1           # so do tickets that ask several things
     realtime_priorities: frozenset[str] = field(default_factory=lambda: frozenset({"urgent", "blocker", "critical"}))
     realtime_categories: frozenset[str] = field(default_factory=lambda: frozenset({"outage", "fraud"}))
+    realtime_cap: float = 0.05             # the most of a day's tickets answered at full price; the rest wait for the batch
     tightened: tuple[Tightened, ...] = ()  # what measured quality changed above, for the reasons
 
 
@@ -61,12 +59,20 @@ class Signals:
     cache_similarity: float | None = None  # nearest valid cache entry (same prompt version and model, fresh)
     cache_category: str | None = None
     passages: int | None = None            # knowledge-base passages above the retrieval floor; None: no knowledge base
+    safety: str | None = None              # what the safety pre-filter found (see safety.screening); None: nothing
 
 
 @dataclass(frozen=True)
 class Decision:
     route: str
     reason: str
+
+
+def pair(value: float, bound: float, digits: int = 2) -> tuple[str, str]:
+    """Both numbers with the fewest decimals (from ``digits``) that still tell them apart: never "0.45 < 0.45"."""
+    while digits < 6 and f"{value:.{digits}f}" == f"{bound:.{digits}f}" and value != bound:
+        digits += 1
+    return f"{value:.{digits}f}", f"{bound:.{digits}f}"
 
 
 def question_count(text: str) -> int:
@@ -83,26 +89,37 @@ def route(s: Signals, config: RoutingConfig = RoutingConfig()) -> Decision:
 
 
 def decide(s: Signals, config: RoutingConfig) -> Decision:
+    if s.safety:
+        return Decision(HUMAN, f"safety pre-filter: {s.safety}")
     priority = (s.priority or "").lower()
     if priority in config.realtime_priorities:
         return Decision(REALTIME, f"priority {priority}")
     if s.category in config.realtime_categories:
         return Decision(REALTIME, f"category {s.category} is answered at once")
-    if match := URGENT_WORDS.search(s.text):
-        return Decision(REALTIME, f"urgency signal {match.group(0).lower()!r}")
     if s.passages == 0:
         # A cheap answer with nothing to rest on is a guess; the frontier model may still say no article covers it.
         return Decision(FRONTIER, "no knowledge-base passage above the retrieval floor")
     if s.nearest_known < config.ood_similarity:
         # Checked before the cache: an answer to something else is worse than no answer.
-        return Decision(FRONTIER, f"out of distribution: nearest known ticket {s.nearest_known:.2f} < {config.ood_similarity:.2f}")
+        return Decision(FRONTIER, "out of distribution: nearest known ticket {} < {}".format(*pair(s.nearest_known, config.ood_similarity)))
     # Before the cache: a cached answer answers one question, not this one and another.
     if s.questions > config.max_small_questions:
         return Decision(FRONTIER, f"{s.questions} questions in one ticket")
     if s.cache_similarity is not None and s.cache_similarity >= config.cache_threshold and s.cache_category == s.category:
-        return Decision(CACHE, f"cache hit {s.cache_similarity:.3f} >= {config.cache_threshold:.3f}, same category")
+        return Decision(CACHE, "cache hit {} >= {}, same category".format(*pair(s.cache_similarity, config.cache_threshold, 3)))
     if s.tokens > config.max_small_tokens:
         return Decision(FRONTIER, f"long ticket: {s.tokens} tokens > {config.max_small_tokens}")
     if s.confidence < config.min_confidence:
-        return Decision(FRONTIER, f"low confidence {s.confidence:.2f} < {config.min_confidence:.2f} for {s.category}")
+        return Decision(FRONTIER, "low confidence {} < {} for {}".format(*pair(s.confidence, config.min_confidence), s.category))
     return Decision(SMALL, f"confident {s.confidence:.2f} {s.category}, short single question")
+
+
+def cap_realtime(decisions: list[Decision], given_priority: list[bool], cap: float) -> list[Decision]:
+    """At most ``cap`` of the day's tickets (at least one) go realtime: those with a priority of their own first, then in
+    order; the rest go to the frontier batch, and their reason says why."""
+    limit = max(1, int(cap * len(decisions)))
+    realtime = [i for i, d in enumerate(decisions) if d.route == REALTIME]
+    keep = set(sorted(realtime, key=lambda i: not given_priority[i])[:limit])
+    return [d if d.route != REALTIME or i in keep else
+            Decision(FRONTIER, f"{d.reason}; realtime cap reached ({limit} of {len(decisions)} tickets): in tonight's frontier batch")
+            for i, d in enumerate(decisions)]

@@ -147,8 +147,8 @@ RESPONSES = Table("ticket_responses", """
     ticket_id VARCHAR NOT NULL
     day DATE NOT NULL
     route VARCHAR NOT NULL
-    status VARCHAR NOT NULL         -- ok | pending | failed
-    source VARCHAR NOT NULL         -- batch | sync | cache
+    status VARCHAR NOT NULL         -- ok | pending | failed | held (a person answers: see hold_reason)
+    source VARCHAR NOT NULL         -- batch | sync | cache | human (no model was asked)
     model VARCHAR
     prompt_version VARCHAR NOT NULL
     summary VARCHAR
@@ -169,6 +169,18 @@ RESPONSES = Table("ticket_responses", """
     cited_titles VARCHAR            -- their articles' titles, as a reader wants them
     grounded BOOLEAN                -- cites at least one passage of the current knowledge base; NULL without one
     responded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    hold_reason VARCHAR             -- why a person answers instead: the safety pre-filter, classifier or reply policy
+""")
+
+SAFETY = Table("ticket_safety", """
+    ticket_id VARCHAR NOT NULL
+    day DATE NOT NULL
+    prefilter VARCHAR               -- what the pre-filter found, kind ("evidence"); NULL: nothing
+    sampled BOOLEAN NOT NULL        -- asked of the classifier though the pre-filter found nothing
+    verdict VARCHAR                 -- the kinds the classifier found, comma-separated; '' clean; NULL not asked or not back
+    verdict_reason VARCHAR
+    verdict_model VARCHAR
+    verdict_usd DOUBLE              -- what asking the classifier cost, every attempt
 """)
 
 CONTEXT = Table("ticket_context", """
@@ -294,7 +306,7 @@ CHECK_RESULTS = Table("check_results", """
 """)
 
 TABLES = {t.name: t for t in (TICKETS, QUARANTINE, TRIAGE, BATCHES, REQUESTS, RESPONSES, CONTEXT, DIGEST_MATERIAL, DIGESTS,
-                              ANSWER_QUALITY, COST_AND_QUALITY, CHECK_RESULTS)}
+                              ANSWER_QUALITY, COST_AND_QUALITY, CHECK_RESULTS, SAFETY)}
 
 VIEWS = """
 CREATE OR REPLACE VIEW check_pass_rates AS
@@ -331,4 +343,6 @@ MIGRATIONS: tuple[str, ...] = (
     # Grounded replies: the retrieved evidence, what each answer cites, and groundedness per route.
     ";".join([CONTEXT.ddl(), add_columns(RESPONSES, "citations", "grounded"), add_columns(ANSWER_QUALITY, "supported", "supported"),
               add_columns(COST_AND_QUALITY, "grounded_cache", "supported_7d_small_model_high")]),
+    # Hostile input: the safety stage's findings per ticket, and why an answer is held for a person.
+    ";".join([SAFETY.ddl(), add_columns(RESPONSES, "hold_reason", "hold_reason")]),
 )

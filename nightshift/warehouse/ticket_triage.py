@@ -12,14 +12,16 @@ class TriageSQL:
     def __init__(self, db: Warehouse):
         self.db = db
 
-    def replace_day(self, day: date, rows: list[dict]) -> None:
-        self.db.replace_day(day, {"ticket_triage": rows})
+    def replace_day(self, day: date, rows: list[dict], screened: list[dict] | None = None) -> None:
+        """The day's routes, and (when given) what the safety stage found on each ticket, in one transaction."""
+        self.db.replace_day(day, {"ticket_triage": rows, **({"ticket_safety": screened} if screened is not None else {})})
 
     def triaged(self, day: date | None = None) -> list[dict]:
-        """The tickets with their route, category, nearest cache entry and the redacted text a model may see (a day, or all)."""
+        """The tickets with their route and its reason, category, nearest cache entry and the redacted text a model may see
+        (a day, or all)."""
         where, params = ("WHERE t.day = ?", [day]) if day else ("", None)
         return self.db.rows(
-            "SELECT t.ticket_id, t.route, t.category, t.cache_entry_id, k.text_redacted FROM ticket_triage t "
+            "SELECT t.ticket_id, t.route, t.reason, t.category, t.cache_entry_id, k.text_redacted FROM ticket_triage t "
             f"JOIN tickets k USING (ticket_id, day) {where} ORDER BY t.ticket_id", params)
 
     def category_counts(self, first: date, end: date) -> Counter:
