@@ -1,12 +1,13 @@
 """Every malformed-input case lands in quarantine with file, line and reason; nothing is lost."""
 
+import gzip
 from datetime import date
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from nightshift.ingest.files import read_day
+from nightshift.ingest.files import Formats, read_day
 from nightshift.ingest.rules import DayBatch, Rules, normalize_day, quarantine_ids_stored_elsewhere, stable_id
 
 DAY = date(2026, 11, 2)
@@ -14,12 +15,12 @@ HEADER = b"id,subject,body,created_at\n"
 GOOD = b"A1,Refund,Where is my refund?,2026-11-02T09:00:00Z\n"
 
 
-def ingest(tmp_path, files: dict[str, bytes], mapping=None, rules=Rules()) -> DayBatch:
+def ingest(tmp_path, files: dict[str, bytes], mapping=None, rules=Rules(), formats=Formats()) -> DayBatch:
     folder = tmp_path / DAY.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)
-    batch = normalize_day(read_day(folder, tmp_path), DAY, mapping or {}, rules)
+    batch = normalize_day(read_day(folder, tmp_path, formats), DAY, mapping or {}, rules)
     assert batch.rows_in == len(batch.tickets) + len(batch.quarantine)
     return batch
 
@@ -38,7 +39,7 @@ def only_reason(batch: DayBatch) -> tuple[str, int | None]:
         (b"A2,,,2026-11-02T10:00:00Z\n", "missing text"),
         (b"A2,Hi,When?,yesterday-ish\n", "bad created_at"),
         (b"A1,Again,Where is my refund?,2026-11-02T11:00:00Z\n", "duplicate id: 'A1', first seen at 2026-11-02/t.csv:2"),
-        (b"A2,Caf\xe9,ferm\xe9,2026-11-02T10:00:00Z\n", "non-UTF-8 bytes"),
+        ("A2,Café,".encode() + b"ferm\xe9,2026-11-02T10:00:00Z\n", "non-UTF-8 bytes"),  # a damaged line in a UTF-8 file
         (b"A2,Hi,When?,2026-11-02T10:00:00Z,surplus\n", "unparseable CSV: expected 4 fields, got 5"),
         (b",Hi,When?,2026-11-02T10:00:00Z\n", "missing id"),
         (b"A2,Hi,When?,2026-11-01T23:59:00Z\n", "created on another day: 2026-11-01, partition 2026-11-02"),
@@ -69,7 +70,7 @@ def test_jsonl_bad_lines(tmp_path):
         b'{"id": "J2", "body": "cut off',
         b"[1, 2]",
         b"",
-        b'{"id": "J3", "body": "caf\xe9", "created_at": "2026-11-02T01:00:00"}',
+        '{"id": "J3", "body": "café, '.encode() + b'caf\xe9", "created_at": "2026-11-02T01:00:00"}',
     ]
     batch = ingest(tmp_path, {"t.jsonl": b"\n".join(lines) + b"\n"})
     reasons = {q["source_line"]: q["reason"] for q in batch.quarantine}
@@ -128,3 +129,34 @@ def test_jira_dates_parse_with_a_known_format(tmp_path):
     data = b"Issue id,Summary,Created\n1,Build broken,02/Nov/26 17:20\n"
     batch = ingest(tmp_path, {"jira.csv": data}, mapping={"id": "Issue id", "subject": "Summary", "created_at": "Created"})
     assert batch.tickets and batch.tickets[0]["created_at"].hour == 17
+
+
+# Exports from real tools: Excel's cp1252, UTF-16 with its BOM, gzip, European semicolons.
+LEGACY = "id;subject;body;created_at\r\nL1;Café;Grüße, la façade coûte 5 € — merci;2026-11-02T09:00:00Z\r\n"
+
+
+@pytest.mark.parametrize("name, data, read_as", [
+    ("excel.csv", LEGACY.encode("cp1252"), "csv, cp1252, ';'"),
+    ("utf16.csv", LEGACY.encode("utf-16"), "csv, utf-16, ';'"),
+    ("bom.csv", LEGACY.encode("utf-8-sig"), "csv, utf-8-sig, ';'"),
+    ("export.csv.gz", gzip.compress(LEGACY.encode()), "csv, utf-8, ';', gzip"),
+    ("tabs.tsv", LEGACY.replace(";", "\t").encode(), "csv, utf-8, '\\t'"),
+    ("export.jsonl.gz", gzip.compress('{"id": "L1", "subject": "Café", "body": "Grüße, la façade coûte 5 € — merci", '
+                                      '"created_at": "2026-11-02T09:00:00Z"}\n'.encode()), "jsonl, utf-8, gzip"),
+])
+def test_real_exports_are_read_whole_and_say_how(tmp_path, name, data, read_as):
+    batch = ingest(tmp_path, {name: data})
+    assert not batch.quarantine and [t["ticket_id"] for t in batch.tickets] == ["L1"]
+    assert batch.tickets[0]["text_redacted"] == "Café\n\nGrüße, la façade coûte 5 € — merci"
+    assert batch.read_as == {f"{DAY.isoformat()}/{name}": read_as}
+
+
+def test_encoding_and_delimiter_can_be_given_per_landing_zone(tmp_path):
+    text = "id|subject|body|created_at\nL1|Zażółć|gęślą jaźń|2026-11-02T09:00:00Z\n"
+    batch = ingest(tmp_path, {"pl.csv": text.encode("cp1250")}, formats=Formats(encoding="cp1250", delimiter="|"))
+    assert batch.tickets[0]["text_redacted"] == "Zażółć\n\ngęślą jaźń" and batch.read_as[f"{DAY.isoformat()}/pl.csv"] == "csv, cp1250, '|'"
+
+
+def test_a_compressed_parquet_or_unknown_file_is_one_quarantine_row_that_says_so(tmp_path):
+    batch = ingest(tmp_path, {"x.parquet.gz": b"PAR1", "notes.txt.gz": gzip.compress(b"hello")})
+    assert sorted(q["reason"] for q in batch.quarantine) == ["unsupported file type: '.parquet.gz'", "unsupported file type: '.txt.gz'"]

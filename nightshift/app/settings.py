@@ -12,6 +12,7 @@ from typing import Literal, cast
 import dagster as dg
 
 from nightshift.app.home import Home
+from nightshift.ingest.files import FALLBACK_ENCODING
 from nightshift.ingest.redaction import PHONE_REGIONS
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
@@ -36,6 +37,8 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             mapping=env("NIGHTSHIFT_MAP", "") if mapping is None else mapping,
             created_at_format=env("NIGHTSHIFT_CREATED_AT_FORMAT") or None,
             phone_regions=env("NIGHTSHIFT_PHONE_REGIONS") or ",".join(PHONE_REGIONS),
+            encoding=env("NIGHTSHIFT_ENCODING") or FALLBACK_ENCODING,
+            delimiter=env("NIGHTSHIFT_DELIMITER", ""),
         ),
         "warehouse": DuckDBWarehouse(path=str(home.warehouse)),
         "vectors": vectors,

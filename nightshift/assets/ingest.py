@@ -51,6 +51,7 @@ def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehou
             **{f"redactions_{kind.lower()}": n for kind, n in sorted(batch.redactions.items())},
             "files": len({t["source_file"] for t in batch.tickets} | {q["source_file"] for q in batch.quarantine}),
             "quarantine_reasons": dg.MetadataValue.md(markdown_table(("reason", "rows"), reasons.most_common(), "nothing quarantined")),
+            "read_as": dg.MetadataValue.md(markdown_table(("file", "read as"), sorted(batch.read_as.items()), "no files")),
         },
         check_results=[reconciled(warehouse, day, batch.rows_in, stored, quarantined)],
     )

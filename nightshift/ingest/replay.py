@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from nightshift.ingest.files import read_csv
+from nightshift.ingest.files import csv_records
 from nightshift.ingest.mapping import FIELDS, resolve
 from nightshift.ingest.rules import clean, parse_created_at, stable_id
 
@@ -36,7 +36,7 @@ def replay_csv(
     created_at_format: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
-    columns, records = read_csv(source.read_bytes())
+    columns, records = csv_records(source.read_bytes())
     resolved = resolve(mapping, columns)
     if days is None and "created_at" not in resolved:
         raise ValueError(f"{source.name} has no created_at column: give --days N to spread it over N days")

@@ -38,6 +38,7 @@ class DayBatch:
     tickets: list[dict] = field(default_factory=list)
     quarantine: list[dict] = field(default_factory=list)
     redactions: Counter = field(default_factory=Counter)
+    read_as: dict[str, str] = field(default_factory=dict)  # file → how it was read (format, encoding, delimiter, gzip)
 
     @property
     def rows_in(self) -> int:
@@ -106,6 +107,8 @@ def normalize_day(
     first_seen: dict[str, str] = {}
     file_error: str | None
     for raw_file in files:
+        if raw_file.read_as:
+            batch.read_as[raw_file.path] = raw_file.read_as
         try:
             columns = resolve(mapping, raw_file.columns) if raw_file.columns else {}
         except MappingError as exc:

@@ -219,14 +219,15 @@ def _jsonl_bytes(rows: list[dict]) -> bytes:
 
 
 def _unparseable_tail(fmt: str, day: date) -> bytes:
-    """A line that does not parse and a line with bytes that are not UTF-8: text formats only."""
+    """A line that does not parse and a line with bytes that are not UTF-8 beside bytes that are (a damaged UTF-8 file, not
+    a Latin-1 one): text formats only."""
     stamp = f"{day.isoformat()}T10:00:00Z"
     if fmt == "csv":
         return (f"BAD{day:%Y%m%d}-5,Extra,fields,{stamp},C1,web,x,normal,surplus\n".encode()
-                + f"BAD{day:%Y%m%d}-6,Caf".encode() + b"\xe9 ferm\xe9,Latin-1 bytes,"
+                + f"BAD{day:%Y%m%d}-6,Café ferm".encode() + b"\xe9,Latin-1 bytes,"
                 + f"{stamp},C2,email,track_order,low\n".encode())
     return (f'{{"id": "BAD{day:%Y%m%d}-5", "subject": "Truncated", "body": "cut off'.encode() + b"\n"
-            + f'{{"id": "BAD{day:%Y%m%d}-6", "subject": "Caf'.encode() + b'\xe9", "body": "Latin-1 bytes", '
+            + f'{{"id": "BAD{day:%Y%m%d}-6", "subject": "Café ferm'.encode() + b'\xe9", "body": "Latin-1 bytes", '
             + f'"created_at": "{stamp}"}}\n'.encode())
 
 

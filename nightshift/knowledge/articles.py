@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from nightshift.ingest.files import read_csv
+from nightshift.ingest.files import csv_records
 from nightshift.ingest.mapping import resolve
 from nightshift.ingest.rules import clean
 
@@ -104,7 +104,7 @@ def read_article(path: Path, relative: str) -> Article | None:
 
 def read_macros(path: Path, relative: str, mapping: dict[str, str]) -> list[Article]:
     """Each row of a CSV of canned replies is an article: text from ``text``, title from ``subject``, id from ``id``."""
-    columns, records = read_csv(path.read_bytes())
+    columns, records = csv_records(path.read_bytes())
     fields = resolve(mapping, columns)
     articles = []
     for number, record in enumerate(records, start=1):

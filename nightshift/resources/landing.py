@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from nightshift.ingest.files import read_day
+from nightshift.ingest.files import FALLBACK_ENCODING, Formats, read_day
 from nightshift.ingest.mapping import parse_map
 from nightshift.ingest.redaction import PHONE_REGIONS
 from nightshift.ingest.rules import DayBatch, Rules, normalize_day
@@ -31,9 +31,14 @@ class LandingZone(dg.ConfigurableResource):
     phone_regions: str = Field(default=",".join(PHONE_REGIONS),
                                description="Regions (ISO 3166 codes) whose national phone formats are redacted; +country and 00 numbers always are.")
 
+    encoding: str = Field(default=FALLBACK_ENCODING, description="Encoding of files that are neither UTF-8 nor carry a byte-order "
+                          "mark (Excel and older help desks write cp1252 on Western systems).")
+    delimiter: str = Field(default="", description="CSV delimiter; empty: the one of , ; tab | the header line holds most of.")
+
     def day_folder(self, day: date) -> Path:
         return Path(self.root) / day.isoformat()
 
     def read(self, day: date) -> DayBatch:
         rules = Rules(self.max_text_chars, self.created_at_format, tuple(r.strip().upper() for r in self.phone_regions.split(",") if r.strip()))
-        return normalize_day(read_day(self.day_folder(day), Path(self.root)), day, parse_map(self.mapping), rules)
+        formats = Formats(self.encoding, self.delimiter or None)
+        return normalize_day(read_day(self.day_folder(day), Path(self.root), formats), day, parse_map(self.mapping), rules)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from nightshift.ingest.encoders import Embedder
-from nightshift.ingest.files import read_csv
+from nightshift.ingest.files import csv_records
 from nightshift.ingest.mapping import MappingError, resolve
 from nightshift.ingest.rules import clean
 from nightshift.lib.tokens import count_tokens
@@ -36,7 +36,7 @@ class Labelled:
 
 def read_labelled(path: Path, mapping: dict[str, str]) -> Labelled:
     """Rows with text and label from a CSV, through a column mapping; rows missing either are skipped."""
-    columns, records = read_csv(path.read_bytes())
+    columns, records = csv_records(path.read_bytes())
     resolved = resolve(mapping, columns)
     if "label" not in resolved:
         raise MappingError(f"no label column in {path.name}: map one with label=COLUMN")
