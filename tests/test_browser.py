@@ -20,8 +20,8 @@ pytestmark = pytest.mark.slow
 
 DAY = "2026-11-01"
 ASSETS = ["raw_tickets", "ticket_embeddings", "knowledge_base", "ticket_context", "triage_model", "ticket_triage", "synthesis_batches",
-          "ticket_responses", "answer_quality", "cached_answers", "daily_digest", "daily_cost_and_quality"]
-GROUPS = ["ingest", "knowledge", "triage", "synthesis", "quality", "reports"]
+          "ticket_responses", "answer_quality", "cached_answers", "daily_digest", "daily_cost_and_quality", "retention"]
+GROUPS = ["ingest", "knowledge", "triage", "synthesis", "quality", "reports", "maintenance"]
 # Chromium on a machine with no internet: without these it keeps trying to reach Google's services.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]

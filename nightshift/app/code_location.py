@@ -10,8 +10,8 @@ import dagster as dg
 from nightshift import assets, checks
 from nightshift.app.home import Home
 from nightshift.app.settings import resources_for
-from nightshift.orchestration.jobs import collect_job, ingest_job, nightly_job
-from nightshift.orchestration.schedules import nightly_schedule
+from nightshift.orchestration.jobs import collect_job, ingest_job, maintenance_job, nightly_job
+from nightshift.orchestration.schedules import maintenance_schedule, nightly_schedule
 from nightshift.orchestration.sensors import batch_sensor
 
 
@@ -20,8 +20,8 @@ def build_definitions(home: Home, mapping: str | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_package_module(assets),
         asset_checks=dg.load_asset_checks_from_package_module(checks),
-        jobs=[ingest_job, nightly_job, collect_job],
-        schedules=[nightly_schedule],
+        jobs=[ingest_job, nightly_job, collect_job, maintenance_job],
+        schedules=[nightly_schedule, maintenance_schedule],
         sensors=[batch_sensor],
         resources=resources_for(home, mapping),
     )

@@ -15,7 +15,7 @@ import openai
 
 from nightshift.llm import dialects
 from nightshift.llm.batch_files import CHAT_URL, LineResult, parse_results
-from nightshift.llm.engine import LocalBatchEngine, Responder, offline
+from nightshift.llm.engine import LocalBatchEngine, NotFound, Responder, offline
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class BatchClient(Protocol):
     def poll(self, batch_id: str) -> BatchState: ...
     def fetch(self, state: BatchState) -> dict[str, LineResult]: ...
     def complete(self, body: dict) -> tuple[int, dict]: ...
+    def delete_file(self, file_id: str) -> int: ...  # the bytes freed; 0 when the file was already gone
 
 
 def chat_responder(client: openai.OpenAI, dialect: str = dialects.JSON_SCHEMA) -> Responder:
@@ -90,6 +91,14 @@ class OpenAIBatchClient:
         read = lambda file_id: self.client.files.content(file_id).content if file_id else None  # noqa: E731
         return parse_results(read(state.output_file_id), read(state.error_file_id))
 
+    def delete_file(self, file_id: str) -> int:
+        try:
+            size = self.client.files.retrieve(file_id).bytes
+            self.client.files.delete(file_id)
+        except openai.NotFoundError:
+            return 0
+        return size
+
 
 class LocalBatchClient:
     """The engine in this process: a poll runs lines for up to ``poll_budget_s``, so polling is what drives it."""
@@ -111,3 +120,11 @@ class LocalBatchClient:
     def fetch(self, state: BatchState) -> dict[str, LineResult]:
         read = lambda file_id: self.engine.file_content(file_id) if file_id else None  # noqa: E731
         return parse_results(read(state.output_file_id), read(state.error_file_id))
+
+    def delete_file(self, file_id: str) -> int:
+        try:
+            size = self.engine.file(file_id)["bytes"]
+        except NotFound:
+            return 0
+        self.engine.delete_file(file_id)
+        return size

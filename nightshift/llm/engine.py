@@ -128,6 +128,13 @@ class LocalBatchEngine:
         self.file(file_id)
         return (self.root / "files" / f"{file_id}.data").read_bytes()
 
+    def delete_file(self, file_id: str) -> dict:
+        """Remove a file and its metadata, as the Files API's DELETE does."""
+        self.file(file_id)
+        for suffix in (".data", ".json"):
+            (self.root / "files" / f"{file_id}{suffix}").unlink(missing_ok=True)
+        return {"id": file_id, "object": "file", "deleted": True}
+
     # -- batches ----------------------------------------------------------------------------
 
     def create_batch(self, input_file_id: str, endpoint: str, completion_window: str = "24h", metadata: dict | None = None) -> dict:

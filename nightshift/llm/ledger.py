@@ -236,6 +236,19 @@ class BatchLedger:
             collected += 1
         return {"batches_collected": collected, "batches_in_flight": pending}
 
+    def delete_files(self, before: date) -> tuple[int, int]:
+        """Delete the provider's files (input, output, errors) of the batches collected for days before ``before``: the
+        ledger already holds every request and answer, so a rerun of such a day needs none of them. Returns (files, bytes)."""
+        rows = self.db.rows("SELECT batch_id, input_file_id, output_file_id, error_file_id FROM llm_batches "
+                            "WHERE day < ? AND collected_at IS NOT NULL AND files_deleted_at IS NULL", [before])
+        ids = [f for row in rows for f in (row["input_file_id"], row["output_file_id"], row["error_file_id"]) if f]
+        freed = sum(self.sender.delete_file(f) for f in ids)
+        if rows:
+            with self.db.connect() as con:
+                con.register("done", pa.table({"batch_id": [r["batch_id"] for r in rows]}))
+                con.execute("UPDATE llm_batches SET files_deleted_at = ? WHERE batch_id IN (SELECT batch_id FROM done)", [utcnow()])
+        return len(ids), freed
+
     def retry(self, day: date, max_attempts: int) -> tuple[list[BatchState], int]:
         """Resubmit the day's failed, invalid, expired or cancelled requests that have attempts left.
 

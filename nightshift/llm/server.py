@@ -46,6 +46,9 @@ def create_app(engine: LocalBatchEngine, token: str | None = None) -> Starlette:
     async def file_content(request: Request) -> Response:
         return Response(engine.file_content(request.path_params["file_id"]), media_type="application/jsonl")
 
+    async def delete_file(request: Request) -> Response:
+        return JSONResponse(engine.delete_file(request.path_params["file_id"]))
+
     async def create_batch(request: Request) -> Response:
         body = await request.json()
         if body.get("endpoint") != "/v1/chat/completions":
@@ -72,6 +75,7 @@ def create_app(engine: LocalBatchEngine, token: str | None = None) -> Starlette:
     routes = [
         Route("/v1/files", upload, methods=["POST"]),
         Route("/v1/files/{file_id}", file_meta, methods=["GET"]),
+        Route("/v1/files/{file_id}", delete_file, methods=["DELETE"]),
         Route("/v1/files/{file_id}/content", file_content, methods=["GET"]),
         Route("/v1/batches", create_batch, methods=["POST"]),
         Route("/v1/batches", list_batches, methods=["GET"]),

@@ -34,3 +34,10 @@ collect_job = dg.define_asset_job(
     description="Collect a day's finished batches into ticket_responses (retrying failed requests), add the answers that "
     "pass the checks to the cache, write its digest and its cost-and-quality row.",
 )
+
+maintenance_job = dg.define_asset_job(
+    "maintenance_job",
+    selection=dg.AssetSelection.groups("maintenance"),
+    description="Delete what the nights no longer need: batch files and triage models older than the retention window, and "
+    "old LanceDB versions. DuckDB's record of every night stays.",
+)

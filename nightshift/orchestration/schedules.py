@@ -1,4 +1,4 @@
-"""The nightly schedule: yesterday's partition of nightly_job, at a fixed UTC time."""
+"""The schedules: yesterday's partition of nightly_job at a fixed UTC time, and the weekly maintenance."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import dagster as dg
 
-from nightshift.orchestration.jobs import nightly_job
+from nightshift.orchestration.jobs import maintenance_job, nightly_job
 
 DEFAULT_AT = "02:00"
 
@@ -25,3 +25,7 @@ def nightly_schedule_at(at: str) -> dg.ScheduleDefinition | dg.UnresolvedPartiti
 
 
 nightly_schedule = nightly_schedule_at(os.environ.get("NIGHTSHIFT_NIGHTLY_AT", DEFAULT_AT))
+
+# Sundays at 05:00 UTC, when the week's nights are long collected.
+maintenance_schedule = dg.ScheduleDefinition(job=maintenance_job, cron_schedule="0 5 * * 0", name="weekly_maintenance",
+                                             default_status=dg.DefaultScheduleStatus.RUNNING)

@@ -131,3 +131,15 @@ class ModelStore:
     def for_day(self, day: str) -> TriageModel | None:
         pointer = self.root / f"day-{day}.json"
         return self.load(json.loads(pointer.read_text())["version"]) if pointer.exists() else None
+
+    def prune(self, keep_from: str) -> tuple[int, int]:
+        """Forget the days before ``keep_from`` (ISO dates compare as text) and delete the artifacts no kept day uses.
+        A forgotten day's triage asks for its triage_model to be materialized again. Returns (files, bytes) removed."""
+        pointers = {p.stem.removeprefix("day-"): p for p in self.root.glob("day-*.json")}
+        kept = {json.loads(p.read_text())["version"] for day, p in pointers.items() if day >= keep_from}
+        doomed = [p for day, p in pointers.items() if day < keep_from]
+        doomed += [p for p in self.root.glob("triage-*.joblib") if p.stem.removeprefix("triage-") not in kept]
+        freed = sum(p.stat().st_size for p in doomed)
+        for p in doomed:
+            p.unlink()
+        return len(doomed), freed

@@ -113,6 +113,7 @@ BATCHES = Table("llm_batches", """
     polled_at TIMESTAMP
     finished_at TIMESTAMP           -- first seen in a terminal status
     collected_at TIMESTAMP          -- results read into the ledger; null while the sensor watches it
+    files_deleted_at TIMESTAMP      -- the provider's input, output and error files deleted by the retention job
 """)
 
 REQUESTS = Table("llm_requests", """
@@ -344,5 +345,6 @@ MIGRATIONS: tuple[str, ...] = (
     ";".join([CONTEXT.ddl(), add_columns(RESPONSES, "citations", "grounded"), add_columns(ANSWER_QUALITY, "supported", "supported"),
               add_columns(COST_AND_QUALITY, "grounded_cache", "supported_7d_small_model_high")]),
     # Hostile input: the safety stage's findings per ticket, and why an answer is held for a person.
-    ";".join([SAFETY.ddl(), add_columns(RESPONSES, "hold_reason", "hold_reason")]),
+    ";".join([SAFETY.ddl(), add_columns(RESPONSES, "hold_reason", "hold_reason"),
+              add_columns(BATCHES, "files_deleted_at", "files_deleted_at")]),
 )
