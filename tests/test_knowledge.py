@@ -111,7 +111,7 @@ def test_hybrid_search_finds_the_right_article_and_the_floor_keeps_off_topic_tex
 
 
 def signals(**changes) -> Signals:
-    sure = dict(text="Where is my parcel?", questions=1, category="shipping", confidence=0.99, priority=None, tokens=20,
+    sure = dict(questions=1, category="shipping", confidence=0.99, priority=None, tokens=20,
                 nearest_known=0.9, cache_similarity=0.999, cache_category="shipping")
     return Signals(**{**sure, **changes})
 

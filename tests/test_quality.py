@@ -101,7 +101,7 @@ def test_too_few_samples_or_a_route_on_target_moves_nothing():
 
 def test_a_ticket_the_tightening_moved_says_so_in_its_reason():
     config = tighten(RoutingConfig(cache_threshold=0.93), {SMALL: wilson(21, 30), CACHE: wilson(10, 30)}, BOUNDS, "over 7 days")
-    signals = dict(text="Where is my parcel?", questions=1, category="delivery", confidence=0.8, priority=None, tokens=10, nearest_known=0.9)
+    signals = dict(questions=1, category="delivery", confidence=0.8, priority=None, tokens=10, nearest_known=0.9)
     moved = route(Signals(**signals), config)
     assert moved.route == FRONTIER and moved.reason.startswith("low confidence 0.80 < 0.95") and "min_confidence raised 0.60 -> 0.95" in moved.reason
     unmoved = route(Signals(**{**signals, "confidence": 0.5}), config)  # under the old minimum too: nothing to explain

@@ -108,7 +108,7 @@ def ticket_triage(
     prios = [given[i] or (priority.labels[i] if priority else None) for i in range(len(tickets))]
     tokens = [count_tokens(text) for text in texts]
     decisions = routing.cap_realtime([routing.route(routing.Signals(
-        text=texts[i], questions=routing.question_count(ticket["body"]), category=category.labels[i],
+        questions=routing.question_count(ticket["body"]), category=category.labels[i],
         confidence=float(category.confidence[i]), priority=prios[i], tokens=tokens[i], nearest_known=float(known[i]),
         cache_similarity=match.similarity if (match := cached[i]) else None, cache_category=match.category if match else None,
         passages=None if passages is None else len(passages.get(ticket["ticket_id"], [])), safety=flagged[i],

@@ -75,7 +75,7 @@ def eval_answers(data: Labelled, embedder: Embedder, responder: Responder, price
         if cached:
             index, sim = nearest(vectors[k:k + 1], vectors[[r for r, _ in cached]])
             hit = (cached[int(index[0])], float(sim[0]))
-        decision = route(Signals(text=text, questions=question_count(text), category=category,
+        decision = route(Signals(questions=question_count(text), category=category,
                                  confidence=float(predicted.confidence[k]), priority=None, tokens=count_tokens(text),
                                  nearest_known=float(known[k]), cache_similarity=hit[1] if hit else None,
                                  cache_category=predicted.labels[hit[0][0]] if hit else None), config)

@@ -106,7 +106,7 @@ def eval_triage(data: Labelled, embedder: Embedder, say: Say, test: Labelled | N
         prediction = nightshift.predict(texts, vectors)
         index, sim = nearest(vectors, train_v)
         to_cache = sum(
-            route(Signals(text=t, questions=question_count(t), category=prediction.labels[k],
+            route(Signals(questions=question_count(t), category=prediction.labels[k],
                           confidence=float(prediction.confidence[k]), priority=None, tokens=count_tokens(t),
                           nearest_known=float(sim[k]), cache_similarity=float(sim[k]),
                           cache_category=train.labels[index[k]]), config).route == CACHE

@@ -49,7 +49,6 @@ class RoutingConfig:
 class Signals:
     """What the router knows about one ticket."""
 
-    text: str
     questions: int                         # separate asks in the body (see question_count)
     category: str
     confidence: float
