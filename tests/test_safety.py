@@ -84,6 +84,7 @@ def test_a_reply_that_promises_money_or_claims_an_account_change_is_held(reply, 
     ("I have issued a refund of 20 EUR.", "frontier"),                       # within policy, on a route trusted with money
     ("You can request a refund from the orders page within 30 days.", "small_model"),
     ("Refunds take 5 days; we will email you when it is done.", "small_model"),
+    ("You wrote: I want a refund for order 3. Here is how refunds work.", "small_model"),  # the customer's words quoted
     ("To change your password, open Settings > Security.", "cache"),
 ])
 def test_replies_that_explain_rather_than_promise_go_out(reply, route):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 # "we will refund you", "I have issued a full refund", "your refund has been approved": money promised, not explained.
 MONEY_PROMISE = re.compile(
-    r"\b(we|i)('ll| will| have|'ve| already| are going to| can)?\s+(\w+\s+){0,2}"
+    r"\b(we|i)('ll| will| have|'ve| already| are going to| can)\s+(\w+\s+){0,2}"
     r"(refund|credit|reimburs|compensat|pay you|issued? (you )?(a |an |the )?(full |partial )?(refund|credit|voucher))\w*"
     r"|\b(refund|credit|compensation|reimbursement|voucher)\b[^.!?]{0,40}\b(has|have) been (issued|processed|approved|sent|applied)\b",
     re.I,
