@@ -10,12 +10,13 @@ import dagster as dg
 import lancedb
 import numpy as np
 import pytest
+from lancedb.rerankers import RRFReranker
 
 from nightshift.app.code_location import build_definitions
 from nightshift.app.home import Home
 from nightshift.app.runner import run_days
 from nightshift.ingest.encoders import MiniLMEmbedder
-from nightshift.ingest.samples import write_days
+from nightshift.ingest.samples import SampleSpec, day_tickets, write_days
 from nightshift.knowledge.articles import Article, read_folder
 from nightshift.knowledge.chunking import chunk_article
 from nightshift.knowledge.index import KnowledgeIndex
@@ -108,6 +109,19 @@ def test_hybrid_search_finds_the_right_article_and_the_floor_keeps_off_topic_tex
     assert hits[0][0].title == "When will I get my refund?" and hits[0][0].rank == 1
     assert hits[1][0].title == "Cancelling an order"
     assert hits[2] == []
+
+
+def test_the_day_at_once_search_ranks_as_lancedbs_own_hybrid_query_does_one_ticket_at_a_time(tmp_path):
+    articles = read_folder(HELP_CENTRE)
+    index, model = KnowledgeIndex(lancedb.connect(str(tmp_path))), MiniLMEmbedder()
+    index.sync([c for a in articles for c in chunk_article(a)], model.embed, len(articles))
+    texts = [f"{t['subject']} {t['body']}" for t in day_tickets(SAMPLE_START, SampleSpec(tickets_per_day=40))]
+    vectors = model.embed(texts)
+    ours = index.search(texts, vectors, k=4)
+    for text, vector, hits in zip(texts, vectors, ours):
+        theirs = (index.table().search(query_type="hybrid").vector(vector).text(text).rerank(RRFReranker()).limit(4).to_list())
+        assert [h.chunk_id for h in hits] == [r["chunk_id"] for r in theirs]
+        assert [h.score for h in hits] == pytest.approx([r["_relevance_score"] for r in theirs])
 
 
 def signals(**changes) -> Signals:
