@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 NIGHT = date(2026, 3, 2)  # fixed, so two runs of the benchmark night see the same tickets
