@@ -278,6 +278,8 @@ def eval_triage_command(
     seed: Annotated[int, typer.Option(help="Seed of the 80/20 split.")] = 0,
     hold_out_labels: Annotated[int, typer.Option(help="Without --test-csv: keep this many labels out of training, "
                                                       "to see where the router sends intents it never saw.")] = 0,
+    per_label: Annotated[int, typer.Option(help="Train on at most this many rows per label (the last ones), as the "
+                                                "nightly model's window does; 0: every row.")] = 0,
 ) -> None:
     """Accuracy and macro-F1 of the triage model (and a TF-IDF baseline) on a split or a second file."""
     from nightshift.ingest.encoders import MiniLMEmbedder
@@ -287,7 +289,8 @@ def eval_triage_command(
     test = labelled(test_csv, map) if test_csv else None
     if test and hold_out_labels:
         raise fail("--hold-out-labels applies to a split of --csv, not to --test-csv")
-    result = eval_triage(data, MiniLMEmbedder(), console.print, test=test, seed=seed, hold_out_labels=hold_out_labels)
+    result = eval_triage(data, MiniLMEmbedder(), console.print, test=test, seed=seed, hold_out_labels=hold_out_labels,
+                         per_label=per_label)
     print(json.dumps(result))
 
 

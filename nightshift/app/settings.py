@@ -51,7 +51,12 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             floor=float(env("NIGHTSHIFT_RETRIEVAL_FLOOR", "0.3")),
             grounded_target=float(env("NIGHTSHIFT_GROUNDED_TARGET", "0.9")),
         ),
-        "models": TriageModelStore(root=str(home.models)),
+        "models": TriageModelStore(
+            root=str(home.models),
+            per_label=int(env("NIGHTSHIFT_TRAIN_PER_LABEL", "200")),
+            window_days=int(env("NIGHTSHIFT_TRAIN_DAYS", "90")),
+            retrain_share=float(env("NIGHTSHIFT_RETRAIN_SHARE", "0.2")),
+        ),
         "prices": Prices(path=env("NIGHTSHIFT_PRICES") or None),
         "quality": QualityPolicy(
             shadow_share=float(env("NIGHTSHIFT_SHADOW_SHARE", "0.05")),

@@ -32,30 +32,40 @@ def triage_model(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
     embedder: EmbedderResource, models: TriageModelStore,
 ) -> dg.MaterializeResult:
-    """Category and priority classifier on ticket history up to this day, with held-out accuracy and cache threshold.
+    """Category and priority classifier on a bounded window of history up to this day (per label, the latest
+    `per_label` tickets of the last `window_days` days), with held-out accuracy and cache threshold.
 
-    Versioned by a fingerprint of the training data: unchanged history reuses the saved model.
+    Versioned by a fingerprint of the window. The day before's model is kept while less than `retrain_share` of the
+    window is new to it and the labels are the same, so a night's training cost does not grow with history.
     """
     day = partition_day(context)
-    tickets = warehouse.tickets.history(day)
-    by_id = vectors.vectors(EMBEDDINGS)
+    window = models.window()
+    tickets = warehouse.tickets.training_window(day, window.per_label, window.days)
+    by_id = vectors.vectors_of(EMBEDDINGS, [t["ticket_id"] for t in tickets])
     tickets = [t for t in tickets if t["ticket_id"] in by_id]
     column = lambda name: [t[name] for t in tickets]  # noqa: E731
     version = fingerprint(column("ticket_id"), column("text_hash"), column("label"), column("priority"))
     store = models.store()
+    previous = store.for_day((day - timedelta(days=1)).isoformat())
+    labels = {label for label in column("label") if label}
+    change = (window.retrain_reason(column("ticket_id"), labels, set(previous.known_ids), previous.labels) if previous
+              else "no model for the day before")
     if store.has(version):
-        model, trained = store.load(version), False
+        model, trained, why = store.load(version), False, "the same window as a saved model"
+    elif previous and change is None:
+        model, trained, why = previous, False, f"under {window.retrain_share:.0%} of the window is new to the day before's model"
     else:
         matrix = np.stack([by_id[t["ticket_id"]] for t in tickets]) if tickets else np.zeros((0, 384), np.float32)
         model = train(column("ticket_id"), column("text_redacted"), matrix, column("label"), column("priority"),
                       version, embedder.embedder.embed)
         store.save(model)
-        trained = True
-    store.assign(day.isoformat(), version)
-    context.log.info(f"triage model {version}: {model.mode}, {'trained' if trained else 'reused'}")
+        trained, why = True, str(change)
+    store.assign(day.isoformat(), model.version)
+    context.log.info(f"triage model {model.version}: {model.mode}, {'trained' if trained else 'reused'}: {why}")
     numeric = {k: v for k, v in model.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return dg.MaterializeResult(
-        metadata={"version": version, "mode": model.mode, "trained": int(trained), "tickets": len(tickets), **numeric}
+        metadata={"version": model.version, "mode": model.mode, "trained": int(trained), "why": why,
+                  "window_tickets": len(tickets), "per_label": window.per_label, "window_days": window.days, **numeric}
     )
 
 

@@ -9,15 +9,22 @@ from pydantic import Field
 
 from nightshift.llm.pricing import PriceTable, load_prices
 from nightshift.triage.artifact import ModelStore
+from nightshift.triage.window import TrainingWindow
 
 
 class TriageModelStore(dg.ConfigurableResource):
     """A directory of versioned triage-model artifacts."""
 
-    root: str = Field(description="Directory holding triage-<version>.joblib and triage-latest.json.")
+    root: str = Field(description="Directory holding triage-<version>.joblib and a day-<date>.json pointer per day.")
+    per_label: int = Field(default=200, description="Latest labelled tickets per label the nightly model trains on.")
+    window_days: int = Field(default=90, description="Days of history the nightly model may learn from.")
+    retrain_share: float = Field(default=0.2, description="Retrain once this share of the window is new to the current model.")
 
     def store(self) -> ModelStore:
         return ModelStore(Path(self.root))
+
+    def window(self) -> TrainingWindow:
+        return TrainingWindow(self.per_label, self.window_days, self.retrain_share)
 
 
 class Prices(dg.ConfigurableResource):

@@ -18,6 +18,12 @@ def day_filter(day: date) -> str:
     return f"day = '{day.isoformat()}'"
 
 
+def by_id(rows: pa.Table) -> dict[str, np.ndarray]:
+    """Rows of (ticket_id, vector) as a dict of float32 rows of one matrix, without a Python list per vector."""
+    matrix = rows["vector"].combine_chunks().flatten().to_numpy().reshape(rows.num_rows, -1) if rows.num_rows else []
+    return dict(zip(rows["ticket_id"].to_pylist(), matrix))
+
+
 class LanceDBStore(dg.ConfigurableResource):
     """A LanceDB database directory (local path or object-store URI)."""
 
@@ -39,16 +45,21 @@ class LanceDBStore(dg.ConfigurableResource):
             return None
         return opened.search().where(day_filter(day)).select(columns).limit(None).to_arrow()
 
-    def vectors(self, table: str, day: date | None = None) -> dict[str, np.ndarray]:
-        """Ticket id -> vector, for a day or (without one) the whole table."""
-        if day is not None:
-            rows = self.day_rows(table, day, ["ticket_id", "vector"])
-        else:
-            opened = self.table(table)
-            rows = opened.to_arrow().select(["ticket_id", "vector"]) if opened is not None else None
-        if rows is None:
-            return {}
-        return dict(zip(rows["ticket_id"].to_pylist(), np.asarray(rows["vector"].to_pylist(), dtype=np.float32)))
+    def vectors(self, table: str, day: date) -> dict[str, np.ndarray]:
+        """Ticket id -> vector, for a day."""
+        rows = self.day_rows(table, day, ["ticket_id", "vector"])
+        return by_id(rows) if rows is not None else {}
+
+    def vectors_of(self, table: str, ids: list[str], chunk: int = 5000) -> dict[str, np.ndarray]:
+        """Ticket id -> vector for these ids only (ids not stored are absent): reads what it needs, not the table."""
+        opened = self.table(table) if ids else None
+        found: dict[str, np.ndarray] = {}
+        if opened is None:
+            return found
+        for start in range(0, len(ids), chunk):
+            quoted = ", ".join("'" + i.replace("'", "''") + "'" for i in ids[start:start + chunk])
+            found.update(by_id(opened.search().where(f"ticket_id IN ({quoted})").select(["ticket_id", "vector"]).limit(None).to_arrow()))
+        return found
 
     def replace_day(self, table: str, day: date, rows: pa.Table, key: str) -> None:
         """Upsert a day's rows on ``key`` and delete that day's rows not among them, in one commit."""

@@ -19,7 +19,7 @@ import numpy as np
 from nightshift.triage.cache_policy import DISABLED, calibrate
 from nightshift.triage.classifier import Prediction, TextClassifier, ZeroShotClassifier, evaluate, split
 
-CODE_VERSION = "triage-1"  # bump when features or training change, so old artifacts are not reused
+CODE_VERSION = "triage-2"  # bump when features or training change, so old artifacts are not reused
 MIN_LABELLED = 30          # fewer labelled tickets than this: zero-shot instead
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
@@ -34,6 +34,7 @@ class TriageModel:
     known_vectors: np.ndarray
     cache_threshold: float
     metrics: dict = field(default_factory=dict)
+    labels: set[str] = field(default_factory=set)  # the labels of its training window (none when zero-shot)
 
     def predict(self, texts: Sequence[str], vectors: np.ndarray) -> tuple[Prediction, Prediction | None]:
         return self.category.predict(texts, vectors), self.priority.predict(texts, vectors) if self.priority else None
@@ -76,7 +77,7 @@ def train(
         matrix = embed([f"{name}: {text}" for name, text in descriptions.items()])
         zero_shot = ZeroShotClassifier(dict(zip(descriptions, matrix)))
         return TriageModel(version, "zero_shot", zero_shot, None, list(ids), vectors, cache_threshold=DISABLED,
-                           metrics={"labelled": int(labelled.sum()), "mode": "zero_shot"})
+                           metrics={"labelled": int(labelled.sum()), "mode": "zero_shot"}, labels={str(x) for x in labels if x})
 
     texts_l = [t for t, keep in zip(texts, labelled) if keep]
     labels_l = [str(lab) for lab, keep in zip(labels, labelled) if keep]
@@ -100,7 +101,7 @@ def train(
         "cache_threshold": chosen.threshold, "cache_hit_rate": chosen.hit_rate,
         "cache_false_hit_rate": chosen.false_hit_rate, "priority_model": priority is not None,
     }
-    return TriageModel(version, "supervised", category, priority, list(ids), vectors, chosen.threshold, metrics)
+    return TriageModel(version, "supervised", category, priority, list(ids), vectors, chosen.threshold, metrics, set(labels_l))
 
 
 class ModelStore:

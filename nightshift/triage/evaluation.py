@@ -22,6 +22,7 @@ from nightshift.lib.tokens import count_tokens
 from nightshift.triage.cache_policy import GRID, calibrate, choose_threshold, nearest, threshold_table
 from nightshift.triage.classifier import TextClassifier, evaluate, split
 from nightshift.triage.routing import CACHE, RoutingConfig, Signals, question_count, route
+from nightshift.triage.window import latest_per_label
 
 Say = Callable[[str], None]
 OURS = "nightshift (embeddings + word/char TF-IDF, LR)"
@@ -55,7 +56,7 @@ def read_labelled(path: Path, mapping: dict[str, str]) -> Labelled:
 
 
 def eval_triage(data: Labelled, embedder: Embedder, say: Say, test: Labelled | None = None, seed: int = 0,
-                hold_out_labels: int = 0) -> dict:
+                hold_out_labels: int = 0, per_label: int = 0) -> dict:
     config = RoutingConfig()
     report_unseen = test is not None or hold_out_labels > 0
     if test is None:
@@ -70,12 +71,17 @@ def eval_triage(data: Labelled, embedder: Embedder, say: Say, test: Labelled | N
     else:
         train = data
         say(f"train on all {len(train.labels)} rows, test on {len(test.labels)} rows of the second file")
+    if per_label:
+        # The nightly model's bounded window: at most per_label training rows of each label (the last ones).
+        window = latest_per_label(train.labels, per_label)
+        train = Labelled([train.texts[i] for i in window], [train.labels[i] for i in window])
+        say(f"training window: at most {per_label} rows per label, {len(train.labels)} rows")
     train_v, test_v = embedder.embed(train.texts), embedder.embed(test.texts)
     known = set(train.labels)
     seen = [i for i, label in enumerate(test.labels) if label in known]
     seen_texts, seen_labels = [test.texts[i] for i in seen], [test.labels[i] for i in seen]
 
-    result: dict = {"n_train": len(train.labels), "n_test": len(seen), "classes": len(known)}
+    result: dict = {"n_train": len(train.labels), "n_test": len(seen), "classes": len(known), "per_label": per_label or None}
     variants = {
         OURS: TextClassifier(),
         "embeddings only, LR": TextClassifier(words=False, chars=False),

@@ -35,9 +35,14 @@ class TicketsSQL:
         """The day's redacted texts and their hashes: what is embedded."""
         return self.db.rows("SELECT ticket_id, text_redacted, text_hash FROM tickets WHERE day = ? ORDER BY ticket_id", [day])
 
-    def history(self, day: date) -> list[dict]:
-        """Every ticket up to and including the day, with its labels: what the triage model learns from."""
-        return self.db.rows("SELECT ticket_id, text_redacted, text_hash, label, priority FROM tickets WHERE day <= ? ORDER BY ticket_id", [day])
+    def training_window(self, day: date, per_label: int, days: int) -> list[dict]:
+        """What the triage model of ``day`` learns from: per label (unlabelled counting as one), the latest ``per_label``
+        tickets of the ``days`` days up to and including ``day``."""
+        return self.db.rows(
+            "SELECT ticket_id, text_redacted, text_hash, label, priority FROM ("
+            "  SELECT *, row_number() OVER (PARTITION BY label ORDER BY day DESC, created_at DESC, ticket_id DESC) AS recency"
+            "  FROM tickets WHERE day <= $1 AND day > $1 - $2::INTEGER"
+            ") WHERE recency <= $3 ORDER BY ticket_id", [day, days, per_label])
 
     def to_triage(self, day: date) -> list[dict]:
         return self.db.rows("SELECT ticket_id, text_redacted, coalesce(body, subject) AS body, label, priority FROM tickets "
