@@ -13,6 +13,8 @@ POSITIVE = [
     ("from France: 0033 1 42 68 53 00", "PHONE"),
     ("UK landline 020 7946 0958", "PHONE"),
     ("call 4155552671 tonight", "PHONE"),                          # a bare run, but after a phone word
+    ("URGENT: nobody can log in. Call me on +1 415 555 0132.", "PHONE"),  # a full stop ends the sentence, not the number
+    ("Phone: +44 20 7946 0958; after six", "PHONE"),
     ("card 4111 1111 1111 1111 was charged", "CARD"),
     ("card 5500-0000-0000-0004 was charged", "CARD"),
     ("pay to DE89 3704 0044 0532 0130 00", "IBAN"),
