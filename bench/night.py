@@ -18,8 +18,10 @@ is JSON.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import resource
 import subprocess
 import sys
@@ -96,12 +98,13 @@ def child(args: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measured_night(tickets: int, history_days: int, csv: str | None, mapping: str, keep: Path | None) -> dict:
+def measured_night(tickets: int, history_days: int, csv: str | None, mapping: str, keep: Path | None,
+                   profile: Path | None = None) -> dict:
     root = keep or Path(tempfile.mkdtemp(prefix="nightshift-night-"))
     common = ["--tickets", str(tickets), "--map", mapping] + (["--csv", csv] if csv else [])
     if history_days:
         child(["--stage", "history", "--home", str(root), "--history-days", str(history_days), *common])
-    result = child(["--stage", "night", "--home", str(root), *common])
+    result = child(["--stage", "night", "--home", str(root), *common, *(["--profile", str(profile)] if profile else [])])
     return {**result, "home": str(root), "history_days": history_days}
 
 
@@ -118,7 +121,14 @@ def stage(args: argparse.Namespace) -> dict:
         return build_history(home, NIGHT, args.history_days,
                              lambda day: write_night(home, day, args.tickets, args.csv, args.map), run_night)
     write_night(home, NIGHT, args.tickets, args.csv, args.map)
-    return run_night(home.root, NIGHT)
+    if not args.profile:
+        return run_night(home.root, NIGHT)
+    profile = cProfile.Profile()
+    result = profile.runcall(run_night, home.root, NIGHT)
+    profile.dump_stats(args.profile)
+    with open(f"{args.profile}.txt", "w") as out:
+        pstats.Stats(str(args.profile), stream=out).sort_stats("tottime").print_stats(40)
+    return result
 
 
 def table(results: list[dict]) -> str:
@@ -138,6 +148,7 @@ def main() -> None:
     parser.add_argument("--csv", help="the night is every row of this CSV (instead of --tickets sample tickets)")
     parser.add_argument("--map", default="", help="column mapping for --csv, as for `nightshift replay`")
     parser.add_argument("--keep", type=Path, help="keep the home with history in this (new) directory")
+    parser.add_argument("--profile", type=Path, help="write cProfile stats of the last night here (and its top 40 to FILE.txt)")
     parser.add_argument("--stage", choices=("history", "night"), help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -146,9 +157,10 @@ def main() -> None:
         return
 
     print(f"{datetime.now():%Y-%m-%d %H:%M}: a night of {args.tickets} tickets, {os.cpu_count()} cores", flush=True)
-    results = [measured_night(args.tickets, 0, args.csv, args.map, None if args.history_days else args.keep)]
+    results = [measured_night(args.tickets, 0, args.csv, args.map, None if args.history_days else args.keep,
+                              None if args.history_days else args.profile)]
     if args.history_days:
-        results.append(measured_night(args.tickets, args.history_days, args.csv, args.map, args.keep))
+        results.append(measured_night(args.tickets, args.history_days, args.csv, args.map, args.keep, args.profile))
     print(table(results))
     last, fresh = results[-1], results[0]
     print(json.dumps({

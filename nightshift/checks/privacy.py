@@ -5,7 +5,7 @@ from collections import Counter
 import dagster as dg
 
 from nightshift.checks.results import conclude
-from nightshift.ingest.redaction import redact
+from nightshift.ingest.redaction import scan
 from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.partitions import partition_day
 from nightshift.resources.models import Prices
@@ -14,7 +14,7 @@ from nightshift.resources.warehouse import DuckDBWarehouse
 
 def pii_verdict(context, warehouse: DuckDBWarehouse, texts: dict[str, str], noun: str) -> dg.AssetCheckResult:
     """texts: id → text. Fails on any detection the redactor would have made."""
-    found = {key: redact(text).counts for key, text in texts.items()}
+    found = scan(texts)
     leaking = sorted(key for key, counts in found.items() if counts)
     kinds = sum(found.values(), Counter())
     return conclude(context, warehouse, not leaking, {
