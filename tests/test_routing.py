@@ -100,6 +100,13 @@ def test_question_count():
     assert question_count("How do I cancel? And where is my refund?") == 2
     assert question_count("Cancel order 5. Also, reset my password.") == 2
     assert question_count("I want a refund") == 1
+    assert question_count("Why?! 42? ?? Really?? Done!?") == 2  # a mark run counts once, from a sentence with a word
+
+
+def test_question_count_is_linear_in_a_long_sentence_without_a_question_mark():
+    # The old single pattern backtracked cubically here: this ticket-sized sentence took hours.
+    sentence = "my order and the delivery and the refund " * 500
+    assert question_count(sentence + ".") == 1 and question_count(sentence + "?") == 1
 
 
 def test_a_multi_question_ticket_is_not_served_one_cached_answer():
