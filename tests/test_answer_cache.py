@@ -39,6 +39,13 @@ def test_round_trip_and_what_never_hits(tmp_path):
     assert cache.lookup(np.stack([unit([1, 0, 0])]), "p1", ["m-none"], NOW) == [None]
 
 
+def test_expiry_deletes_only_the_entries_past_the_ttl(tmp_path):
+    cache = AnswerCache(vectors=LanceDBStore(uri=str(tmp_path / "lancedb")), ttl_days=30)
+    assert cache.expire(NOW) == 0  # no table yet
+    cache.add([entry("young", [1, 0, 0], age_days=29), entry("old", [0, 1, 0], age_days=31)], dim=3)
+    assert cache.expire(NOW) == 1 and set(cache.get(["young", "old"])) == {"young"}
+
+
 def test_adding_the_same_entry_twice_keeps_one(tmp_path):
     store = LanceDBStore(uri=str(tmp_path / "lancedb"))
     cache = AnswerCache(vectors=store)

@@ -7,6 +7,7 @@ import dagster as dg
 from pydantic import Field
 
 from nightshift.llm.ledger import BatchLedger
+from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.llm import LLMProvider
 from nightshift.resources.models import Prices, TriageModelStore
 from nightshift.resources.vector_store import LanceDBStore
@@ -26,15 +27,17 @@ def folder_bytes(uri: str) -> int | None:
 
 @dg.asset(group_name="maintenance", kinds={"duckdb", "lancedb"}, pool="duckdb_writer")
 def retention(context: dg.AssetExecutionContext, config: RetentionConfig, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
-              models: TriageModelStore, llm: LLMProvider, prices: Prices) -> dg.MaterializeResult:
+              models: TriageModelStore, llm: LLMProvider, prices: Prices, answer_cache: AnswerCache) -> dg.MaterializeResult:
     """Deletes the provider's batch files of collected days older than `keep_days` (the ledger in DuckDB keeps every request
     and answer, so a rerun of such a day still works), the triage models no kept day uses (a rerun of a forgotten day
-    retrains its model first), and LanceDB versions older than the window (after compacting its tables). DuckDB rows are
-    never deleted: they are the record of what each night cost and answered.
+    retrains its model first), answer-cache entries past the cache's TTL (they never hit, yet every lookup scans them), and
+    LanceDB versions older than the window (after compacting its tables). DuckDB rows are never deleted: they are the
+    record of what each night cost and answered.
     """
     before = datetime.now(UTC).date() - timedelta(days=config.keep_days)
     files, batch_bytes = BatchLedger(warehouse.db, llm.client(), prices.table()).delete_files(before)
     artifacts, model_bytes = models.store().prune(before.isoformat())
+    expired = answer_cache.expire(datetime.now(UTC).replace(tzinfo=None))
     size_before = folder_bytes(vectors.uri)
     db = vectors.db()
     for name in db.table_names():
@@ -47,5 +50,5 @@ def retention(context: dg.AssetExecutionContext, config: RetentionConfig, wareho
         "kept_from": before.isoformat(), "keep_days": config.keep_days,
         "batch_files_deleted": files, "batch_bytes_freed": batch_bytes,
         "model_files_deleted": artifacts, "model_bytes_freed": model_bytes,
-        "lancedb_bytes_freed": lance_bytes, "bytes_freed": batch_bytes + model_bytes + lance_bytes,
+        "cache_entries_expired": expired, "lancedb_bytes_freed": lance_bytes, "bytes_freed": batch_bytes + model_bytes + lance_bytes,
     })

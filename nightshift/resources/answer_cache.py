@@ -79,6 +79,17 @@ class AnswerCache(dg.ConfigurableResource):
             table.delete(where)
         return found
 
+    def expire(self, now: datetime) -> int:
+        """Delete entries past the TTL: they never hit again, and every lookup would still scan them. Returns how many."""
+        table = self.vectors.table(TABLE)
+        if table is None:
+            return 0
+        where = f"created_at < TIMESTAMP '{(now - timedelta(days=self.ttl_days)).strftime('%Y-%m-%d %H:%M:%S')}'"
+        found = table.count_rows(where)
+        if found:
+            table.delete(where)
+        return found
+
     def get(self, entry_ids: list[str]) -> dict[str, dict]:
         """Entries by id (answer, model, category, source ticket), for serving a cache route."""
         table = self.vectors.table(TABLE)
