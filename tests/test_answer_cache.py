@@ -31,7 +31,7 @@ def test_round_trip_and_what_never_hits(tmp_path):
         entry("expired", [1, 0, 0], age_days=45),
         entry("far", [0, 0, 1], category="refund"),
     ], dim=3)
-    (match, far) = cache.lookup(np.stack([unit([1, 0, 0]), unit([0, 0.1, 1])]), "p1", ["m-small", "m-frontier"], NOW)
+    (match, far) = cache.lookup(np.stack([unit([1, 0, 0]), unit([0, 0.1, 1])]), "p1", ["m-small", "m-frontier"], NOW, block=1)
     assert match.entry_id == "fresh" and match.source_ticket_id == "T-fresh"
     assert abs(match.similarity - float(unit([1, 0, 0]) @ unit([1, 0.1, 0]))) < 1e-5
     assert far.entry_id == "far" and far.category == "refund"

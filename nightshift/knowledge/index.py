@@ -107,22 +107,27 @@ class KnowledgeIndex:
             table.create_index("search_text", config=FTS(), replace=True)
         return Sync(articles, len(chunks), len(fresh), removed, len(chunks) - len(fresh), changed=True)
 
-    def search(self, texts: Sequence[str], vectors: np.ndarray, k: int, floor: float = -1.0, mode: str = HYBRID) -> list[list[Hit]]:
+    def search(self, texts: Sequence[str], vectors: np.ndarray, k: int, floor: float = -1.0, mode: str = HYBRID,
+               block: int = 2000) -> list[list[Hit]]:
         """The top ``k`` passages per ticket whose similarity clears ``floor``, best first.
 
-        Each leg runs once for the whole day, not once per ticket: the vector leg as one multi-vector query, the full-text
-        leg as concurrent queries on LanceDB's async API. A per-ticket hybrid query spends about 4 ms in planning and a
-        thread pool of its own; this way a ticket costs well under 1 ms. The two rankings are fused as LanceDB's
-        RRFReranker fuses them (see ``fuse``).
+        Each leg runs once per block of ``block`` tickets, not once per ticket: the vector leg as one multi-vector query,
+        the full-text leg as concurrent queries on LanceDB's async API. A per-ticket hybrid query spends about 4 ms in
+        planning and a thread pool of its own; this way a ticket costs well under 1 ms, and memory stays that of a
+        block. The two rankings are fused as LanceDB's RRFReranker fuses them (see ``fuse``).
         """
         table = self.table()
         if table is None or table.count_rows() == 0 or not len(texts):
             return [[] for _ in texts]
         vectors = np.asarray(vectors, np.float32)
+        return [hits for start in range(0, len(texts), block)
+                for hits in self._search_block(table, texts[start:start + block], vectors[start:start + block], k, floor, mode)]
+
+    def _search_block(self, table, texts: Sequence[str], vectors: np.ndarray, k: int, floor: float, mode: str) -> list[list[Hit]]:
         by_vector = self._vector_leg(table, vectors, k) if mode in (HYBRID, VECTOR) else [[] for _ in texts]
         by_text = asyncio.run(self._text_leg(texts, k)) if mode in (HYBRID, FULL_TEXT) else [[] for _ in texts]
         ranked = [fuse(v, t, k) if mode == HYBRID else (v or t) for v, t in zip(by_vector, by_text)]
-        rows = self._rows_by_id({row_id for ranking in ranked for row_id, _ in ranking})
+        rows = self._rows_by_id(table, {row_id for ranking in ranked for row_id, _ in ranking})
         found = []
         for vector, ranking in zip(vectors, ranked):
             hits: list[Hit] = []
@@ -161,11 +166,11 @@ class KnowledgeIndex:
 
         return list(await asyncio.gather(*(one(text) for text in texts)))
 
-    def _rows_by_id(self, row_ids: set[int]) -> dict[int, dict]:
+    @staticmethod
+    def _rows_by_id(table, row_ids: set[int]) -> dict[int, dict]:
         """The passages hit, by LanceDB row id, each read once however many tickets hit it."""
         if not row_ids:
             return {}
-        table = self.table()
         rows = table.take_row_ids(sorted(row_ids)).with_row_id().select([*COLUMNS, "vector", "_rowid"]).to_list()
         return {r["_rowid"]: {**r, "vector": np.asarray(r["vector"], np.float32)} for r in rows}
 

@@ -99,7 +99,8 @@ class AnswerCache(dg.ConfigurableResource):
         rows = table.search().where(where).select(["entry_id", "answer", "model", "category", "source_ticket_id"]).limit(None).to_list()
         return {r["entry_id"]: r for r in rows}
 
-    def lookup(self, queries: np.ndarray, prompt_version: str, models: list[str], now: datetime) -> list[CacheMatch | None]:
+    def lookup(self, queries: np.ndarray, prompt_version: str, models: list[str], now: datetime,
+               block: int = 2000) -> list[CacheMatch | None]:
         table = self.vectors.table(TABLE)
         if table is None:
             return [None] * len(queries)
@@ -109,12 +110,14 @@ class AnswerCache(dg.ConfigurableResource):
         queries = np.asarray(queries, dtype=np.float32)
         if not len(queries):
             return []
-        # One multi-vector query for the whole day: a query per ticket costs milliseconds of planning each.
-        found = (table.search(list(queries)).distance_type("cosine").where(where, prefilter=True)
-                 .select(["entry_id", "source_ticket_id", "category", "answer", "_distance"]).limit(1).to_arrow())
         matches: list[CacheMatch | None] = [None] * len(queries)
-        for hit in found.to_pylist():
-            # float32 cosine distance of a vector to itself can come back a hair below 0: keep similarity in [-1, 1].
-            matches[hit["query_index"]] = CacheMatch(hit["entry_id"], min(1.0, 1.0 - float(hit["_distance"])),
-                                                     hit["source_ticket_id"], hit["category"], hit["answer"])
+        # One multi-vector query per block of tickets: a query per ticket costs milliseconds of planning each, and one
+        # query for a whole 100,000-ticket day holds gigabytes.
+        for start in range(0, len(queries), block):
+            found = (table.search(list(queries[start:start + block])).distance_type("cosine").where(where, prefilter=True)
+                     .select(["entry_id", "source_ticket_id", "category", "answer", "_distance"]).limit(1).to_arrow())
+            for hit in found.to_pylist():
+                # float32 cosine distance of a vector to itself can come back a hair below 0: keep similarity in [-1, 1].
+                matches[start + hit["query_index"]] = CacheMatch(hit["entry_id"], min(1.0, 1.0 - float(hit["_distance"])),
+                                                                 hit["source_ticket_id"], hit["category"], hit["answer"])
         return matches
