@@ -146,7 +146,9 @@ class KnowledgeIndex:
         result = (table.search(list(vectors), query_type="vector").distance_type("cosine").with_row_id(True)
                   .select(["_rowid", "_distance"]).limit(k).to_arrow())
         ranked: list[list[tuple[int, float]]] = [[] for _ in range(len(vectors))]
-        for query, row_id, distance in zip(*(result[c].to_numpy() for c in ("query_index", "_rowid", "_distance"))):
+        # LanceDB leaves query_index out when it was given a single vector.
+        queries = result["query_index"].to_numpy() if "query_index" in result.column_names else np.zeros(result.num_rows, np.int64)
+        for query, row_id, distance in zip(queries, *(result[c].to_numpy() for c in ("_rowid", "_distance"))):
             ranked[int(query)].append((int(row_id), float(distance)))
         for ranking in ranked:
             ranking.sort(key=lambda hit: hit[1])

@@ -116,8 +116,8 @@ class AnswerCache(dg.ConfigurableResource):
         for start in range(0, len(queries), block):
             found = (table.search(list(queries[start:start + block])).distance_type("cosine").where(where, prefilter=True)
                      .select(["entry_id", "source_ticket_id", "category", "answer", "_distance"]).limit(1).to_arrow())
-            for hit in found.to_pylist():
+            for hit in found.to_pylist():  # query_index is left out when the block is one vector
                 # float32 cosine distance of a vector to itself can come back a hair below 0: keep similarity in [-1, 1].
-                matches[start + hit["query_index"]] = CacheMatch(hit["entry_id"], min(1.0, 1.0 - float(hit["_distance"])),
+                matches[start + hit.get("query_index", 0)] = CacheMatch(hit["entry_id"], min(1.0, 1.0 - float(hit["_distance"])),
                                                                  hit["source_ticket_id"], hit["category"], hit["answer"])
         return matches
