@@ -26,6 +26,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from datetime import date, datetime
@@ -48,12 +49,28 @@ def write_night(home, day: date, tickets: int, csv: str | None, mapping: str) ->
     write_sample(home.knowledge)
 
 
-def step_seconds(instance, since: float) -> dict[str, float]:
-    """Wall seconds per step (asset or check) of every run the instance started after ``since``."""
+class MemorySampler(threading.Thread):
+    """Resident memory of this process every 0.2 s, so a peak can be put on the step that ran at the time."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, float]] = []  # (unix time, MB)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+        while not self.stopped.wait(0.2):
+            with open("/proc/self/statm") as statm:
+                self.samples.append((time.time(), int(statm.read().split()[1]) * page_mb))
+
+
+def step_profile(instance, since: float, samples: list[tuple[float, float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Wall seconds and peak resident MB per step (asset or check) of every run the instance started after ``since``."""
     import dagster as dg
 
     started: dict[tuple[str, str], float] = {}
-    totals: dict[str, float] = defaultdict(float)
+    seconds: dict[str, float] = defaultdict(float)
+    peak: dict[str, float] = defaultdict(float)
     kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
     for record in instance.get_run_records():
         if record.create_timestamp.timestamp() < since:
@@ -64,8 +81,11 @@ def step_seconds(instance, since: float) -> dict[str, float]:
             if entry.dagster_event.event_type == dg.DagsterEventType.STEP_START:
                 started[key] = entry.timestamp
             elif key in started:
-                totals[entry.step_key] += entry.timestamp - started.pop(key)
-    return dict(totals)
+                begun = started.pop(key)
+                seconds[entry.step_key] += entry.timestamp - begun
+                during = [mb for at, mb in samples if begun <= at <= entry.timestamp]
+                peak[entry.step_key] = max([peak[entry.step_key], *during])
+    return dict(seconds), dict(peak)
 
 
 def run_night(root: Path, day: date) -> dict:
@@ -77,14 +97,19 @@ def run_night(root: Path, day: date) -> dict:
 
     home = Home(root)
     instance = cli_instance(home)
+    sampler = MemorySampler()
+    sampler.start()
     since = time.time()
     started = time.perf_counter()
     summary = run_days(build_definitions(home, None), instance, "nightly_job", [day], collect=True)[0]
     wall = time.perf_counter() - started
+    sampler.stopped.set()
+    seconds, peaks = step_profile(instance, since, sampler.samples)
     return {
         "wall_s": round(wall, 2), "tickets": summary.get("tickets", 0),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "steps": {k: round(v, 2) for k, v in sorted(step_seconds(instance, since).items(), key=lambda kv: -kv[1])},
+        "steps": {k: round(v, 2) for k, v in sorted(seconds.items(), key=lambda kv: -kv[1])},
+        "step_peak_rss_mb": {k: round(v) for k, v in sorted(peaks.items(), key=lambda kv: -kv[1])},
         "checks": summary.get("checks"),
     }
 
@@ -141,6 +166,8 @@ def table(results: list[dict]) -> str:
     lines.append(f"{'night wall':40}" + "".join(f"{r['wall_s']:15.2f}s" for r in results))
     lines.append(f"{'tickets/s':40}" + "".join(f"{r['tickets'] / r['wall_s']:16.1f}" for r in results))
     lines.append(f"{'peak RSS MB':40}" + "".join(f"{r['peak_rss_mb']:16.0f}" for r in results))
+    top = max(results[-1]["step_peak_rss_mb"].items(), key=lambda kv: kv[1], default=("none", 0))
+    lines.append(f"{'step at the peak':40}{top[0]} ({top[1]:.0f} MB)")
     return "\n".join(lines)
 
 
@@ -171,7 +198,7 @@ def main() -> None:
         "peak_rss_mb": last["peak_rss_mb"], "history_days": args.history_days,
         "history_slowdown": round(last["wall_s"] / fresh["wall_s"], 3),
         "fresh_wall_s": fresh["wall_s"], "fresh_peak_rss_mb": fresh["peak_rss_mb"], "cores": os.cpu_count(),
-        "steps": last["steps"], "checks": last["checks"],
+        "steps": last["steps"], "step_peak_rss_mb": last["step_peak_rss_mb"], "checks": last["checks"],
     }))
 
 

@@ -2,7 +2,11 @@
 
 from datetime import date, datetime, timedelta
 
+import numpy as np
+import pytest
+
 from nightshift.app.code_location import build_definitions
+from nightshift.triage.artifact import TriageModel
 from nightshift.triage.window import TrainingWindow, latest_per_label
 from nightshift.warehouse.database import Warehouse
 from nightshift.warehouse.tickets import TicketsSQL
@@ -64,3 +68,14 @@ def test_a_window_that_changed_little_keeps_the_day_befores_model(sample_home, m
     first = run_day(defs, "2026-11-01")["triage_model"]
     second = run_day(defs, "2026-11-02")["triage_model"]  # 150 of 300 tickets new: 50%, under 60%
     assert second["trained"] == 0 and second["version"] == first["version"] and "under 60%" in second["why"]
+
+
+def test_nearest_known_in_blocks_is_the_same_as_at_once_and_skips_the_ticket_itself():
+    rng = np.random.default_rng(0)
+    known = rng.normal(size=(50, 8)).astype(np.float32)
+    known /= np.linalg.norm(known, axis=1, keepdims=True)
+    model = TriageModel("v", "zero_shot", None, None, [f"k{i}" for i in range(50)], known, cache_threshold=1.01)  # type: ignore[arg-type]
+    queries, ids = known[:7], ["k0", "new", "k2", "k3", "x", "k5", "k6"]
+    at_once, blocked = model.nearest_known(queries, ids), model.nearest_known(queries, ids, block=3)
+    assert np.allclose(at_once, blocked)
+    assert at_once[1] == pytest.approx(1.0) and at_once[0] < 1.0  # "new" carries k1's vector, k1 is known; k0 never meets itself

@@ -39,18 +39,22 @@ class TriageModel:
     def predict(self, texts: Sequence[str], vectors: np.ndarray) -> tuple[Prediction, Prediction | None]:
         return self.category.predict(texts, vectors), self.priority.predict(texts, vectors) if self.priority else None
 
-    def nearest_known(self, vectors: np.ndarray, ids: Sequence[str]) -> np.ndarray:
+    def nearest_known(self, vectors: np.ndarray, ids: Sequence[str], block: int = 2048) -> np.ndarray:
         """Similarity of each ticket to the nearest other ticket the model has seen (itself excluded)."""
         out = np.zeros(len(ids), dtype=np.float32)
         if not len(self.known_ids) or not len(ids):
             return out
         known = self.known_vectors.astype(np.float32)
         position = {tid: i for i, tid in enumerate(self.known_ids)}
-        sims = np.asarray(vectors, dtype=np.float32) @ known.T
-        for row, tid in enumerate(ids):
-            if tid in position:
-                sims[row, position[tid]] = -np.inf
-        return np.maximum(sims.max(axis=1), -1.0)  # a ticket that is all the model has seen: nothing near
+        vectors = np.asarray(vectors, dtype=np.float32)
+        # In blocks: the whole day against the whole window at once would be tickets x window floats (1.7 GB at 100,000).
+        for start in range(0, len(ids), block):
+            sims = vectors[start:start + block] @ known.T
+            for row, tid in enumerate(ids[start:start + block]):
+                if tid in position:
+                    sims[row, position[tid]] = -np.inf
+            out[start:start + block] = np.maximum(sims.max(axis=1), -1.0)  # a ticket that is all the model has seen: nothing near
+        return out
 
 
 def fingerprint(ids: Sequence[str], hashes: Sequence[str], labels: Sequence[str | None], priorities: Sequence[str | None]) -> str:
