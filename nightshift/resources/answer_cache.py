@@ -70,22 +70,17 @@ class AnswerCache(dg.ConfigurableResource):
 
     def remove(self, entry_ids: list[str]) -> int:
         """Delete these entries (an answer the judge rejected must not be served again); returns how many there were."""
-        table = self.vectors.table(TABLE)
-        if table is None or not entry_ids:
+        if not entry_ids:
             return 0
-        where = f"entry_id IN ({', '.join(map(sql_string, sorted(set(entry_ids))))})"
-        found = table.count_rows(where)
-        if found:
-            table.delete(where)
-        return found
+        return self._delete(f"entry_id IN ({', '.join(map(sql_string, sorted(set(entry_ids))))})")
 
     def expire(self, now: datetime) -> int:
         """Delete entries past the TTL: they never hit again, and every lookup would still scan them. Returns how many."""
+        return self._delete(f"created_at < TIMESTAMP '{(now - timedelta(days=self.ttl_days)).strftime('%Y-%m-%d %H:%M:%S')}'")
+
+    def _delete(self, where: str) -> int:
         table = self.vectors.table(TABLE)
-        if table is None:
-            return 0
-        where = f"created_at < TIMESTAMP '{(now - timedelta(days=self.ttl_days)).strftime('%Y-%m-%d %H:%M:%S')}'"
-        found = table.count_rows(where)
+        found = table.count_rows(where) if table is not None else 0
         if found:
             table.delete(where)
         return found
