@@ -7,6 +7,7 @@ import pytest
 
 from nightshift.app.code_location import build_definitions
 from nightshift.triage.artifact import TriageModel
+from nightshift.triage.classifier import split
 from nightshift.triage.window import TrainingWindow, latest_per_label
 from nightshift.warehouse.database import Warehouse
 from nightshift.warehouse.tickets import TicketsSQL
@@ -79,3 +80,11 @@ def test_nearest_known_in_blocks_is_the_same_as_at_once_and_skips_the_ticket_its
     at_once, blocked = model.nearest_known(queries, ids), model.nearest_known(queries, ids, block=3)
     assert np.allclose(at_once, blocked)
     assert at_once[1] == pytest.approx(1.0) and at_once[0] < 1.0  # "new" carries k1's vector, k1 is known; k0 never meets itself
+
+
+def test_a_small_window_of_many_labels_still_gets_a_stratified_held_out_split():
+    labels = [f"intent{i % 11}" for i in range(40)] + ["once"]  # 40 rows of 11 labels: 20% would be 8 test rows
+    train, test = split(len(labels), labels)
+    assert sorted({labels[i] for i in test}) == sorted({f"intent{i}" for i in range(11)})  # one of each
+    assert len(train) + len(test) == 41 and 40 in train  # the label seen once trains
+    assert split(3, ["a", "b", "c"])[1].size == 0  # nothing to stratify: no held-out rows

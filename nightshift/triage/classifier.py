@@ -134,5 +134,10 @@ def split(n: int, labels: Sequence[str], test_size: float = 0.2, seed: int = 0) 
     values, counts = np.unique(named, return_counts=True)
     rare = np.isin(named, values[counts < 2])
     idx = np.arange(n)
-    train, test = train_test_split(idx[~rare], test_size=test_size, random_state=seed, stratify=named[~rare])
+    classes = int((counts >= 2).sum())
+    if not classes:
+        return idx, idx[:0]
+    # At least one test row per class, or stratifying fails: 40 tickets of 11 intents make a test share of 8 rows.
+    size = max(int(np.ceil(test_size * (~rare).sum())), classes)
+    train, test = train_test_split(idx[~rare], test_size=size, random_state=seed, stratify=named[~rare])
     return np.concatenate([train, idx[rare]]), test
