@@ -23,6 +23,7 @@ import json
 import os
 import pstats
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,10 +128,14 @@ def measured_night(tickets: int, history_days: int, csv: str | None, mapping: st
                    profile: Path | None = None) -> dict:
     root = keep or Path(tempfile.mkdtemp(prefix="nightshift-night-"))
     common = ["--tickets", str(tickets), "--map", mapping] + (["--csv", csv] if csv else [])
-    if history_days:
-        child(["--stage", "history", "--home", str(root), "--history-days", str(history_days), *common])
-    result = child(["--stage", "night", "--home", str(root), *common, *(["--profile", str(profile)] if profile else [])])
-    return {**result, "home": str(root), "history_days": history_days}
+    try:
+        if history_days:
+            child(["--stage", "history", "--home", str(root), "--history-days", str(history_days), *common])
+        result = child(["--stage", "night", "--home", str(root), *common, *(["--profile", str(profile)] if profile else [])])
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)  # a 100,000-ticket home is gigabytes
+    return {**result, "history_days": history_days}
 
 
 def stage(args: argparse.Namespace) -> dict:
