@@ -35,5 +35,9 @@ def test_length_sorting_changes_speed_not_results(embedder):
     assert np.allclose(embedder.embed(TEXTS), naive.embed(TEXTS), atol=1e-4)
 
 
+def test_tokenising_a_chunk_at_a_time_changes_memory_not_results(embedder):
+    assert np.allclose(embedder.embed(TEXTS * 3, chunk=5), embedder.embed(TEXTS * 3), atol=1e-4)
+
+
 def test_empty_input(embedder):
     assert embedder.embed([]).shape == (0, 384)

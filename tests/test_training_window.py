@@ -88,3 +88,17 @@ def test_a_small_window_of_many_labels_still_gets_a_stratified_held_out_split():
     assert sorted({labels[i] for i in test}) == sorted({f"intent{i}" for i in range(11)})  # one of each
     assert len(train) + len(test) == 41 and 40 in train  # the label seen once trains
     assert split(3, ["a", "b", "c"])[1].size == 0  # nothing to stratify: no held-out rows
+
+
+def test_predicting_in_blocks_gives_the_labels_of_one_pass():
+    from nightshift.triage.classifier import TextClassifier
+
+    rng = np.random.default_rng(3)
+    texts = [f"{word} order number {i}" for i, word in enumerate(["refund", "cancel", "track", "invoice"] * 10)]
+    vectors = rng.normal(size=(len(texts), 8)).astype(np.float32)
+    labels = [t.split()[0] for t in texts]
+    model = TextClassifier().fit(texts, vectors, labels)
+    whole, blocked = model.predict(texts, vectors), model.predict(texts, vectors, block=7)
+    assert blocked.labels == whole.labels == labels
+    assert np.allclose(blocked.confidence, whole.confidence)
+    assert model.predict([], vectors[:0]).labels == []

@@ -6,11 +6,12 @@ from typing import Any
 import dagster as dg
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from nightshift.assets.ingest import raw_tickets
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.embedder import EmbedderResource
-from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
+from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore, matrix_of
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
@@ -43,11 +44,11 @@ def ticket_embeddings(
     tickets = warehouse.tickets.texts(day)
     model = embedder.embedder
     previous = vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "text_hash", "model_id", "vector"])
-    reusable = {
-        (r["ticket_id"], r["text_hash"]): r["vector"]
-        for r in (previous.to_pylist() if previous is not None else [])
-        if r["model_id"] == model.model_id
-    }
+    reusable: dict[tuple[str, str], np.ndarray] = {}
+    if previous is not None:
+        previous = previous.filter(pc.equal(previous["model_id"], model.model_id))
+        keys = zip(previous["ticket_id"].to_pylist(), previous["text_hash"].to_pylist())
+        reusable = dict(zip(keys, matrix_of(previous)))
     todo = [t for t in tickets if (t["ticket_id"], t["text_hash"]) not in reusable]
 
     reported = 0

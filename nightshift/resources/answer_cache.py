@@ -49,7 +49,10 @@ class AnswerCache(dg.ConfigurableResource):
             ("category", pa.string()), ("prompt_version", pa.string()), ("model", pa.string()),
             ("source_ticket_id", pa.string()), ("created_at", pa.timestamp("us")), ("cited_versions", pa.list_(pa.string())),
         ])
-        table = pa.Table.from_pylist([{**r, "vector": np.asarray(r["vector"], dtype=np.float32).tolist()} for r in rows], schema=schema)
+        # Column by column, the vectors as one float32 buffer: a Python float per dimension is 30 bytes, not 4.
+        flat = pa.array(np.asarray([r["vector"] for r in rows], dtype=np.float32).reshape(-1))
+        columns = {name: [r.get(name) for r in rows] for name in schema.names if name != "vector"}
+        table = pa.Table.from_pydict({**columns, "vector": pa.FixedSizeListArray.from_arrays(flat, dim)}, schema=schema)
         db = self.vectors.db()
         existing = self.vectors.table(TABLE)
         if existing is not None and "cited_versions" not in existing.schema.names:

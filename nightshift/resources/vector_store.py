@@ -18,10 +18,16 @@ def day_filter(day: date) -> str:
     return f"day = '{day.isoformat()}'"
 
 
+def matrix_of(rows: pa.Table) -> np.ndarray:
+    """The `vector` column as one float32 matrix, without a Python list per vector."""
+    if not rows.num_rows:
+        return np.zeros((0, 0), np.float32)
+    return rows["vector"].combine_chunks().flatten().to_numpy().reshape(rows.num_rows, -1)
+
+
 def by_id(rows: pa.Table) -> dict[str, np.ndarray]:
-    """Rows of (ticket_id, vector) as a dict of float32 rows of one matrix, without a Python list per vector."""
-    matrix = rows["vector"].combine_chunks().flatten().to_numpy().reshape(rows.num_rows, -1) if rows.num_rows else []
-    return dict(zip(rows["ticket_id"].to_pylist(), matrix))
+    """Rows of (ticket_id, vector) as a dict of rows of one matrix."""
+    return dict(zip(rows["ticket_id"].to_pylist(), matrix_of(rows)))
 
 
 class LanceDBStore(dg.ConfigurableResource):

@@ -21,3 +21,8 @@ class ContextSQL:
         for row in self.db.rows("SELECT * FROM ticket_context WHERE day = ? ORDER BY ticket_id, rank", [day]):
             found[row["ticket_id"]].append(row)
         return dict(found)
+
+    def passage_counts(self, day: date) -> dict[str, int]:
+        """Per ticket of the day with any passage, how many it has (routing needs no more)."""
+        rows = self.db.query("SELECT ticket_id, count(*) AS n FROM ticket_context WHERE day = ? GROUP BY ticket_id", [day])
+        return dict(zip(rows["ticket_id"].to_pylist(), rows["n"].to_pylist()))
