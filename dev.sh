@@ -16,7 +16,7 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "nightsh
 want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
     echo "installing pinned dependencies into $venv (first run: a minute or two)" >&2
-    # --no-deps: the lock is complete, and it keeps the tokenizer package from pulling in torch.
+    # --no-deps: the lock is complete and pinned; a plain `pip install .` resolves the same packages (tests/test_install.py).
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r requirements.lock 2> >(grep -v "is ignored" >&2)
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -e . 2> >(grep -v "is ignored" >&2)
     echo "$want" > "$venv/.installed"

