@@ -35,6 +35,9 @@ def test_ingest_runs_through_dagster_and_query_reads_the_result(sample_home):
     assert out.stdout == "n\n12\n"
     out = invoke("query", "SELECT count(*) AS tickets FROM tickets")
     assert "tickets" in out.stdout and "300" in out.stdout
+    # Brackets are data, never markup: redaction markers and the offline responder's marker must show.
+    out = invoke("query", 'SELECT \'[EMAIL] [offline responder, no model] y\' AS "[b]note"')
+    assert "[EMAIL] [offline responder, no model] y" in out.stdout and "[b]note" in out.stdout
 
 
 def test_replay_then_ingest_with_progress_and_next_step(home, tmp_path):

@@ -6,7 +6,7 @@ import sys
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from nightshift.reporting import cost_table
@@ -40,13 +40,13 @@ def print_summaries(summaries: list[dict]) -> None:
     shown = [(header, key) for header, key in COLUMNS if key not in hidden and any(key in s for s in summaries)]
     table = Table("day", *(header for header, _ in shown))
     for s in summaries:
-        table.add_row(s["day"], *(cell(s.get(key, "")) for _, key in shown))
+        table.add_row(*map(Text, (s["day"], *(cell(s.get(key, "")) for _, key in shown))))
     if any("spent_usd" in s for s in summaries):
         spent, baseline = sum(s["spent_usd"] for s in summaries), sum(s["baseline_usd"] for s in summaries)
         totals = {"spent_usd": spent, "baseline_usd": baseline, "saving": 1 - spent / baseline if baseline else 0.0}
         totals.update({key: sum(s.get(key, 0) for s in summaries) for _, key in shown
                        if key not in totals and all(isinstance(s.get(key, 0), int) for s in summaries)})
-        table.add_row("all", *(cell(totals.get(key, "")) for _, key in shown), style="bold")
+        table.add_row(*map(Text, ("all", *(cell(totals.get(key, "")) for _, key in shown))), style="bold")
     stdout.print(table)
     for s in summaries:
         if s.get("check_problems"):
@@ -54,9 +54,9 @@ def print_summaries(summaries: list[dict]) -> None:
 
 
 def print_rows(columns: list[str], rows: list[tuple]) -> None:
-    table = Table(*columns)
+    # Text, not markup, headers included: a stored "[EMAIL]" or "[offline responder, no model]" is data, not a style tag.
+    table = Table(*(Column(Text(name)) for name in columns))
     for row in rows:
-        # Text, not markup: a stored "[EMAIL]" or "[offline responder, no model]" is data, not a style tag.
         table.add_row(*(Text("" if v is None else str(v)) for v in row))
     stdout.print(table)
 
@@ -68,6 +68,6 @@ def print_report(rows: list[dict]) -> None:
         for column in out.columns:  # a day is never cut to "2026-11…", nor an interval to two lines
             column.no_wrap = True
         for row in rows:
-            out.add_row(*cost_table.cells(row, columns))
-        out.add_row(*cost_table.cells(cost_table.totals(rows), columns), style="bold")
+            out.add_row(*map(Text, cost_table.cells(row, columns)))
+        out.add_row(*map(Text, cost_table.cells(cost_table.totals(rows), columns)), style="bold")
         stdout.print(out)

