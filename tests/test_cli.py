@@ -104,3 +104,18 @@ def test_bench_cost_ends_with_json(home, tmp_path):
     assert figures["tickets"] == 60 and figures["answered"] == 60 and figures["days"] == 2
     assert 0 < figures["nightshift_usd"] < figures["baseline_usd"] and 0 < figures["saving"] < 1
     assert figures["wall_s"] > 0 and figures["home"] == str(tmp_path / "bench")
+
+
+def test_printed_commands_name_the_program_as_it_can_be_typed(tmp_path, monkeypatch):
+    from nightshift.app.cli import how_to_call
+
+    program = tmp_path / ".venv" / "bin" / "nightshift"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", [str(program)])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # not on PATH, as after `bash dev.sh demo`
+    assert how_to_call() == ".venv/bin/nightshift"
+    monkeypatch.setenv("PATH", f"{program.parent}:/usr/bin")  # an activated venv
+    assert how_to_call() == "nightshift"

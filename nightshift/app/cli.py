@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
+import shutil
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -100,7 +102,7 @@ def replay(
         console.print(f"[yellow]{result.undated} rows had no usable created_at and were not replayed[/yellow]")
     days_written = sorted(Path(p).parent.name for p in result.files)
     if days_written:
-        console.print(f"next: nightshift ingest --start {days_written[0]} --end {days_written[-1]}")
+        console.print(f"next: {how_to_call()} ingest --start {days_written[0]} --end {days_written[-1]}")
 
 
 def run_job(home: Home, job_name: str, days: list[date], mapping: str | None, collect: bool = False) -> list[dict]:
@@ -187,19 +189,34 @@ def demo(
     console.print("answers by " + (f"{local_model.MODEL_NAME} on this machine; $ are priced as if the routes' models "
                                    "(nightshift/data/prices.json) had used the same tokens" if model == "local" else
                                    "the offline responder: a stand-in that is not a model (`--model local` for a real one)"))
-    print(
-        "\nTry:\n"
-        "  nightshift query \"SELECT day, label, count(*) AS n FROM tickets GROUP BY ALL ORDER BY n DESC LIMIT 10\"\n"
-        "  nightshift query \"SELECT reason, source_file, source_line FROM tickets_quarantine\"\n"
-        "  nightshift query \"SELECT route, count(*) AS n, round(sum(usd), 4) AS usd, round(sum(frontier_sync_usd), 4) AS sync_usd "
-        "FROM ticket_responses GROUP BY 1\"\n"
-        "  nightshift query \"SELECT ticket_id, route, model, summary, draft_reply FROM ticket_responses LIMIT 5\"\n"
-        "  nightshift query \"SELECT route, cited_titles, grounded FROM ticket_responses LIMIT 5\"   # the articles each answer cites\n"
-        "  nightshift query \"SELECT day, markdown FROM daily_digests\" --format json\n"
-        "  nightshift query \"SELECT route, status, agrees, reason FROM answer_quality LIMIT 5\"   # the judge's verdicts\n"
-        "  nightshift report   # cost, the saving by lever, and each cheap route's measured agreement\n"
-        "  nightshift dev   # the Dagster UI, with these runs"
-    )
+    me = how_to_call()
+    tries = [
+        'query "SELECT day, label, count(*) AS n FROM tickets GROUP BY ALL ORDER BY n DESC LIMIT 10"',
+        'query "SELECT reason, source_file, source_line FROM tickets_quarantine"',
+        'query "SELECT route, count(*) AS n, round(sum(usd), 4) AS usd, round(sum(frontier_sync_usd), 4) AS sync_usd '
+        'FROM ticket_responses GROUP BY 1"',
+        'query "SELECT ticket_id, route, model, summary, draft_reply FROM ticket_responses LIMIT 5"',
+        'query "SELECT route, cited_titles, grounded FROM ticket_responses LIMIT 5"   # the articles each answer cites',
+        'query "SELECT day, markdown FROM daily_digests" --format json',
+        'query "SELECT route, status, agrees, reason FROM answer_quality LIMIT 5"   # the judge\'s verdicts',
+        "report   # cost, the saving by lever, and each cheap route's measured agreement",
+        "dev   # the Dagster UI, with these runs",
+    ]
+    home_line = [f"export NIGHTSHIFT_HOME={shlex.quote(str(home.root))}"] if os.environ.get("NIGHTSHIFT_HOME") else []
+    print("\nTry:\n" + "\n".join(f"  {line}" for line in [*home_line, *(f"{me} {t}" for t in tries)]))
+
+
+def how_to_call() -> str:
+    """This program as the user can type it again: `nightshift` when that is on PATH, else the path it was run by
+    (`.venv/bin/nightshift` after `bash dev.sh demo`), so printed commands work as printed."""
+    program = Path(sys.argv[0])
+    if program.name != "nightshift":  # run some other way (tests, python -c): the installed name
+        return "nightshift"
+    found = shutil.which("nightshift")
+    if found and Path(found).resolve() == program.resolve():
+        return "nightshift"
+    relative = os.path.relpath(program.resolve(), Path.cwd())
+    return shlex.quote(relative if not relative.startswith("..") else str(program.resolve()))
 
 
 @app.command()
