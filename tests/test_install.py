@@ -1,5 +1,6 @@
 """A plain `pip install .` into a fresh venv, as a data engineer installs: no dev.sh, no lock, no torch."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +12,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_plain_pip_install_embeds_a_ticket_without_torch(tmp_path):
+    # A copy of the checkout: building in place would leave build/ behind, and reuse a stale one.
+    source = tmp_path / "nightshift"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", "node_modules"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
-    installed = subprocess.run([*pip, "install", "--quiet", str(ROOT)], capture_output=True, text=True)
+    installed = subprocess.run([*pip, "install", "--quiet", str(source)], capture_output=True, text=True)
     assert installed.returncode == 0, installed.stderr[-3000:]
 
     check = subprocess.run([*pip, "check"], capture_output=True, text=True)
