@@ -1,7 +1,12 @@
+import os
 from datetime import date
 from pathlib import Path
 
 import pytest
+
+# Set before nightshift's definitions are imported: the tests' days span years, and without it the first partition would
+# be the first landing day of whatever home the environment names.
+os.environ.setdefault("NIGHTSHIFT_FIRST_DAY", "2020-01-01")
 
 from nightshift.app.home import Home
 from nightshift.app.settings import resources_for

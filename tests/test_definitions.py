@@ -58,3 +58,19 @@ def test_the_batch_sensor_runs_by_default_and_targets_the_collection():
     assert collect == {"ticket_responses", "answer_quality", "cached_answers", "daily_digest", "daily_cost_and_quality"}
     nightly = {k.to_user_string() for k in defs.resolve_job_def("nightly_job").asset_layer.executable_asset_keys}
     assert "synthesis_batches" in nightly and not nightly & collect  # nothing waits on a batch inside a run
+
+
+def test_partitions_start_at_the_first_landing_day_unless_configured(tmp_path, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from nightshift.orchestration.partitions import first_day
+
+    monkeypatch.delenv("NIGHTSHIFT_FIRST_DAY")
+    landing = tmp_path / "landing"
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    assert first_day(landing) == yesterday  # nothing landed yet: a new deployment's first night
+    for name in ("2026-11-03", "2026-10-30", "notes", "2026-13-01"):
+        (landing / name).mkdir(parents=True)
+    assert first_day(landing) == "2026-10-30"
+    monkeypatch.setenv("NIGHTSHIFT_FIRST_DAY", "2020-01-01")
+    assert first_day(landing) == "2020-01-01"

@@ -110,7 +110,11 @@ def run_job(home: Home, job_name: str, days: list[date], mapping: str | None, co
     from nightshift.app.code_location import build_definitions
     from nightshift.app.instance import cli_instance
     from nightshift.app.runner import RunFailed, run_days
+    from nightshift.orchestration.partitions import FIRST_DAY
 
+    if days and days[0].isoformat() < FIRST_DAY:
+        raise fail(f"{days[0]} is before the first partition, {FIRST_DAY} (the first day in {home.landing}); "
+                   "set NIGHTSHIFT_FIRST_DAY=YYYY-MM-DD for earlier days")
     with progress_bar() as bar:
         task = bar.add_task(job_name, total=len(days))
 

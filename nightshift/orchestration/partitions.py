@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 
-# The earliest day the UI offers; override for older history (Hadoop's Jira export starts in 2020).
-FIRST_DAY = os.environ.get("NIGHTSHIFT_FIRST_DAY", "2020-01-01")
+
+def first_day(landing: Path) -> str:
+    """The first partition: `NIGHTSHIFT_FIRST_DAY` when set, else the earliest day folder in the landing zone, else
+    yesterday (a new deployment's first night). The UI then shows the days that exist, not years of empty ones."""
+    if configured := os.environ.get("NIGHTSHIFT_FIRST_DAY"):
+        return configured
+    days = sorted(p.name for p in landing.glob("????-??-??") if p.is_dir() and is_day(p.name)) if landing.is_dir() else []
+    return days[0] if days else (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+
+
+def is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def landing_of_home() -> Path:
+    # The home's layout is app.home's; only its landing folder is needed here, before any definitions exist.
+    from nightshift.app.home import Home
+
+    return Home.from_env().landing
+
+
+FIRST_DAY = first_day(landing_of_home())
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, timezone="UTC")
 
