@@ -146,7 +146,7 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     collected = runs[0]["ticket_responses"]
     assert collected["status_ok"] == 150 and collected["status_failed"] == 0
     assert runs[0]["cached_answers"]["cache_added"] == 150
-    assert 0 < collected["usd"] < collected["frontier_sync_usd"]
+    assert 0 < collected["replies_usd"] < collected["replies_frontier_sync_usd"]
     rows = table(res, "SELECT * FROM ticket_responses")
     assert len(rows) == 150 and all(r["summary"] and r["draft_reply"] and r["sentiment"] for r in rows)
     assert {r["source"] for r in rows if r["route"] == "realtime"} == {"sync"}

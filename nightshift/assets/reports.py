@@ -34,7 +34,12 @@ def daily_cost_and_quality(
     by lever, tokens, routes, cache hits and measured false hits, triage confidence, valid answers, failures, batch
     turnaround, check pass rate, per cheap route the judged agreement with its 95% interval, today and rolling, and
     groundedness: per route the share of answers citing a current passage, per cheap route the judged share whose claims
-    the cited passages back, with its interval."""
+    the cited passages back, with its interval.
+
+    The saving is the whole day's, quality measurement included (ticket_responses' `replies_saving` is the replies'
+    alone). `checks` counts the day's check results recorded when this row is written: the checks on this asset itself
+    run after it, so they are counted on its next materialization.
+    """
     day = partition_day(context)
     row = {"day": day, **warehouse.reports.quality(day)}
     row.update(BatchLedger(warehouse.db, None, prices.table()).day_totals(day))

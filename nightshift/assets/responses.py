@@ -90,6 +90,9 @@ def ticket_responses(
     Collects the day's finished batches and resubmits failed, invalid, expired or cancelled requests while attempts are left.
     An answer is held for a person (status held, with its hold_reason) when the safety classifier flagged its ticket or the
     reply breaks the reply policy; a ticket the pre-filter flagged was never asked of a model. Held answers are not cached.
+
+    `replies_saving` is the replies' alone. The day's saving in daily_cost_and_quality is a little lower: it also pays for
+    the digest, the shadow answers the judge compares, the judge and the safety classifier.
     """
     with permanent_errors_fail_fast():
         day = partition_day(context)
@@ -140,7 +143,8 @@ def ticket_responses(
             # Per route, the share of answers that cite a passage of the current knowledge base.
             **{f"grounded_{route}": round(share, 4) for route, (share, _) in grounded.items()},
             "grounding": "on" if passages is not None else "off: no knowledge base",
-            **spend_summary(rows),
+            # The replies alone; daily_cost_and_quality's saving counts every request of the day, so it is a little lower.
+            **{f"replies_{key}": value for key, value in spend_summary(rows).items()},
             "mean_attempts": float(np.mean([r["attempts"] for r in rows if r["source"] != CACHE] or [0])),
             "batch_turnaround_s": ledger.turnaround_s(day),
             **collected,
