@@ -19,7 +19,7 @@ import lancedb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from nightshift.app.home import Home
+from nightshift.lib.home import Home
 from nightshift.resources.answer_cache import TABLE as CACHE
 from nightshift.resources.vector_store import EMBEDDINGS
 from nightshift.warehouse.database import Warehouse

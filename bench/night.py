@@ -92,9 +92,9 @@ def step_profile(instance, since: float, samples: list[tuple[float, float]]) -> 
 def run_night(root: Path, day: date) -> dict:
     """The night of ``day`` in the home at ``root``: nightly job and batch collection, timed (child process)."""
     from nightshift.app.code_location import build_definitions
-    from nightshift.app.home import Home
     from nightshift.app.instance import cli_instance
     from nightshift.app.runner import run_days
+    from nightshift.lib.home import Home
 
     home = Home(root)
     instance = cli_instance(home)
@@ -140,7 +140,7 @@ def measured_night(tickets: int, history_days: int, csv: str | None, mapping: st
 
 def stage(args: argparse.Namespace) -> dict:
     """One stage in this (child) process: write the history, or write and run the measured night."""
-    from nightshift.app.home import Home
+    from nightshift.lib.home import Home
 
     home = Home(Path(args.home))
     os.environ.update(NIGHTSHIFT_HOME=str(home.root), LANCEDB_LOG="error")

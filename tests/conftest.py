@@ -8,9 +8,9 @@ import pytest
 # be the first landing day of whatever home the environment names.
 os.environ.setdefault("NIGHTSHIFT_FIRST_DAY", "2020-01-01")
 
-from nightshift.app.home import Home
 from nightshift.app.settings import resources_for
 from nightshift.ingest.samples import write_days
+from nightshift.lib.home import Home
 
 SAMPLE_START = date(2026, 11, 1)
 SAMPLE_DAYS = [date(2026, 11, d).isoformat() for d in (1, 2, 3)]  # one JSONL, one Parquet, one CSV day

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from nightshift.app.code_location import build_definitions
-from nightshift.app.home import Home
 from nightshift.app.settings import resources_for
 from nightshift.assets.cache import cached_answers
 from nightshift.assets.digest import daily_digest
@@ -25,6 +24,7 @@ from nightshift.checks.drift import category_mix_drift
 from nightshift.checks.privacy import requests_carry_no_pii, responses_carry_no_pii
 from nightshift.checks.suites import digest_expectations, responses_expectations
 from nightshift.ingest.samples import write_days
+from nightshift.lib.home import Home
 from nightshift.llm.engine import TERMINAL
 from nightshift.llm.ledger import BatchLedger
 from nightshift.quality import expectations

@@ -13,7 +13,6 @@ import pytest
 from lancedb.rerankers import RRFReranker
 
 from nightshift.app.code_location import build_definitions
-from nightshift.app.home import Home
 from nightshift.app.runner import run_days
 from nightshift.ingest.encoders import MiniLMEmbedder
 from nightshift.ingest.samples import SampleSpec, day_tickets, write_days
@@ -21,6 +20,7 @@ from nightshift.knowledge.articles import Article, read_folder
 from nightshift.knowledge.chunking import chunk_article
 from nightshift.knowledge.index import KnowledgeIndex
 from nightshift.knowledge.sample import write_sample
+from nightshift.lib.home import Home
 from nightshift.llm import prompts
 from nightshift.llm.batch_files import LineResult
 from nightshift.llm.engine import FABRICATED_CITATION, Faults, LocalBatchEngine

@@ -9,9 +9,9 @@ import dagster as dg
 import pytest
 
 from nightshift.app.code_location import build_definitions
-from nightshift.app.home import Home
 from nightshift.app.runner import run_days
 from nightshift.ingest.samples import write_days
+from nightshift.lib.home import Home
 from nightshift.llm.engine import WRONG_CATEGORY, Faults, LocalBatchEngine
 from nightshift.llm.pricing import load_prices
 from nightshift.llm.server import BatchServer

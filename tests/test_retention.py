@@ -8,11 +8,11 @@ import dagster as dg
 import pytest
 
 from nightshift.app.code_location import build_definitions
-from nightshift.app.home import Home
 from nightshift.app.runner import run_days
 from nightshift.app.settings import resources_for
 from nightshift.assets.maintenance import folder_bytes, retention
 from nightshift.ingest.samples import write_days
+from nightshift.lib.home import Home
 from nightshift.llm.engine import LocalBatchEngine
 from nightshift.llm.server import BatchServer
 from nightshift.warehouse.database import Warehouse

@@ -5,10 +5,10 @@ import json
 import dagster as dg
 import pytest
 
-from nightshift.app.home import Home
 from nightshift.app.settings import resources_for
 from nightshift.assets.responses import ticket_responses
 from nightshift.ingest.samples import write_days
+from nightshift.lib.home import Home
 from nightshift.llm import offline, prompts
 from nightshift.safety.outbound import ReplyPolicy, hold_reason, violations
 from nightshift.safety.screening import in_sample, screen

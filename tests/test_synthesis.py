@@ -10,7 +10,6 @@ import dagster as dg
 import openai
 import pytest
 
-from nightshift.app.home import Home
 from nightshift.app.runner import drain_batches
 from nightshift.app.settings import resources_for
 from nightshift.assets.cache import cached_answers
@@ -23,6 +22,7 @@ from nightshift.assets.responses import ticket_responses
 from nightshift.assets.synthesis import synthesis_batches
 from nightshift.assets.triage import ticket_triage, triage_model
 from nightshift.ingest.samples import write_days
+from nightshift.lib.home import Home
 from nightshift.llm import prompts
 from nightshift.llm.batch_files import parse_results
 from nightshift.llm.engine import TERMINAL, Faults, LocalBatchEngine

@@ -14,8 +14,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from nightshift.app.home import Home
 from nightshift.app.tables import console, print_report, print_rows, print_summaries, progress_bar
+from nightshift.lib.home import Home
 
 app = typer.Typer(
     help="nightshift: nightly, asynchronous LLM work on support tickets. State lives in $NIGHTSHIFT_HOME "

@@ -8,8 +8,8 @@ from __future__ import annotations
 import dagster as dg
 
 from nightshift import assets, checks
-from nightshift.app.home import Home
 from nightshift.app.settings import resources_for
+from nightshift.lib.home import Home
 from nightshift.orchestration.jobs import collect_job, ingest_job, maintenance_job, nightly_job
 from nightshift.orchestration.schedules import maintenance_schedule, nightly_schedule
 from nightshift.orchestration.sensors import batch_sensor

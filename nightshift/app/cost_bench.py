@@ -14,7 +14,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from nightshift.app.home import Home
+from nightshift.lib.home import Home
 from nightshift.llm import prompts
 from nightshift.llm.batch_files import usage_of
 from nightshift.llm.engine import Responder

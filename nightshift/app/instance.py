@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from nightshift.app.home import Home
+from nightshift.lib.home import Home
 
 # The repository's instance settings; present in a source checkout (the supported install is editable).
 REPO = Path(__file__).resolve().parents[2]

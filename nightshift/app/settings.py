@@ -11,9 +11,9 @@ from typing import Literal, cast
 
 import dagster as dg
 
-from nightshift.app.home import Home
 from nightshift.ingest.files import FALLBACK_ENCODING
 from nightshift.ingest.redaction import PHONE_REGIONS
+from nightshift.lib.home import Home
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.knowledge import KnowledgeBase

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from nightshift.lib.home import Home
+
 
 def first_day(landing: Path) -> str:
     """The first partition: `NIGHTSHIFT_FIRST_DAY` when set, else the earliest day folder in the landing zone, else
@@ -26,14 +28,7 @@ def is_day(text: str) -> bool:
     return True
 
 
-def landing_of_home() -> Path:
-    # The home's layout is app.home's; only its landing folder is needed here, before any definitions exist.
-    from nightshift.app.home import Home
-
-    return Home.from_env().landing
-
-
-FIRST_DAY = first_day(landing_of_home())
+FIRST_DAY = first_day(Home.from_env().landing)
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, timezone="UTC")
 
