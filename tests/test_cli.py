@@ -4,9 +4,13 @@ import json
 
 import dagster as dg
 import pytest
+from dagster._core.snap import JobSnap
 from typer.testing import CliRunner
 
 from nightshift.app.cli import app
+from nightshift.app.code_location import build_definitions
+from nightshift.app.instance import CODE_LOCATION
+from nightshift.lib.home import Home
 
 runner = CliRunner()
 
@@ -16,7 +20,7 @@ def invoke(*args):
 
 
 def test_every_command_has_help():
-    for command in ("sample", "replay", "ingest", "run", "demo", "query", "dev", "eval", "batch-server", "bench", "report"):
+    for command in ("sample", "replay", "ingest", "run", "demo", "query", "dev", "eval", "batch-server", "bench", "report", "instance-yaml"):
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Usage" in result.output
 
@@ -28,6 +32,10 @@ def test_ingest_runs_through_dagster_and_query_reads_the_result(sample_home):
     assert len(runs) == 2 and all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     assert {r.dagster_run.tags["dagster/partition"] for r in runs} == {"2026-11-01", "2026-11-02"}
     assert {r.dagster_run.job_name for r in runs} == {"ingest_job"}
+    # Runs of the code location the UI loads, of the job as defined (not an in-process copy with its own executor).
+    job = build_definitions(Home.from_env(), None).resolve_job_def("ingest_job")
+    assert {r.dagster_run.remote_job_origin.location_name for r in runs} == {CODE_LOCATION}
+    assert {r.dagster_run.job_snapshot_id for r in runs} == {JobSnap.from_job_def(job).snapshot_id}
 
     out = invoke("query", "SELECT day, count(*) AS n FROM tickets GROUP BY day ORDER BY day", "--format", "json")
     assert json.loads(out.stdout) == [{"day": "2026-11-01", "n": 150}, {"day": "2026-11-02", "n": 150}]
@@ -64,6 +72,11 @@ def test_errors_are_clear_and_exit_non_zero(home, tmp_path):
         result = invoke(*args)
         assert result.exit_code != 0, args
         assert message in result.output, (args, result.output)
+
+
+def test_instance_yaml_prints_the_settings_nightshift_runs_with(monkeypatch):
+    monkeypatch.delenv("DAGSTER_PG_URL", raising=False)
+    assert "max_concurrent_runs" in invoke("instance-yaml").stdout and "postgres_url" not in invoke("instance-yaml").stdout
 
 
 def test_bad_sql_is_reported(sample_home):

@@ -1,8 +1,12 @@
+import tomllib
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 
+from nightshift.app.instance import CODE_LOCATION, write_workspace
 from nightshift.definitions import defs
 from nightshift.orchestration.schedules import nightly_schedule_at
 from nightshift.resources.llm import PROVIDER_RETRY
@@ -74,3 +78,11 @@ def test_partitions_start_at_the_first_landing_day_unless_configured(tmp_path, m
     assert first_day(landing) == "2026-10-30"
     monkeypatch.setenv("NIGHTSHIFT_FIRST_DAY", "2020-01-01")
     assert first_day(landing) == "2020-01-01"
+
+
+def test_nightshift_dev_and_dg_dev_load_the_same_code_location(tmp_path):
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["tool"]["dg"]["project"]
+    assert project["code_location_name"] == CODE_LOCATION
+    (entry,) = yaml.safe_load(write_workspace(tmp_path).read_text())["load_from"]
+    assert entry["python_module"]["location_name"] == CODE_LOCATION
+    assert entry["python_module"]["module_name"] == project["code_location_target_module"] == "nightshift.definitions"

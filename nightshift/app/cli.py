@@ -507,15 +507,24 @@ def model_server(
     os.execv(command[0], command)
 
 
+@app.command("instance-yaml")
+def instance_yaml_command() -> None:
+    """Print nightshift's dagster.yaml (with the PostgreSQL block when DAGSTER_PG_URL is set), for a DAGSTER_HOME of your own."""
+    from nightshift.app.instance import instance_yaml
+
+    sys.stdout.write(instance_yaml())
+
+
 @app.command()
 def dev(port: Annotated[int, typer.Option(help="UI port.")] = 3000) -> None:
-    """Start `dagster dev` (UI and daemon) on this home's Dagster instance, bound to loopback."""
-    from nightshift.app.instance import dagster_home
+    """Start `dg dev` (UI and daemon) on this home's Dagster instance, bound to loopback."""
+    from nightshift.app.instance import dagster_home, write_workspace
 
-    dagster_home(Home.from_env())
-    # This interpreter's dagster, so the command works without the virtualenv on PATH.
-    os.execv(sys.executable, [sys.executable, "-m", "dagster", "dev", "-m", "nightshift.definitions",
-                              "-h", "127.0.0.1", "-p", str(port)])
+    workspace = write_workspace(dagster_home(Home.from_env()))
+    # This interpreter's dg, so the command works without the virtualenv on PATH; the workspace file names the
+    # code location as pyproject.toml does, so `nightshift dev` and `dg dev` in the repository show the same runs.
+    os.execv(sys.executable, [sys.executable, "-c", "from dagster_dg_cli.cli import main; main()", "dev",
+                              "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)])
 
 
 def main() -> None:

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 from nightshift.lib.home import Home
 
-# The repository's instance settings; present in a source checkout (the supported install is editable).
-REPO = Path(__file__).resolve().parents[2]
-REPO_DAGSTER_YAML = REPO / "dagster.yaml"
-POSTGRES_YAML = REPO / "dagster-postgres.yaml"
+# nightshift's instance settings ship inside the package, so a plain `pip install .` has them too, and a
+# dagster.yaml in the working directory never competes with the instance's own.
+DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
+POSTGRES_YAML = Path(__file__).with_name("dagster-postgres.yaml")
 
+
+# The code location's name wherever it is loaded: here, and [tool.dg.project] in pyproject.toml for `dg dev`.
+CODE_LOCATION = "nightshift"
 
 PG_DRIVER = "postgresql+psycopg2://"
 
 
 def instance_yaml() -> str:
     """dagster.yaml, plus the PostgreSQL storage block when DAGSTER_PG_URL is set (SQLite files otherwise)."""
-    text = REPO_DAGSTER_YAML.read_text()
+    text = DAGSTER_YAML.read_text()
     url = os.environ.get("DAGSTER_PG_URL")
     if url:
         # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3, whose server-side parameters break Dagster's NOTIFY.
@@ -31,15 +36,22 @@ def instance_yaml() -> str:
 
 
 def dagster_home(home: Home) -> Path:
-    """DAGSTER_HOME if set, else ``$NIGHTSHIFT_HOME/dagster`` with the repository's instance settings in it."""
+    """DAGSTER_HOME if set, else ``$NIGHTSHIFT_HOME/dagster`` with nightshift's instance settings in it."""
     if os.environ.get("DAGSTER_HOME"):
         return Path(os.environ["DAGSTER_HOME"])
     target = home.dagster
     target.mkdir(parents=True, exist_ok=True)
-    if REPO_DAGSTER_YAML.exists():
-        (target / "dagster.yaml").write_text(instance_yaml())
+    (target / "dagster.yaml").write_text(instance_yaml())
     os.environ["DAGSTER_HOME"] = str(target)
     return target
+
+
+def write_workspace(dagster_dir: Path) -> Path:
+    """A workspace.yaml that loads nightshift.definitions as the code location CODE_LOCATION, with this interpreter."""
+    path = dagster_dir / "workspace.yaml"
+    path.write_text(yaml.safe_dump({"load_from": [{"python_module": {
+        "module_name": "nightshift.definitions", "location_name": CODE_LOCATION, "executable_path": sys.executable}}]}))
+    return path
 
 
 def cli_instance(home: Home) -> dg.DagsterInstance:

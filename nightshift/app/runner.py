@@ -11,7 +11,13 @@ from datetime import date
 from typing import Any, TypeVar
 
 import dagster as dg
+from dagster._core.definitions.job_base import InMemoryJob
+from dagster._core.definitions.repository_definition.valid_definitions import SINGLETON_REPOSITORY_NAME
+from dagster._core.execution.api import create_execution_plan, execute_run
+from dagster._core.execution.execute_in_process import merge_run_tags
+from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteRepositoryOrigin
 
+from nightshift.app.instance import CODE_LOCATION
 from nightshift.llm.ledger import BatchLedger
 
 # Runs keep their full event log in the instance; the terminal shows progress, warnings and the summary.
@@ -19,16 +25,32 @@ QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 Result = TypeVar("Result")
 
+# The repository the UI loads from the code location (a Definitions object is its single repository).
+REPOSITORY = RemoteRepositoryOrigin(RegisteredCodeLocationOrigin(CODE_LOCATION), SINGLETON_REPOSITORY_NAME)
+
 
 class RunFailed(Exception):
     pass
 
 
-def execute(job: dg.JobDefinition, partition_key: str, instance: dg.DagsterInstance, tags: dict) -> dg.ExecuteInProcessResult:
-    result = job.execute_in_process(
-        partition_key=partition_key, instance=instance, tags={"nightshift/launched_by": "cli", **tags},
-        run_config=QUIET_RUN, raise_on_error=False,
+def execute(job: dg.JobDefinition, partition_key: str, instance: dg.DagsterInstance, tags: dict) -> dg.ExecutionResult:
+    """Run a job for one partition in this process, recorded as a run of the `nightshift` code location.
+
+    `execute_in_process` would swap in its own executor and IO manager, which makes a job of another version, and
+    record no code location: the UI would leave the run off its timeline and warn on re-execute. So the run is
+    created as a launched run is (the job's own definition, the location's origin) and executed here, the way a
+    run worker executes it, with the job's executor set to in-process.
+    """
+    run_config = {**QUIET_RUN, "execution": {"config": {"in_process": {}}}}
+    in_memory = InMemoryJob(job)
+    run = instance.create_run_for_job(
+        job_def=job, run_config=run_config,
+        execution_plan=create_execution_plan(
+            in_memory, run_config=run_config, instance_ref=instance.get_ref() if instance.is_persistent else None),
+        tags=merge_run_tags(job, partition_key, {"nightshift/launched_by": "cli", **tags}, None, instance, run_config),
+        remote_job_origin=REPOSITORY.get_job_origin(job.name),
     )
+    result = execute_run(in_memory, run, instance)
     if not result.success:
         raise RunFailed(f"{job.name} run {result.run_id} for {partition_key} failed; see `nightshift dev` or the logs above")
     return result
