@@ -59,18 +59,18 @@ def test_missing_day_is_a_clear_outcome_and_keeps_what_was_stored(sample_home, r
     run(resources, day)
     shutil.rmtree(sample_home.landing / day)  # landing files archived after ingest
     result = run(resources, day)
-    assert result.metadata["rows_in"] == 0
+    assert result.metadata["rows_in"].value == 0
     assert "no landing folder" in result.metadata["note"]
     assert count(resources, "tickets", day) == 150
 
     result = run(resources, "2027-01-01")
-    assert result.metadata["rows_in"] == 0
+    assert result.metadata["rows_in"].value == 0
 
 
 def test_empty_day_folder_stores_nothing(home, resources):
     (home.landing / "2026-11-05").mkdir(parents=True)
     result = run(resources, "2026-11-05")
-    assert result.metadata["rows_in"] == 0 and result.metadata["rows_stored"] == 0
+    assert result.metadata["rows_in"].value == 0 and result.metadata["rows_stored"].value == 0
     assert result.check_results[0].passed
 
 
@@ -80,7 +80,7 @@ def test_an_id_stored_on_another_day_is_quarantined(sample_home, resources):
     folder.mkdir(parents=True)
     (folder / "late.csv").write_text("id,body,created_at\nT20261103-00001,resent,2026-11-04T08:00:00Z\n")
     result = run(resources, "2026-11-04")
-    assert result.metadata["rows_stored"] == 0 and result.metadata["rows_quarantined"] == 1
+    assert result.metadata["rows_stored"].value == 0 and result.metadata["rows_quarantined"].value == 1
     reason = resources["warehouse"].db.query("SELECT reason FROM tickets_quarantine WHERE day = DATE '2026-11-04'")
     assert reason["reason"][0].as_py() == "duplicate id: 'T20261103-00001', already stored for 2026-11-03"
 

@@ -71,4 +71,9 @@ def test_themes_cluster_the_day_and_spikes_compare_with_the_trailing_week():
     clusters, spikes = themes.describe(found, rising)
     assert "20 tickets, mostly billing" in clusters and "billing: 50% of today's tickets" in spikes
     assert "| 1 | 20 | billing |" in themes.markdown("2026-11-01", "A calm day", found, rising, None)
+    # Each text once: a theme that repeats the headline (as the offline responder's does) adds nothing.
+    written = {"themes": [{"title": "A calm day", "summary": "A calm day"}, {"title": "Refunds", "summary": "Refunds"},
+                          {"title": "Logins", "summary": "Resets fail on mobile."}]}
+    text = themes.markdown("2026-11-01", "A calm day", found, rising, written)
+    assert text.count("A calm day") == 1 and "- **Refunds**\n" in text and "- **Logins**: Resets fail on mobile." in text
     assert themes.themes(np.zeros((0, 16), np.float32), [], [], []) == []

@@ -7,6 +7,7 @@ import dagster as dg
 from nightshift.assets.quality import answer_quality
 from nightshift.assets.responses import ticket_responses
 from nightshift.lib.clock import utcnow
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.answer_cache import AnswerCache, entry_id
 from nightshift.resources.knowledge import KnowledgeBase
@@ -46,6 +47,6 @@ def cached_answers(
                for r in fresh if r["ticket_id"] in by_id and all(c in passages for c in cites[r["ticket_id"]])]
     if entries:
         answer_cache.add(entries, dim=len(entries[0]["vector"]))
-    return dg.MaterializeResult(metadata={"answers": len(fresh), "cache_added": len(entries),
+    return dg.MaterializeResult(metadata=typed({"answers": len(fresh), "cache_added": len(entries),
                                           "withheld_by_judge": warehouse.quality.rejected(day),
-                                          "not_cached": len(fresh) - len(entries)})
+                                          "not_cached": len(fresh) - len(entries)}))

@@ -9,6 +9,7 @@ from nightshift.assets.responses import ticket_responses
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import spend_summary
 from nightshift.llm.prompts import DAILY_DIGEST
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.reporting import themes
 from nightshift.resources.models import Prices
@@ -45,10 +46,10 @@ def daily_digest(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, 
     warehouse.answers.replace_digest(day, row)
     if n and status != "ok":
         context.log.warning(f"digest of {day} is {status}" + (f": {request['error']}" if request and request["error"] else ""))
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=typed({
         "status": row["status"], "tickets": n, "themes": len(found), "spikes": len(rising),
         **spend_summary([{k: float(spent.get(k) or 0) for k in ("usd", "frontier_sync_usd", "input_tokens", "output_tokens")}]),
         "batch_turnaround_s": (request["finished_at"] - request["submitted_at"]).total_seconds()
         if request and request["finished_at"] else 0.0,
         "digest": dg.MetadataValue.md(text),
-    })
+    }))

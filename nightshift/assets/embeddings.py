@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nightshift.assets.ingest import raw_tickets
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore, matrix_of
@@ -85,4 +86,4 @@ def ticket_embeddings(
     }
     if todo:
         metadata["tickets_per_s"] = round(len(todo) / seconds, 1)
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=typed(metadata))

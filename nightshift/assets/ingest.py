@@ -7,6 +7,7 @@ import dagster as dg
 from nightshift.checks.results import record
 from nightshift.ingest.rules import quarantine_ids_stored_elsewhere, reason_kind
 from nightshift.lib.markdown import markdown_table
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.landing import LandingZone
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -32,8 +33,9 @@ def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehou
         # A missing folder leaves the day as it was: landing files are often archived after ingest.
         context.log.warning(f"No landing folder {folder}; the stored day is left untouched.")
         return dg.MaterializeResult(
-            metadata={"rows_in": 0, "note": f"no landing folder for {day}"},
-            check_results=[dg.AssetCheckResult(check_name=RECONCILE, passed=True, metadata={"rows_in": 0})],
+            metadata=typed({"rows_in": 0, "note": f"no landing folder for {day}"}),
+            check_results=[dg.AssetCheckResult(check_name=RECONCILE, passed=True, metadata=typed({"rows_in": 0}),
+                                               description=f"passed for {day}: no landing folder, nothing to reconcile")],
         )
     batch = landing.read(day)
     quarantine_ids_stored_elsewhere(batch, warehouse.tickets.stored_elsewhere([t["ticket_id"] for t in batch.tickets], day))
@@ -42,7 +44,7 @@ def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehou
     reasons = Counter(reason_kind(q["reason"]) for q in batch.quarantine)
     context.log.info(f"{day}: {batch.rows_in} rows in, {stored} stored, {quarantined} quarantined")
     return dg.MaterializeResult(
-        metadata={
+        metadata=typed({
             "rows_in": batch.rows_in,
             "rows_stored": stored,
             "rows_quarantined": quarantined,
@@ -52,7 +54,7 @@ def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehou
             "files": len({t["source_file"] for t in batch.tickets} | {q["source_file"] for q in batch.quarantine}),
             "quarantine_reasons": dg.MetadataValue.md(markdown_table(("reason", "rows"), reasons.most_common(), "nothing quarantined")),
             "read_as": dg.MetadataValue.md(markdown_table(("file", "read as"), sorted(batch.read_as.items()), "no files")),
-        },
+        }),
         check_results=[reconciled(warehouse, day, batch.rows_in, stored, quarantined)],
     )
 

@@ -9,6 +9,7 @@ import numpy as np
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.knowledge.chunking import chunk_article
 from nightshift.lib.markdown import markdown_table
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
@@ -36,10 +37,10 @@ def knowledge_base(
                      f"{sync.removed} removed, {retired} cached answers retired")
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version),
-        metadata={"folder": knowledge.folder, "version": version, "articles": sync.articles, "chunks": sync.chunks,
+        metadata=typed({"folder": knowledge.folder, "version": version, "articles": sync.articles, "chunks": sync.chunks,
                   "added": sync.added, "removed": sync.removed, "reused": sync.reused, "cache_retired": retired,
                   "grounding": "on" if sync.chunks else "off: no articles in the folder, answers cite nothing",
-                  "dagster/row_count": sync.chunks},
+                  "dagster/row_count": sync.chunks}),
     )
 
 
@@ -70,11 +71,11 @@ def ticket_context(
     warehouse.context.replace_day(day, rows)
     grounded = sum(bool(hits) for hits in found)
     cited = Counter(h.title for hits in found for h in hits[:1])
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=typed({
         "tickets": len(tickets), "with_passages": grounded, "without_passages": len(tickets) - grounded,
         "grounding": "on" if knowledge.enabled() else "off: the knowledge base is empty",
         "top_k": knowledge.top_k, "floor": knowledge.floor,
         "mean_best_similarity": float(np.mean([hits[0].similarity for hits in found if hits])) if grounded else 0.0,
         "top_articles": dg.MetadataValue.md(markdown_table(("article", "tickets it ranks first for"), cited.most_common(10))),
         "dagster/row_count": len(rows),
-    })
+    }))

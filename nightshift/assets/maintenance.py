@@ -7,6 +7,7 @@ import dagster as dg
 from pydantic import Field
 
 from nightshift.llm.ledger import BatchLedger
+from nightshift.orchestration.metadata import typed
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.llm import LLMProvider
 from nightshift.resources.models import Prices, TriageModelStore
@@ -46,9 +47,9 @@ def retention(context: dg.AssetExecutionContext, config: RetentionConfig, wareho
     lance_bytes = size_before - size_after if size_before is not None and size_after is not None else 0
     context.log.info(f"kept from {before}: {files} batch files, {artifacts} model files removed, "
                      f"{(batch_bytes + model_bytes + lance_bytes) / 1e6:.1f} MB freed")
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=typed({
         "kept_from": before.isoformat(), "keep_days": config.keep_days,
         "batch_files_deleted": files, "batch_bytes_freed": batch_bytes,
         "model_files_deleted": artifacts, "model_bytes_freed": model_bytes,
         "cache_entries_expired": expired, "lancedb_bytes_freed": lance_bytes, "bytes_freed": batch_bytes + model_bytes + lance_bytes,
-    })
+    }))

@@ -9,6 +9,7 @@ from nightshift.assets.responses import ticket_responses
 from nightshift.lib.markdown import markdown_table
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.requests import JUDGE, SHADOW
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.quality.judging import JUDGED, judge_requests_and_rows
 from nightshift.quality.sampling import SHADOWED_ROUTES
@@ -75,4 +76,4 @@ def answer_quality(
             ("ticket", "route", "model", "judge's reason"), [(r["ticket_id"], r["route"], r["model"], r["reason"]) for r in rejected[:20]],
             "none"))
         context.log.info(f"{day}: {status.get(JUDGED, 0)} of {len(rows)} samples judged, {len(rejected)} disagreed, {evicted} cache entries removed")
-        return dg.MaterializeResult(metadata=metadata)
+        return dg.MaterializeResult(metadata=typed(metadata))

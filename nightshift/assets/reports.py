@@ -9,6 +9,7 @@ from nightshift.assets.digest import daily_digest
 from nightshift.assets.quality import answer_quality
 from nightshift.assets.responses import ticket_responses
 from nightshift.llm.ledger import BatchLedger
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.quality.agreement import route_columns
 from nightshift.reporting import cost_table
@@ -52,8 +53,8 @@ def daily_cost_and_quality(
     warehouse.reports.replace_day(day, row)
     trend = warehouse.reports.days(day - timedelta(days=TREND_DAYS), day)
     numeric = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=typed({
         **numeric,
         "trend": dg.MetadataValue.md(f"Last {TREND_DAYS} days up to {day}:\n\n" + cost_table.markdown(trend)
                                      + "\n\nQuality, and the saving by lever:\n\n" + cost_table.markdown(trend, cost_table.QUALITY_COLUMNS)),
-    })
+    }))

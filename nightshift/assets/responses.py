@@ -13,6 +13,7 @@ from nightshift.llm import prompts
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import PriceTable, spend_summary
 from nightshift.llm.requests import SAFETY
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.knowledge import KnowledgeBase
@@ -132,7 +133,7 @@ def ticket_responses(
 
         status = Counter(r["status"] for r in rows)
         failed = [r for r in rows if r["status"] == "failed"]
-        return dg.MaterializeResult(metadata={
+        return dg.MaterializeResult(metadata=typed({
             "tickets": len(rows),
             **{f"status_{name}": status.get(name, 0) for name in ("ok", "pending", "failed", "held")},
             **{f"safety_{k}": v for k, v in warehouse.safety.summary(day).items()},
@@ -153,4 +154,4 @@ def ticket_responses(
             "failures": dg.MetadataValue.md(markdown_table(
                 ("ticket", "route", "attempts", "error"), [(r["ticket_id"], r["route"], r["attempts"], r["error"]) for r in failed[:20]])),
             "dagster/row_count": len(rows),
-        })
+        }))

@@ -10,6 +10,7 @@ from nightshift.assets.triage import ticket_triage
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import spend_summary
 from nightshift.llm.requests import DIGEST, REPLY, SAFETY, SHADOW, digest_request, reply_requests, safety_requests, shadow_requests
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.quality.sampling import shadow_sample
 from nightshift.reporting import themes
@@ -59,8 +60,8 @@ def synthesis_batches(
         if in_flight:
             # A second submission would pay twice for the same answers; the sensor will collect these.
             context.log.warning(f"{len(in_flight)} batches of {day} are still open; nothing submitted")
-            return dg.MaterializeResult(metadata={"submitted_batches": 0, "open_batches": len(in_flight),
-                                                  "batch_ids": ", ".join(b["batch_id"] for b in in_flight)})
+            return dg.MaterializeResult(metadata=typed({"submitted_batches": 0, "open_batches": len(in_flight),
+                                                  "batch_ids": ", ".join(b["batch_id"] for b in in_flight)}))
         triaged = warehouse.triage.triaged(day)
         sampled = shadow_sample(triaged, quality.shadow_share, quality.shadow_min, quality.shadow_max or None)
         passages = warehouse.context.passages(day)
@@ -91,4 +92,4 @@ def synthesis_batches(
             "batch_ids": ", ".join(s.id for s in states) or "none",
         }
         context.log.info(f"{day}: {metadata['submitted_requests']} requests in {len(states)} batches, {len(answered)} answered now")
-        return dg.MaterializeResult(metadata=metadata)
+        return dg.MaterializeResult(metadata=typed(metadata))

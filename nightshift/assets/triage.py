@@ -12,6 +12,7 @@ from nightshift.lib.markdown import markdown_table
 from nightshift.lib.tokens import count_tokens
 from nightshift.llm import prompts
 from nightshift.llm.pricing import expected_cost, frontier_sync_cost
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
@@ -64,8 +65,8 @@ def triage_model(
     context.log.info(f"triage model {model.version}: {model.mode}, {'trained' if trained else 'reused'}: {why}")
     numeric = {k: v for k, v in model.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return dg.MaterializeResult(
-        metadata={"version": model.version, "mode": model.mode, "trained": int(trained), "why": why,
-                  "window_tickets": len(tickets), "per_label": window.per_label, "window_days": window.days, **numeric}
+        metadata=typed({"version": model.version, "mode": model.mode, "trained": int(trained), "why": why,
+                  "window_tickets": len(tickets), "per_label": window.per_label, "window_days": window.days, **numeric})
     )
 
 
@@ -171,4 +172,4 @@ def ticket_triage(
     if labelled:
         # In-sample when the model was trained on this day's labels: a sanity signal, not an accuracy claim.
         metadata["label_agreement"] = sum(p == t for p, t in labelled) / len(labelled)
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=typed(metadata))

@@ -5,6 +5,7 @@ from datetime import date
 
 import dagster as dg
 
+from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import partition_day
 from nightshift.resources.warehouse import DuckDBWarehouse
 
@@ -27,4 +28,6 @@ def record(
     plain = {k: v.value if isinstance(v, dg.MetadataValue) else v for k, v in metadata.items()}
     figures = {k: v for k, v in plain.items() if isinstance(v, (bool, int, float, str))}
     warehouse.reports.record_check(day, asset, check_name, bool(passed), severity.value, json.dumps(figures, sort_keys=True))
-    return dg.AssetCheckResult(asset_key=asset, check_name=check_name, passed=bool(passed), severity=severity, metadata=metadata)
+    verdict = "passed" if passed else "failed" if severity == dg.AssetCheckSeverity.ERROR else "warned"
+    return dg.AssetCheckResult(asset_key=asset, check_name=check_name, passed=bool(passed), severity=severity,
+                               metadata=typed(metadata), description=f"{verdict} for {day}")

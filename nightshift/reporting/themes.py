@@ -72,8 +72,16 @@ def describe(found: list[Theme], rising: list[Spike]) -> tuple[str, str]:
 def markdown(day: str, headline: str | None, found: list[Theme], rising: list[Spike], written: dict | None) -> str:
     """The digest as a person reads it in the UI: the model's text when there is one, and the figures."""
     lines = [f"## Digest for {day}", "", f"**{headline or 'no digest text yet'}**", ""]
+    said = {headline}
     for theme in (written or {}).get("themes", []):
-        lines.append(f"- **{theme['title']}**: {theme['summary']}")
+        # A theme says only what is not said above it (a model, or the offline responder, may repeat its headline).
+        parts = []
+        for text in (theme["title"], theme["summary"]):
+            if text and text not in said:
+                parts.append(text)
+                said.add(text)
+        if parts:
+            lines.append("- " + ": ".join([f"**{parts[0]}**", *parts[1:]]))
     lines += ["", markdown_table(("theme", "tickets", "category", "example tickets"),
                                  [(i + 1, t.size, t.category, ", ".join(t.examples)) for i, t in enumerate(found)])]
     if rising:
