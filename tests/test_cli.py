@@ -86,7 +86,7 @@ def test_bad_sql_is_reported(sample_home):
 
 
 @pytest.mark.slow
-def test_run_waits_for_the_batches_through_the_sensor(sample_home):
+def test_run_waits_for_the_batches_through_the_sensor(sample_home, tmp_path):
     result = invoke("run", "--start", "2026-11-01", "--end", "2026-11-02")
     assert result.exit_code == 0, result.output
     runs = [r.dagster_run for r in dg.DagsterInstance.get().get_run_records()]
@@ -100,8 +100,9 @@ def test_run_waits_for_the_batches_through_the_sensor(sample_home):
     assert [d["ok"] for d in days] == [150, 150]
     assert days[0]["cached"] == 0 < days[1]["cached"]  # the second night reuses the first night's answers
     assert "saving" in result.stdout and "all" in result.stdout
-    shown = invoke("report", "--days", "100000")
+    shown = invoke("report", "--days", "100000", "--plot", str(tmp_path / "trend.png"))
     assert shown.exit_code == 0 and "2026-11-02" in shown.stdout and "sync $" in shown.stdout
+    assert (tmp_path / "trend.png").read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.slow

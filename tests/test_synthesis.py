@@ -160,6 +160,7 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     assert quality["spent_usd"] == pytest.approx(day_cost(res), abs=1e-6) and 0 < quality["saving"] < 1
     assert quality["route_realtime"] == 3 and quality["batches"] == 3 and quality["max_attempt"] == 1
     assert runs[-1]["daily_cost_and_quality"]["spent_usd"] == quality["spent_usd"]
+    assert runs[-1]["daily_cost_and_quality"]["trend_chart"].startswith("![cost and quality trend](data:image/png;base64,")
     levers = quality["saving_batch"] + quality["saving_routing"] + quality["saving_cache"] + quality["saving_prompt_cache"]
     assert levers - quality["quality_usd"] / quality["baseline_usd"] == pytest.approx(quality["saving"], abs=5e-4)
     assert quality["saving_batch"] > 0 and quality["saving_routing"] > 0 and quality["quality_usd"] > 0

@@ -256,7 +256,10 @@ def query(
 
 
 @app.command()
-def report(days: Annotated[int, typer.Option(help="Days back from today (UTC).")] = 30) -> None:
+def report(
+    days: Annotated[int, typer.Option(help="Days back from today (UTC).")] = 30,
+    plot: Annotated[Optional[Path], typer.Option(dir_okay=False, help="Also write the trend chart (as in the UI) to this PNG.")] = None,
+) -> None:
     """Cost and quality per day (daily_cost_and_quality) and over all of them."""
     from nightshift.warehouse.database import Warehouse
     from nightshift.warehouse.reports import ReportsSQL
@@ -269,6 +272,15 @@ def report(days: Annotated[int, typer.Option(help="Days back from today (UTC).")
     if not rows:
         raise fail(f"no day after {since} has a cost-and-quality row: materialize daily_cost_and_quality (collect_job) first")
     print_report(rows)
+    if plot:
+        from nightshift.app.settings import resources_for
+        from nightshift.reporting import trend_chart
+        from nightshift.resources.quality import QualityPolicy
+
+        quality = resources_for(Home.from_env(), None)["quality"]
+        assert isinstance(quality, QualityPolicy)
+        plot.write_bytes(trend_chart.png(rows, quality.target))
+        console.print(f"trend chart: {plot}", highlight=False)
 
 
 eval_app = typer.Typer(help="Evaluate the triage model, the semantic cache and the answers on a labelled CSV.", no_args_is_help=True)

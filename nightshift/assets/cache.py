@@ -19,7 +19,7 @@ from nightshift.resources.warehouse import DuckDBWarehouse
     partitions_def=daily_partitions,
     # After answer_quality: an answer the judge rejected stays out.
     deps=[ticket_responses, answer_quality],
-    group_name="synthesis",
+    group_name="nightly",
     kinds={"lancedb"},
     pool="lancedb_writer",
 )

@@ -19,7 +19,7 @@ from nightshift.resources.warehouse import DuckDBWarehouse
 @dg.asset(
     partitions_def=daily_partitions,
     deps=[ticket_responses],
-    group_name="synthesis",
+    group_name="nightly",
     kinds={"duckdb"},
     pool="duckdb_writer",
 )

@@ -30,7 +30,7 @@ def embedding_rows(ids: list[str], day: str, vectors: np.ndarray, model_id: str,
 @dg.asset(
     partitions_def=daily_partitions,
     deps=[raw_tickets],
-    group_name="ingest",
+    group_name="nightly",
     kinds={"lancedb"},
     pool="lancedb_writer",
 )

@@ -17,7 +17,7 @@ RECONCILE = "rows_reconcile"
 
 @dg.asset(
     partitions_def=daily_partitions,
-    group_name="ingest",
+    group_name="nightly",
     kinds={"duckdb"},
     pool="duckdb_writer",
     check_specs=[dg.AssetCheckSpec(RECONCILE, asset="raw_tickets", description="rows in = stored + quarantined, read back from DuckDB")],

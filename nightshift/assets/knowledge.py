@@ -47,7 +47,7 @@ def knowledge_base(
 @dg.asset(
     partitions_def=daily_partitions,
     deps=[ticket_embeddings, knowledge_base],
-    group_name="knowledge",
+    group_name="nightly",
     kinds={"lancedb", "duckdb"},
     pool="duckdb_writer",
 )

@@ -24,7 +24,7 @@ from nightshift.triage.routing import CACHE
 @dg.asset(
     partitions_def=daily_partitions,
     deps=[ticket_responses],
-    group_name="quality",
+    group_name="nightly",
     kinds={"openai", "duckdb"},
     pool="llm_provider",
     retry_policy=PROVIDER_RETRY,

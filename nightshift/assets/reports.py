@@ -12,7 +12,7 @@ from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.quality.agreement import route_columns
-from nightshift.reporting import cost_table
+from nightshift.reporting import cost_table, trend_chart
 from nightshift.resources.models import Prices, TriageModelStore
 from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -24,7 +24,7 @@ TREND_DAYS = 14
     partitions_def=daily_partitions,
     # After cached_answers, so the blocking checks on ticket_responses are in the day's check pass rate.
     deps=[ticket_responses, cached_answers, daily_digest, answer_quality],
-    group_name="reports",
+    group_name="nightly",
     kinds={"duckdb"},
     pool="duckdb_writer",
 )
@@ -55,6 +55,12 @@ def daily_cost_and_quality(
     numeric = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return dg.MaterializeResult(metadata=typed({
         **numeric,
-        "trend": dg.MetadataValue.md(f"Last {TREND_DAYS} days up to {day}:\n\n" + cost_table.markdown(trend)
-                                     + "\n\nQuality, and the saving by lever:\n\n" + cost_table.markdown(trend, cost_table.QUALITY_COLUMNS)),
+        "dagster/row_count": 1,
+        # The chart first: the tables beside it are narrow enough for the UI's metadata column.
+        "trend_chart": dg.MetadataValue.md(trend_chart.markdown_image(trend_chart.png(trend, quality.target))),
+        "trend": dg.MetadataValue.md("\n\n".join(
+            f"{title}:\n\n" + cost_table.markdown(trend, columns) for title, columns in (
+                (f"Last {TREND_DAYS} days up to {day}, cost and routes", cost_table.COST_COLUMNS),
+                ("Health", cost_table.HEALTH_COLUMNS),
+                ("Quality, and the saving by lever", cost_table.QUALITY_COLUMNS)))),
     }))

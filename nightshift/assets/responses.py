@@ -76,7 +76,7 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
 @dg.asset(
     partitions_def=daily_partitions,
     deps=[synthesis_batches],
-    group_name="synthesis",
+    group_name="nightly",
     kinds={"duckdb"},
     pool="duckdb_writer",
     retry_policy=PROVIDER_RETRY,

@@ -36,7 +36,7 @@ def find_material(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date, 
 @dg.asset(
     partitions_def=daily_partitions,
     deps=[ticket_triage],
-    group_name="synthesis",
+    group_name="nightly",
     kinds={"openai", "duckdb"},
     pool="llm_provider",
     retry_policy=PROVIDER_RETRY,

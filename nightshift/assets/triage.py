@@ -28,7 +28,7 @@ from nightshift.triage.artifact import fingerprint, train
 from nightshift.triage.tightening import tighten
 
 
-@dg.asset(partitions_def=daily_partitions, deps=[ticket_embeddings], group_name="triage", kinds={"scikitlearn", "lancedb"})
+@dg.asset(partitions_def=daily_partitions, deps=[ticket_embeddings], group_name="nightly", kinds={"scikitlearn", "lancedb"})
 def triage_model(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
     embedder: EmbedderResource, models: TriageModelStore,
@@ -73,7 +73,7 @@ def triage_model(
 @dg.asset(
     partitions_def=daily_partitions,
     deps=[ticket_embeddings, triage_model, ticket_context],
-    group_name="triage",
+    group_name="nightly",
     kinds={"duckdb"},
     pool="duckdb_writer",
 )

@@ -46,6 +46,10 @@ COLUMNS: tuple[tuple[str, Render], ...] = (
     ("turn s", plain("batch_turnaround_s", "{:.0f}")), ("checks", plain("check_pass_rate", "{:.0%}")),
 )
 
+# The same columns in two narrower tables, for the UI: cost and routes, then the day's health.
+COST_COLUMNS = COLUMNS[:9]
+HEALTH_COLUMNS = (COLUMNS[0], *COLUMNS[9:])
+
 QUALITY_COLUMNS: tuple[tuple[str, Render], ...] = (
     ("day", plain("day")), ("saving", plain("saving", "{:.1%}")),
     *((header, plain(f"saving_{lever}", "{:.1%}")) for header, lever in zip(("batch", "routing", "cache hits", "prompt cache"), LEVERS)),
