@@ -21,7 +21,6 @@ pytestmark = pytest.mark.slow
 DAY = "2026-11-01"
 ASSETS = ["raw_tickets", "ticket_embeddings", "knowledge_base", "ticket_context", "triage_model", "ticket_triage", "synthesis_batches",
           "ticket_responses", "answer_quality", "cached_answers", "daily_digest", "daily_cost_and_quality", "retention"]
-NIGHTLY = [name for name in ASSETS if name not in ("knowledge_base", "retention")]
 # Chromium on a machine with no internet: without these it keeps trying to reach Google's services.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -104,12 +103,12 @@ def test_the_ui_shows_every_asset_launches_a_partition_and_shows_its_cost(ui):
             expect(page.get_by_text(job, exact=True).first).to_be_visible()
         page.screenshot(path=SCREENSHOTS / "timeline.png")
 
-        # The nightly chain is one group, open at once: no "expand all" to find it.
-        page.goto(f"{ui}/asset-groups/nightly")
-        page.wait_for_timeout(1500)
+        # One asset group, so the lineage opens with the whole chain in view: no "expand all" to find it.
+        page.goto(f"{ui}/asset-groups")
+        page.wait_for_timeout(3000)
         page.screenshot(path=SCREENSHOTS / "asset-graph.png")
         shown = page.locator("[class*=assetNodeContainer] [class*=assetName]").all_inner_texts()
-        assert all(any(same_name(name, label) for label in shown) for name in NIGHTLY), shown
+        assert all(any(same_name(name, label) for label in shown) for name in ASSETS), shown
 
         before = {r.run_id for r in dg.DagsterInstance.get().get_runs()}
         page.goto(f"{ui}/assets/daily_cost_and_quality")
@@ -135,7 +134,21 @@ def test_the_ui_shows_every_asset_launches_a_partition_and_shows_its_cost(ui):
         expect(row).to_contain_text(str(spent))
         expect(page.get_by_role("row").filter(has=page.get_by_text("baseline_usd", exact=True))).to_be_visible()
         page.screenshot(path=SCREENSHOTS / "asset-page-cost.png")
+        # The chart opens from the metadata table.
         page.get_by_placeholder("Filter metadata keys").fill("trend_chart")
-        expect(page.get_by_role("img", name="cost and quality trend")).to_be_visible()
-        page.screenshot(path=SCREENSHOTS / "asset-page-trend.png", full_page=True)
+        page.get_by_role("row").filter(has=page.get_by_text("trend_chart", exact=True)).get_by_text("Show Markdown").click()
+        expect(page.get_by_role("img", name="cost and quality trend")).to_be_in_viewport()
+        page.screenshot(path=SCREENSHOTS / "asset-page-trend-chart.png")
+        page.get_by_role("dialog").get_by_role("button", name="Close").click()
+        # The trend tables, inline when short and in a dialog when long, fit their box to the last column.
+        page.get_by_placeholder("Filter metadata keys").fill("trend")
+        row = page.get_by_role("row").filter(has=page.get_by_text("trend", exact=True))
+        if row.get_by_text("Show Markdown").count():
+            row.get_by_text("Show Markdown").click()
+            row = page.get_by_role("dialog")
+        last = row.get_by_text("cache, 7 days", exact=True)
+        last.scroll_into_view_if_needed()
+        right, edge = last.bounding_box(), row.bounding_box()
+        assert right["x"] + right["width"] <= edge["x"] + edge["width"], (right, edge)
+        page.screenshot(path=SCREENSHOTS / "asset-page-trend.png")
         browser.close()

@@ -18,7 +18,7 @@ from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
-@dg.asset(group_name="knowledge", kinds={"lancedb"}, pool="lancedb_writer")
+@dg.asset(group_name="nightly", kinds={"lancedb"}, pool="lancedb_writer")
 def knowledge_base(
     context: dg.AssetExecutionContext, knowledge: KnowledgeBase, embedder: EmbedderResource, answer_cache: AnswerCache,
 ) -> dg.MaterializeResult:

@@ -26,7 +26,7 @@ def folder_bytes(uri: str) -> int | None:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if "://" not in uri and path.exists() else None
 
 
-@dg.asset(group_name="maintenance", kinds={"duckdb", "lancedb"}, pool="duckdb_writer")
+@dg.asset(group_name="nightly", kinds={"duckdb", "lancedb"}, pool="duckdb_writer")
 def retention(context: dg.AssetExecutionContext, config: RetentionConfig, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
               models: TriageModelStore, llm: LLMProvider, prices: Prices, answer_cache: AnswerCache) -> dg.MaterializeResult:
     """Deletes the provider's batch files of collected days older than `keep_days` (the ledger in DuckDB keeps every request

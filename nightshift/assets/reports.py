@@ -62,5 +62,6 @@ def daily_cost_and_quality(
             f"{title}:\n\n" + cost_table.markdown(trend, columns) for title, columns in (
                 (f"Last {TREND_DAYS} days up to {day}, cost and routes", cost_table.COST_COLUMNS),
                 ("Health", cost_table.HEALTH_COLUMNS),
-                ("Quality, and the saving by lever", cost_table.QUALITY_COLUMNS)))),
+                ("The saving by lever, and what measuring quality cost", cost_table.LEVER_COLUMNS),
+                ("Cheap routes: agreement with the frontier model (95% interval, judged)", cost_table.AGREEMENT_COLUMNS)))),
     }))

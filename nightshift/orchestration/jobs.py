@@ -37,7 +37,7 @@ collect_job = dg.define_asset_job(
 
 maintenance_job = dg.define_asset_job(
     "maintenance_job",
-    selection=dg.AssetSelection.groups("maintenance"),
+    selection=dg.AssetSelection.assets("retention"),
     description="Delete what the nights no longer need: batch files and triage models older than the retention window, and "
     "old LanceDB versions. DuckDB's record of every night stays.",
 )

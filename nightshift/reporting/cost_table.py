@@ -46,10 +46,6 @@ COLUMNS: tuple[tuple[str, Render], ...] = (
     ("turn s", plain("batch_turnaround_s", "{:.0f}")), ("checks", plain("check_pass_rate", "{:.0%}")),
 )
 
-# The same columns in two narrower tables, for the UI: cost and routes, then the day's health.
-COST_COLUMNS = COLUMNS[:9]
-HEALTH_COLUMNS = (COLUMNS[0], *COLUMNS[9:])
-
 QUALITY_COLUMNS: tuple[tuple[str, Render], ...] = (
     ("day", plain("day")), ("saving", plain("saving", "{:.1%}")),
     *((header, plain(f"saving_{lever}", "{:.1%}")) for header, lever in zip(("batch", "routing", "cache hits", "prompt cache"), LEVERS)),
@@ -57,6 +53,14 @@ QUALITY_COLUMNS: tuple[tuple[str, Render], ...] = (
     ("small agrees", agreement("small_model")), ("small, 7 days", agreement("small_model", "7d_")),
     ("cache agrees", agreement("cache")), ("cache, 7 days", agreement("cache", "7d_")),
 )
+
+
+# The same columns as narrower tables for the UI, whose metadata column cuts a wide table off: cost and routes, the
+# day's health, the saving by lever, the judged agreement.
+COST_COLUMNS = COLUMNS[:9]
+HEALTH_COLUMNS = (COLUMNS[0], *COLUMNS[9:])
+LEVER_COLUMNS = QUALITY_COLUMNS[:7]
+AGREEMENT_COLUMNS = (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[7:])
 
 
 def cells(row: dict, columns: tuple[tuple[str, Render], ...] = COLUMNS) -> list[str]:
