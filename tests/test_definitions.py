@@ -58,6 +58,10 @@ def test_the_batch_sensor_runs_by_default_and_targets_the_collection():
     sensor = defs.resolve_sensor_def("batch_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.job_name == "collect_job"
+    # The UI shows what it does; so do the schedules and every check.
+    assert sensor.description and all(schedule.description for schedule in defs.schedules)
+    graph = defs.resolve_asset_graph()
+    assert all(graph.get_check_spec(key).description for key in graph.asset_check_keys)
     collect = {k.to_user_string() for k in defs.resolve_job_def("collect_job").asset_layer.executable_asset_keys}
     assert collect == {"ticket_responses", "answer_quality", "cached_answers", "daily_digest", "daily_cost_and_quality"}
     nightly = {k.to_user_string() for k in defs.resolve_job_def("nightly_job").asset_layer.executable_asset_keys}

@@ -25,14 +25,14 @@ def rotated(batches: list[dict], after: str | None) -> list[dict]:
     return batches[start:] + batches[:start]
 
 
-@dg.sensor(job=collect_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=collect_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Polls every batch not yet collected; when all of a day's batches are finished, requests collect_job "
+    "for that day. Its cursor is the batch polled last; the batches live in DuckDB llm_batches, so a restart loses nothing.",
+)
 def batch_sensor(
     context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse, llm: LLMProvider, prices: Prices
 ) -> dg.SensorResult | dg.SkipReason:
-    """Polls every batch not yet collected; when all of a day's batches are finished, requests collect_job for that day.
-
-    Its cursor is the batch polled last. The batches themselves live in DuckDB `llm_batches`, so a restart loses nothing.
-    """
     ledger = BatchLedger(warehouse.db, llm.client(), prices.table())
     batches = ledger.open_batches()
     if not batches:
