@@ -18,11 +18,12 @@ from nightshift.assets.ingest import raw_tickets
 from nightshift.assets.responses import ticket_responses
 from nightshift.assets.synthesis import synthesis_batches
 from nightshift.assets.triage import ticket_triage, triage_model
-from nightshift.checks.answers import needs_human_share, responses_match_schema
-from nightshift.checks.budget import day_projected_within_budget, day_spent_within_budget
+from nightshift.checks.answers import needs_human_share
+from nightshift.checks.budget import day_spent_within_budget
 from nightshift.checks.drift import category_mix_drift
-from nightshift.checks.privacy import requests_carry_no_pii, responses_carry_no_pii
-from nightshift.checks.suites import digest_expectations, responses_expectations
+from nightshift.checks.gates import responses_gate, triage_gate
+from nightshift.checks.privacy import requests_carry_no_pii
+from nightshift.checks.suites import digest_expectations
 from nightshift.ingest.samples import write_days
 from nightshift.lib.home import Home
 from nightshift.llm.engine import TERMINAL
@@ -34,7 +35,7 @@ from tests.conftest import SAMPLE_START
 
 DAY = SAMPLE_START.isoformat()
 TRIAGE = [raw_tickets, ticket_embeddings, triage_model, ticket_triage]
-ANSWERS_ARE_GATED = [ticket_responses, responses_match_schema, responses_carry_no_pii, cached_answers]
+ANSWERS_ARE_GATED = [ticket_responses, responses_gate, cached_answers]
 
 
 def finish_batches(res) -> None:
@@ -130,7 +131,7 @@ def test_a_draft_reply_with_a_phone_number_fails_the_pii_check_and_never_reaches
 def test_an_answer_outside_the_schema_fails_schema_and_suite_and_never_reaches_the_cache(res):
     ticket = a_model_answered_ticket(res)
     answer_with(res, ticket, sentiment="furious")
-    result = run([*ANSWERS_ARE_GATED, responses_expectations], res)
+    result = run(ANSWERS_ARE_GATED, res)
     passed, figures = verdict(result, "responses_match_schema")
     assert not passed and figures["invalid"] == 1 and "sentiment" in figures["examples"]
     passed, figures = verdict(result, "responses_expectations")
@@ -148,13 +149,13 @@ def test_a_day_over_budget_submits_nothing(res):
             con.execute(f"DELETE FROM {table} WHERE day = ?", [date.fromisoformat(DAY)])
     res["vectors"].db().drop_table(CACHE_TABLE)
     tight = with_budget(res, 0.001)
-    result = run([ticket_triage, day_projected_within_budget, synthesis_batches], tight)
+    result = run([ticket_triage, triage_gate, synthesis_batches], tight)
     passed, figures = verdict(result, "day_projected_within_budget")
     assert not passed, figures
     assert figures["projected_usd"] > figures["budget_usd"] == 0.001
     assert "synthesis_batches" not in materialized(result)
     assert sql(res, "SELECT count(*) AS n FROM llm_batches")[0]["n"] == 3  # only the other day's (its judge's too)
-    result = run([ticket_triage, day_projected_within_budget, synthesis_batches], res)
+    result = run([ticket_triage, triage_gate, synthesis_batches], res)
     assert verdict(result, "day_projected_within_budget")[0] and "synthesis_batches" in materialized(result)
 
 

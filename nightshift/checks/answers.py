@@ -12,8 +12,11 @@ from nightshift.resources.warehouse import DuckDBWarehouse
 NEEDS_HUMAN_MAX_SHARE = 0.25
 
 
-@dg.asset_check(asset="ticket_responses", blocking=True,
-                description="Every answer marked ok parses against the reply schema; otherwise nothing enters the answer cache.")
+# Evaluated by the responses gate (checks/gates.py).
+SCHEMA = dg.AssetCheckSpec("responses_match_schema", asset="ticket_responses", blocking=True,
+                           description="Every answer marked ok parses against the reply schema; otherwise nothing enters the answer cache.")
+
+
 def responses_match_schema(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
     rows = warehouse.answers.ok(partition_day(context))
     invalid = [(r["ticket_id"], error) for r in rows for _, error in [parse_content(r["response"], prompts.REPLY_SCHEMA)] if error]
@@ -21,7 +24,7 @@ def responses_match_schema(context: dg.AssetCheckExecutionContext, warehouse: Du
         "answers": len(rows), "invalid": len(invalid),
         "valid_share": round(1 - len(invalid) / len(rows), 4) if rows else 1.0,
         "examples": "; ".join(f"{tid}: {error}" for tid, error in invalid[:5]) or "none",
-    })
+    }, check=SCHEMA.name)
 
 
 @dg.asset_check(asset="ticket_responses", description="Share of the day's tickets a person must handle: flagged needs_human, or unanswered.")

@@ -12,7 +12,9 @@ from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
-def pii_verdict(context, warehouse: DuckDBWarehouse, texts: dict[str, str], noun: str) -> dg.AssetCheckResult:
+def pii_verdict(
+    context, warehouse: DuckDBWarehouse, texts: dict[str, str], noun: str, check: str | None = None
+) -> dg.AssetCheckResult:
     """texts: id → text. Fails on any detection the redactor would have made."""
     found = scan(texts)
     leaking = sorted(key for key, counts in found.items() if counts)
@@ -20,7 +22,7 @@ def pii_verdict(context, warehouse: DuckDBWarehouse, texts: dict[str, str], noun
     return conclude(context, warehouse, not leaking, {
         noun: len(texts), "with_pii": len(leaking), **{f"found_{k.lower()}": n for k, n in sorted(kinds.items())},
         "examples": ", ".join(leaking[:5]) or "none",
-    })
+    }, check=check)
 
 
 @dg.asset_check(asset="synthesis_batches",
@@ -31,8 +33,13 @@ def requests_carry_no_pii(context: dg.AssetCheckExecutionContext, warehouse: Duc
     return pii_verdict(context, warehouse, sent, "requests")
 
 
-@dg.asset_check(asset="ticket_responses", blocking=True,
-                description="No answer marked ok carries personal data in its summary or draft reply; otherwise nothing enters the answer cache.")
+# Evaluated by the responses gate (checks/gates.py).
+ANSWERS_PII = dg.AssetCheckSpec(
+    "responses_carry_no_pii", asset="ticket_responses", blocking=True,
+    description="No answer marked ok carries personal data in its summary or draft reply; otherwise nothing enters the answer cache.")
+
+
 def responses_carry_no_pii(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
     rows = warehouse.answers.ok(partition_day(context))
-    return pii_verdict(context, warehouse, {r["ticket_id"]: f"{r['summary']}\n{r['draft_reply']}" for r in rows}, "answers")
+    return pii_verdict(context, warehouse, {r["ticket_id"]: f"{r['summary']}\n{r['draft_reply']}" for r in rows}, "answers",
+                       ANSWERS_PII.name)

@@ -12,10 +12,13 @@ from nightshift.resources.warehouse import DuckDBWarehouse
 
 def conclude(
     context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, passed: bool, metadata: dict,
-    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR, check: str | None = None,
 ) -> dg.AssetCheckResult:
-    """Record the day's outcome of the running check (replacing an earlier one) and return it to Dagster."""
-    (spec,) = context.check_specs
+    """Record the day's outcome of the running check (replacing an earlier one) and return it to Dagster.
+
+    ``check`` names the spec when the running op evaluates several (the gates).
+    """
+    (spec,) = [s for s in context.check_specs if check in (None, s.name)]
     return record(warehouse, partition_day(context), spec.asset_key.to_user_string(), spec.name,
                   passed, metadata, severity)
 
