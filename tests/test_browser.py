@@ -1,5 +1,6 @@
 """End to end in a real browser: `nightshift dev` on loopback, driven by Playwright in Debian's headless Chromium."""
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nightshift.app.cli import app
-from nightshift.app.instance import instance_yaml
+from nightshift.app.instance import CODE_LOCATION, instance_yaml
 from tests.services import chromium, free_port
 
 # A real server and a real browser.
@@ -61,6 +62,18 @@ def ui(sample_home):
         log.close()
 
 
+def graphql(ui: str, query: str) -> dict:
+    request = urllib.request.Request(f"{ui}/graphql", json.dumps({"query": query}).encode(), {"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(request, timeout=30).read())["data"]
+
+
+def loaded_snapshot(ui: str, job: str) -> str:
+    """The snapshot id of the job as the code server loaded it: a run of another one gets a version warning on Re-execute."""
+    params = f'{{repositoryLocationName: "{CODE_LOCATION}", repositoryName: "__repository__", pipelineName: "{job}"}}'
+    return graphql(ui, f"{{ pipelineOrError(params: {params}) {{ ... on Pipeline {{ pipelineSnapshotId }} }} }}")[
+        "pipelineOrError"]["pipelineSnapshotId"]
+
+
 def launched_run(before: set[str], timeout: float = 240) -> dg.DagsterRun:
     """The run the UI launched (queued, then started by the daemon), once it has succeeded."""
     deadline = time.monotonic() + timeout
@@ -102,6 +115,9 @@ def test_the_ui_shows_every_asset_launches_a_partition_and_shows_its_cost(ui):
         for job in ("nightly_job", "collect_job"):
             expect(page.get_by_text(job, exact=True).first).to_be_visible()
         page.screenshot(path=SCREENSHOTS / "timeline.png")
+        cli_runs = dg.DagsterInstance.get().get_runs()
+        assert {run.job_name for run in cli_runs} == {"nightly_job", "collect_job"}
+        assert all(run.job_snapshot_id == loaded_snapshot(ui, run.job_name) for run in cli_runs)
 
         # One asset group, so the lineage opens with the whole chain in view: no "expand all" to find it.
         page.goto(f"{ui}/asset-groups")
