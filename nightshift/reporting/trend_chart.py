@@ -8,12 +8,6 @@ from __future__ import annotations
 import base64
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on a server or in CI
-
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-
 ROUTES = (("route_cache", "cache", "#4c9f70"), ("route_small_model", "small model", "#5b8def"),
           ("route_frontier", "frontier", "#e0a030"), ("route_realtime", "realtime", "#d0554c"))
 # The rolling window's agreement: a day alone judges too few answers to say much.
@@ -22,6 +16,12 @@ QUALITY = (("small_model", "small model", "#5b8def"), ("cache", "cache", "#4c9f7
 
 def png(rows: list[dict], target: float | None = None) -> bytes:
     """Three panels over the days of ``rows`` (daily_cost_and_quality rows, oldest first)."""
+    # Imported here: matplotlib takes most of a second to load, which every process loading the definitions would pay.
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display on a server or in CI
+    import matplotlib.pyplot as plt
+
     days = [str(r["day"])[5:] for r in rows]  # MM-DD: the year is in the title
     x = range(len(rows))
     fig, (cost, mix, quality) = plt.subplots(3, 1, figsize=(9, 8.5), sharex=True, constrained_layout=True)
