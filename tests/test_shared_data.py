@@ -35,8 +35,8 @@ def test_bitext_raw_file_ingests_with_a_mapping(home, resources):
     shutil.copy(BITEXT, folder)
     resources = with_mapping(resources, "text=instruction,label=intent")
     result = run(resources, "2026-11-10")
-    assert result.metadata["rows_in"] == 4514
-    assert result.metadata["rows_stored"] == 4514 and result.metadata["rows_quarantined"] == 0
+    assert result.metadata["rows_in"].value == 4514
+    assert result.metadata["rows_stored"].value == 4514 and result.metadata["rows_quarantined"].value == 0
     labels = resources["warehouse"].db.query("SELECT count(DISTINCT label) AS n FROM tickets")["n"][0].as_py()
     assert labels == 27
 
@@ -52,8 +52,8 @@ def test_hadoop_raw_file_keeps_its_day_and_quarantines_the_rest(home, resources)
     shutil.copy(HADOOP, folder)
     resources = with_mapping(resources, HADOOP_MAP)
     result = run(resources, day.isoformat())
-    assert result.metadata["rows_in"] == len(rows) == 2503
-    assert result.metadata["rows_stored"] == on_day
+    assert result.metadata["rows_in"].value == len(rows) == 2503
+    assert result.metadata["rows_stored"].value == on_day
     assert result.check_results[0].passed
     reasons = resources["warehouse"].db.query("SELECT reason FROM tickets_quarantine")["reason"].to_pylist()
     oversize = sum(len(r["Summary"]) + 2 + len(r["Description"]) > 20_000 for r in rows)
@@ -67,7 +67,7 @@ def test_hadoop_replayed_over_a_week_ingests_whole(home, resources):
     stored = quarantined = 0
     for i in range(7):
         meta = run(resources, f"2026-11-0{i + 1}").metadata
-        stored, quarantined = stored + meta["rows_stored"], quarantined + meta["rows_quarantined"]
+        stored, quarantined = stored + meta["rows_stored"].value, quarantined + meta["rows_quarantined"].value
     assert stored + quarantined == 2503
     reasons = resources["warehouse"].db.query("SELECT reason FROM tickets_quarantine")["reason"].to_pylist()
     assert reasons and {reason_kind(r) for r in reasons} == {"text over size limit"}  # only the log dumps
