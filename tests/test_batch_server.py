@@ -30,7 +30,7 @@ def lines(n, prefix="t"):
 
 
 def submit(client, n=20):
-    upload = client.files.create(file=("in.jsonl", split(lines(n))[0]), purpose="batch")
+    upload = client.files.create(file=("in.jsonl", next(split(lines(n)))), purpose="batch")
     return client.batches.create(input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h",
                                  metadata={"day": "2026-11-01"})
 
@@ -122,7 +122,7 @@ def test_the_engine_resumes_a_batch_without_rerunning_finished_lines(tmp_path):
         return 200, {"choices": [{"message": {"content": "{}"}}], "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
 
     first = LocalBatchEngine(tmp_path, counting, concurrency=1, faults=Faults(line_delay_s=0.02))
-    upload = first.create_file(split(lines(30))[0], "in.jsonl", "batch")
+    upload = first.create_file(next(split(lines(30))), "in.jsonl", "batch")
     batch = first.create_batch(upload["id"], "/v1/chat/completions")
     assert first.work(batch["id"], deadline=time.monotonic() + 0.2)["status"] == "in_progress"
     ran = len(calls)
@@ -135,7 +135,7 @@ def test_the_engine_resumes_a_batch_without_rerunning_finished_lines(tmp_path):
 def test_input_is_split_at_the_line_and_byte_limits():
     many = lines(7)
     assert [len(f.splitlines()) for f in split(many, max_lines=3)] == [3, 3, 1]
-    size = len(split(many[:1])[0])
+    size = len(next(split(many[:1])))
     assert [len(f.splitlines()) for f in split(many, max_bytes=2 * size + 10)] == [2, 2, 2, 1]
     with pytest.raises(ValueError, match="alone is"):
-        split(many, max_bytes=10)
+        list(split(many, max_bytes=10))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,9 +28,8 @@ def request_hash(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-def split(lines: Iterable[dict], max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES) -> list[bytes]:
-    """JSONL files of at most ``max_lines`` lines and ``max_bytes`` bytes each, in order."""
-    files: list[bytes] = []
+def split(lines: Iterable[dict], max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES) -> Iterator[bytes]:
+    """JSONL files of at most ``max_lines`` lines and ``max_bytes`` bytes each, in order, made one at a time."""
     chunk: list[bytes] = []
     size = 0
     for line in lines:
@@ -38,18 +37,12 @@ def split(lines: Iterable[dict], max_lines: int = MAX_LINES, max_bytes: int = MA
         if len(encoded) > max_bytes:
             raise ValueError(f"request {line.get('custom_id')!r} alone is {len(encoded)} bytes, over the {max_bytes}-byte file limit")
         if chunk and (len(chunk) == max_lines or size + len(encoded) > max_bytes):
-            files.append(b"".join(chunk))
+            yield b"".join(chunk)
             chunk, size = [], 0
         chunk.append(encoded)
         size += len(encoded)
     if chunk:
-        files.append(b"".join(chunk))
-    return files
-
-
-def read_jsonl(content: bytes | str | None) -> list[dict]:
-    text = content.decode() if isinstance(content, bytes) else (content or "")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+        yield b"".join(chunk)
 
 
 @dataclass(frozen=True)
@@ -97,6 +90,11 @@ def parse_line(line: dict) -> LineResult:
     return LineResult(line["custom_id"], body, None)
 
 
+def results_of(lines: Iterable[bytes | str]) -> Iterator[LineResult]:
+    """The results in a batch output or error file's lines, one at a time: a night's file is hundreds of MB."""
+    return (parse_line(json.loads(raw)) for raw in lines if raw.strip())
+
+
 def parse_results(output: bytes | str | None, errors: bytes | str | None) -> dict[str, LineResult]:
     """Every line of a batch's output and error files, by custom_id."""
-    return {r.custom_id: r for r in map(parse_line, read_jsonl(output) + read_jsonl(errors))}
+    return {r.custom_id: r for text in (output, errors) for r in results_of((text or "").splitlines())}

@@ -8,13 +8,14 @@ batch engine in this process. Both also answer a single request synchronously, f
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import openai
 
 from nightshift.llm import dialects
-from nightshift.llm.batch_files import CHAT_URL, LineResult, parse_results
+from nightshift.llm.batch_files import CHAT_URL, LineResult, results_of
 from nightshift.llm.engine import LocalBatchEngine, NotFound, Responder, offline
 
 
@@ -44,7 +45,7 @@ class BatchClient(Protocol):
 
     def submit(self, content: bytes, filename: str, metadata: dict[str, str]) -> BatchState: ...
     def poll(self, batch_id: str) -> BatchState: ...
-    def fetch(self, state: BatchState) -> dict[str, LineResult]: ...
+    def fetch(self, state: BatchState) -> Iterator[LineResult]: ...  # the output file's lines, then the error file's
     def complete(self, body: dict) -> tuple[int, dict]: ...
     def delete_file(self, file_id: str) -> int: ...  # the bytes freed; 0 when the file was already gone
 
@@ -87,9 +88,10 @@ class OpenAIBatchClient:
     def poll(self, batch_id: str) -> BatchState:
         return BatchState.of(self.client.batches.retrieve(batch_id).model_dump())
 
-    def fetch(self, state: BatchState) -> dict[str, LineResult]:
-        read = lambda file_id: self.client.files.content(file_id).content if file_id else None  # noqa: E731
-        return parse_results(read(state.output_file_id), read(state.error_file_id))
+    def fetch(self, state: BatchState) -> Iterator[LineResult]:
+        for file_id in (state.output_file_id, state.error_file_id):
+            if file_id:
+                yield from results_of(self.client.files.content(file_id).iter_lines())
 
     def delete_file(self, file_id: str) -> int:
         try:
@@ -117,9 +119,11 @@ class LocalBatchClient:
     def poll(self, batch_id: str) -> BatchState:
         return BatchState.of(self.engine.work(batch_id, deadline=time.monotonic() + self.poll_budget_s))
 
-    def fetch(self, state: BatchState) -> dict[str, LineResult]:
-        read = lambda file_id: self.engine.file_content(file_id) if file_id else None  # noqa: E731
-        return parse_results(read(state.output_file_id), read(state.error_file_id))
+    def fetch(self, state: BatchState) -> Iterator[LineResult]:
+        for file_id in (state.output_file_id, state.error_file_id):
+            if file_id:
+                with self.engine.open_file(file_id) as lines:
+                    yield from results_of(lines)
 
     def delete_file(self, file_id: str) -> int:
         try:

@@ -16,14 +16,14 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from nightshift.llm import offline as offline_responder
 from nightshift.llm import prompts
-from nightshift.llm.batch_files import read_jsonl
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 WINDOW_S = 24 * 3600
@@ -112,10 +112,16 @@ class LocalBatchEngine:
     # -- files ------------------------------------------------------------------------------
 
     def create_file(self, content: bytes, filename: str, purpose: str) -> dict:
+        written = self.root / "files" / f"upload-{uuid.uuid4().hex[:24]}.partial"
+        written.write_bytes(content)
+        return self._store_file(written, filename, purpose)
+
+    def _store_file(self, written: Path, filename: str, purpose: str) -> dict:
+        """A file written at ``written`` becomes a stored file (moved, not copied: batch files can be hundreds of MB)."""
         file_id = f"file-{uuid.uuid4().hex[:24]}"
-        (self.root / "files" / f"{file_id}.data").write_bytes(content)
-        meta = {"id": file_id, "object": "file", "bytes": len(content), "created_at": now(),
+        meta = {"id": file_id, "object": "file", "bytes": written.stat().st_size, "created_at": now(),
                 "filename": filename, "purpose": purpose, "status": "processed"}
+        os.replace(written, self.root / "files" / f"{file_id}.data")
         self._write(self.root / "files" / f"{file_id}.json", meta)
         return meta
 
@@ -128,6 +134,11 @@ class LocalBatchEngine:
         self.file(file_id)
         return (self.root / "files" / f"{file_id}.data").read_bytes()
 
+    def open_file(self, file_id: str) -> IO[str]:
+        """A stored file's lines, read as they are needed."""
+        self.file(file_id)
+        return open(self.root / "files" / f"{file_id}.data", encoding="utf-8")
+
     def delete_file(self, file_id: str) -> dict:
         """Remove a file and its metadata, as the Files API's DELETE does."""
         self.file(file_id)
@@ -138,17 +149,22 @@ class LocalBatchEngine:
     # -- batches ----------------------------------------------------------------------------
 
     def create_batch(self, input_file_id: str, endpoint: str, completion_window: str = "24h", metadata: dict | None = None) -> dict:
-        lines = read_jsonl(self.file_content(input_file_id))
+        total, bad, ids = 0, [], set()
+        repeated = False
+        for number, line in enumerate(self._lines(input_file_id), start=1):
+            total += 1
+            if not line.get("custom_id") or line.get("url") != endpoint:
+                bad.append(number)
+            repeated = repeated or line.get("custom_id") in ids
+            ids.add(line.get("custom_id"))
         created = now()
         batch = {
             "id": f"batch_{uuid.uuid4().hex[:24]}", "object": "batch", "endpoint": endpoint,
             "input_file_id": input_file_id, "completion_window": completion_window, "status": "validating",
             "created_at": created, "expires_at": created + WINDOW_S, "metadata": metadata or {},
-            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            "request_counts": {"total": total, "completed": 0, "failed": 0},
         }
-        bad = [i + 1 for i, line in enumerate(lines) if not line.get("custom_id") or line.get("url") != endpoint]
-        ids = [line.get("custom_id") for line in lines]
-        if bad or len(set(ids)) != len(ids):
+        if bad or repeated:
             reason = f"lines {bad[:5]} lack a custom_id or target another endpoint" if bad else "custom_id values repeat"
             batch.update(status="failed", failed_at=created,
                          errors={"object": "list", "data": [{"code": "invalid_input", "message": reason}]})
@@ -185,15 +201,19 @@ class LocalBatchEngine:
         if batch["status"] == "validating":
             batch.update(status="in_progress", in_progress_at=now())
             self._save(batch)
-        lines = read_jsonl(self.file_content(batch["input_file_id"]))
-        done = {r["custom_id"] for r in self._progress(batch_id)}
-        pending = [line for line in lines if line["custom_id"] not in done]
-        stop_at = self._stop_point(len(lines))
+        total = batch["request_counts"]["total"]
+        done = self._finished_ids(batch_id)
+        # Lines are read from the file as they are taken, so a batch of any size costs the engine one line at a time.
+        pending = (line for line in self._lines(batch["input_file_id"]) if line["custom_id"] not in done)
+        stop_at = self._stop_point(total)
         with ThreadPoolExecutor(self.concurrency) as pool:
             running: set[Future] = set()
-            while pending or running:
-                while pending and len(running) < self.concurrency and len(done) + len(running) < stop_at[0]:
-                    running.add(pool.submit(self._run_line, batch_id, pending.pop(0)))
+            while True:
+                while len(running) < self.concurrency and len(done) + len(running) < stop_at[0]:
+                    line = next(pending, None)
+                    if line is None:
+                        break
+                    running.add(pool.submit(self._run_line, batch_id, line))
                 if not running:
                     break
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
@@ -204,7 +224,7 @@ class LocalBatchEngine:
                     for future in running:
                         future.cancel()
                     break
-        return self._settle(batch_id, len(lines), stop_at)
+        return self._settle(batch_id, total, stop_at)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -216,7 +236,7 @@ class LocalBatchEngine:
         return total, "completed"
 
     def _settle(self, batch_id: str, total: int, stop_at: tuple[int, str]) -> dict:
-        done = len({r["custom_id"] for r in self._progress(batch_id)})
+        done = len(self._finished_ids(batch_id))
         if self.batch(batch_id)["status"] == "cancelling":
             return self._finalize(batch_id, "cancelled")
         if done >= total:
@@ -253,18 +273,23 @@ class LocalBatchEngine:
             answer = cited_falsely(answer)
         return status, answer
 
-    def _progress(self, batch_id: str) -> list[dict]:
+    def _lines(self, file_id: str) -> Iterator[dict]:
+        with self.open_file(file_id) as lines:
+            yield from (json.loads(raw) for raw in lines if raw.strip())
+
+    def _progress(self, batch_id: str) -> Iterator[dict]:
         path = self._batch_path(batch_id, ".progress.jsonl")
         if not path.exists():
-            return []
-        # A line cut short by a crash is the one that was being written: it is simply run again.
-        results = []
-        for raw in path.read_text().splitlines():
-            try:
-                results.append(json.loads(raw))
-            except json.JSONDecodeError:
-                continue
-        return results
+            return
+        with open(path, encoding="utf-8") as progress:
+            for raw in progress:
+                try:
+                    yield json.loads(raw)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by a crash is the one that was being written: it is simply run again
+
+    def _finished_ids(self, batch_id: str) -> set[str]:
+        return {r["custom_id"] for r in self._progress(batch_id)}
 
     def _finalize(self, batch_id: str, status: str) -> dict:
         """Write the output and error files from the finished lines and close the batch."""
@@ -272,16 +297,25 @@ class LocalBatchEngine:
             batch = self.batch(batch_id)
             if batch["status"] in TERMINAL:
                 return batch
-            results = {r["custom_id"]: r for r in self._progress(batch_id)}
-            ok = [r for r in results.values() if r["response"]["status_code"] == 200]
-            failed = [r for r in results.values() if r["response"]["status_code"] != 200]
+            # A line run twice (a crash after writing, before the pool saw it) counts once: its last result.
+            last = {r["custom_id"]: offset for offset, r in enumerate(self._progress(batch_id))}
+            keep = set(last.values())
+            counts = {"output": 0, "errors": 0}
+            files = {name: self.root / "files" / f"{batch_id}_{name}.partial" for name in counts}
+            with open(files["output"], "w", encoding="utf-8") as ok, open(files["errors"], "w", encoding="utf-8") as failed:
+                out = {"output": ok, "errors": failed}
+                for offset, row in enumerate(self._progress(batch_id)):
+                    if offset in keep:
+                        name = "output" if row["response"]["status_code"] == 200 else "errors"
+                        out[name].write(json.dumps(row) + "\n")
+                        counts[name] += 1
             stamp = now()
             batch.update(status=status, finalizing_at=stamp, **{f"{status}_at": stamp},
-                         request_counts={**batch["request_counts"], "completed": len(ok), "failed": len(failed)})
-            for key, rows, name in (("output_file_id", ok, "output"), ("error_file_id", failed, "errors")):
-                if rows:
-                    content = "".join(json.dumps(r) + "\n" for r in rows).encode()
-                    batch[key] = self.create_file(content, f"{batch_id}_{name}.jsonl", "batch_output")["id"]
+                         request_counts={**batch["request_counts"], "completed": counts["output"], "failed": counts["errors"]})
+            for key, name in (("output_file_id", "output"), ("error_file_id", "errors")):
+                if counts[name]:
+                    batch[key] = self._store_file(files[name], f"{batch_id}_{name}.jsonl", "batch_output")["id"]
+                files[name].unlink(missing_ok=True)
             self._save(batch)
             return batch
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import date
+from itertools import islice
 
 import pyarrow as pa
 
@@ -172,23 +173,24 @@ class BatchLedger:
         for request, attempt in todo:
             if request.mode == "batch":
                 groups[(request.model, attempt)].append(request)
-        states, batch_rows, request_rows = [], [], []
+        states = []
         for (model, attempt), requests in sorted(groups.items()):
-            by_id = {r.custom_id: r for r in requests}
             versions = ",".join(sorted({r.prompt_version for r in requests}))
+            sent = 0
+            # One part at a time: each is submitted and recorded before the next is built.
             for part, content in enumerate(split(request_line(r.custom_id, r.sent) for r in requests)):
                 metadata = {"day": day.isoformat(), "prompt_versions": versions, "model": model, "attempt": str(attempt), "part": str(part)}
                 state = self.sender.submit(content, f"nightshift-{day}-{model}-a{attempt}-p{part}.jsonl", metadata)
                 states.append(state)
                 now = utcnow()
-                batch_rows.append({"batch_id": state.id, "day": day, "provider": self.sender.provider, "model": model,
-                                   "prompt_versions": versions, "attempt": attempt, "input_file_id": state.input_file_id,
-                                   "status": state.status, "requests": state.total, "error": state.errors, "submitted_at": now})
-                ids = [json.loads(line)["custom_id"] for line in content.decode().splitlines()]
-                request_rows += [{**by_id[cid].as_row(), "day": day, "attempt": attempt, "batch_id": state.id,
-                                  "status": "submitted", "submitted_at": now} for cid in ids]
-        self.db.insert("llm_batches", batch_rows)
-        self.db.insert("llm_requests", request_rows)
+                self.db.insert("llm_batches", [{
+                    "batch_id": state.id, "day": day, "provider": self.sender.provider, "model": model, "prompt_versions": versions,
+                    "attempt": attempt, "input_file_id": state.input_file_id, "status": state.status, "requests": state.total,
+                    "error": state.errors, "submitted_at": now}])
+                lines = content.count(b"\n")
+                self.db.insert("llm_requests", [{**r.as_row(), "day": day, "attempt": attempt, "batch_id": state.id,
+                                                 "status": "submitted", "submitted_at": now} for r in requests[sent:sent + lines]])
+                sent += lines
         return states
 
     def answer_now(self, day: date, todo: list[tuple[Request, int]]) -> list[dict]:
@@ -220,21 +222,33 @@ class BatchLedger:
             )
         return state
 
-    def collect(self, day: date) -> dict[str, int]:
-        """Read every finished batch of the day into the ledger; report how many are still in flight."""
+    def collect(self, day: date, block: int = 5000) -> dict[str, int]:
+        """Read every finished batch of the day into the ledger; report how many are still in flight.
+
+        Results are read and applied ``block`` lines at a time, so collecting a batch of any size holds one block.
+        """
         collected = pending = 0
         for batch in self.open_batches(day):
             state = self.poll(batch["batch_id"])
             if state.status not in TERMINAL:
                 pending += 1
                 continue
-            results = self.sender.fetch(state) if state.output_file_id or state.error_file_id else {}
-            rows = self.db.rows("SELECT * FROM llm_requests WHERE batch_id = ?", [batch["batch_id"]])
-            self._apply([outcome(r, results.get(r["custom_id"]), state.status, self.prices) for r in rows])
+            results = self.sender.fetch(state) if state.output_file_id or state.error_file_id else iter(())
+            seen: set[str] = set()
+            while found := {r.custom_id: r for r in islice(results, block)}:
+                seen.update(found)
+                rows = self._batch_requests(state.id, "list_contains($2, custom_id)", list(found))
+                self._apply([outcome(r, found[r["custom_id"]], state.status, self.prices) for r in rows])
+            # The lines that never ran: the batch expired or was cancelled first.
+            rows = self._batch_requests(state.id, "NOT list_contains($2, custom_id)", list(seen))
+            self._apply([outcome(r, None, state.status, self.prices) for r in rows])
             with self.db.connect() as con:
                 con.execute("UPDATE llm_batches SET collected_at = ? WHERE batch_id = ?", [utcnow(), batch["batch_id"]])
             collected += 1
         return {"batches_collected": collected, "batches_in_flight": pending}
+
+    def _batch_requests(self, batch_id: str, which: str, ids: list[str]) -> list[dict]:
+        return self.db.rows(f"SELECT * FROM llm_requests WHERE batch_id = $1 AND {which}", [batch_id, ids])
 
     def delete_files(self, before: date) -> tuple[int, int]:
         """Delete the provider's files (input, output, errors) of the batches collected for days before ``before``: the
