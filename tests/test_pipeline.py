@@ -44,7 +44,8 @@ def test_days_land_in_duckdb_and_lancedb_keyed_by_ticket_id(sample_home, resourc
     assert np.allclose(np.linalg.norm(matrix, axis=1), 1, atol=1e-4)
 
 
-def test_rerun_reuses_vectors_and_reembeds_only_changed_tickets(sample_home, resources):
+def test_rerun_reuses_vectors_and_reembeds_only_changed_tickets(sample_home, resources, monkeypatch):
+    monkeypatch.setattr("nightshift.assets.embeddings.BLOCK", 40)  # 150 tickets: four blocks read, embedded and written
     day = SAMPLE_DAYS[2]  # CSV day
     materialize(resources, day)
     first = stored_vectors(resources)
@@ -87,3 +88,9 @@ def test_embeddings_check_passes_then_catches_a_vector_gone_missing(sample_home,
     passed, figures = compare(resources["warehouse"], resources["vectors"], date(2026, 11, 1))
     assert not passed
     assert figures["missing"] == 1 and figures["examples"] == "T20261101-00003"
+
+    # The day is written in blocks, so a block written twice must show too.
+    table = resources["vectors"].table(TABLE)
+    table.add(table.search().where("ticket_id = 'T20261101-00004'").limit(None).to_arrow())
+    passed, figures = compare(resources["warehouse"], resources["vectors"], date(2026, 11, 1))
+    assert not passed and figures["duplicated"] == 1

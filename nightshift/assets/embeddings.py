@@ -15,6 +15,13 @@ from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore, matrix_of
 from nightshift.resources.warehouse import DuckDBWarehouse
 
+BLOCK = 10_000  # tickets read, embedded and written at a time
+
+
+def key(ticket: dict) -> tuple[str, str]:
+    """What makes a stored vector reusable: the same ticket with the same text."""
+    return ticket["ticket_id"], ticket["text_hash"]
+
 
 def embedding_rows(ids: list[str], day: str, vectors: np.ndarray, model_id: str, hashes: list[str]) -> pa.Table:
     dim = vectors.shape[1]
@@ -42,48 +49,39 @@ def ticket_embeddings(
     A rerun re-embeds only tickets whose text or model changed.
     """
     day = partition_day(context)
-    tickets = warehouse.tickets.texts(day)
     model = embedder.embedder
     previous = vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "text_hash", "model_id", "vector"])
     reusable: dict[tuple[str, str], np.ndarray] = {}
     if previous is not None:
+        # A rerun rewrites the day; what it embedded before under the same text and model is reused, not recomputed.
+        vectors.delete_day(EMBEDDINGS, day)
         previous = previous.filter(pc.equal(previous["model_id"], model.model_id))
         keys = zip(previous["ticket_id"].to_pylist(), previous["text_hash"].to_pylist())
         reusable = dict(zip(keys, matrix_of(previous)))
-    todo = [t for t in tickets if (t["ticket_id"], t["text_hash"]) not in reusable]
-
-    reported = 0
-
-    def progress(done: int, total: int) -> None:
-        nonlocal reported
-        if done == total or done - reported >= 1000:
-            reported = done
-            context.log.info(f"embedded {done}/{total}")
-
-    started = time.perf_counter()
-    fresh = model.embed([t["text_redacted"] for t in todo], progress)
-    seconds = time.perf_counter() - started
-    by_id = {t["ticket_id"]: v for t, v in zip(todo, fresh)}
-
-    if tickets:
-        matrix = np.stack([by_id[t["ticket_id"]] if t["ticket_id"] in by_id else reusable[(t["ticket_id"], t["text_hash"])]
-                           for t in tickets])
-        vectors.replace_day(
-            EMBEDDINGS, day,
-            embedding_rows([t["ticket_id"] for t in tickets], day.isoformat(), matrix, model.model_id, [t["text_hash"] for t in tickets]),
-            key="ticket_id",
-        )
-    else:
-        vectors.delete_day(EMBEDDINGS, day)
+    stored, _ = warehouse.tickets.counts(day)
+    tickets = embedded = 0
+    seconds = 0.0
+    # A block at a time (read, embed, append): a 100,000-ticket day never sits in memory as text, vectors and table at once.
+    for block in warehouse.tickets.texts(day, BLOCK):
+        todo = [t for t in block if key(t) not in reusable]
+        started = time.perf_counter()
+        fresh = iter(model.embed([t["text_redacted"] for t in todo]))
+        seconds += time.perf_counter() - started
+        matrix = np.stack([reusable[key(t)] if key(t) in reusable else next(fresh) for t in block])
+        vectors.add(EMBEDDINGS, embedding_rows([t["ticket_id"] for t in block], day.isoformat(), matrix, model.model_id,
+                                               [t["text_hash"] for t in block]))
+        tickets, embedded = tickets + len(block), embedded + len(todo)
+        context.log.info(f"embedded {tickets}/{stored}")
+    if not tickets:
         context.log.info(f"No tickets stored for {day}; nothing to embed.")
     metadata: dict[str, Any] = {
-        "tickets": len(tickets),
-        "embedded": len(todo),
-        "reused": len(tickets) - len(todo),
+        "tickets": tickets,
+        "embedded": embedded,
+        "reused": tickets - embedded,
         "model_id": model.model_id,
         "embed_seconds": round(seconds, 3),
-        "dagster/row_count": len(tickets),
+        "dagster/row_count": tickets,
     }
-    if todo:
-        metadata["tickets_per_s"] = round(len(todo) / seconds, 1)
+    if embedded:
+        metadata["tickets_per_s"] = round(embedded / seconds, 1)
     return dg.MaterializeResult(metadata=typed(metadata))

@@ -6,7 +6,7 @@ from collections import Counter
 import dagster as dg
 import numpy as np
 
-from nightshift.assets.embeddings import ticket_embeddings
+from nightshift.assets.embeddings import BLOCK, ticket_embeddings
 from nightshift.knowledge.chunking import chunk_article
 from nightshift.lib.markdown import markdown_table
 from nightshift.orchestration.metadata import typed
@@ -60,9 +60,8 @@ def ticket_context(
     A ticket with no passage above the floor has no rows: triage keeps it from the small model and the cache.
     """
     day = partition_day(context)
-    tickets = warehouse.tickets.texts(day)
     by_id = vectors.vectors(EMBEDDINGS, day)
-    tickets = [t for t in tickets if t["ticket_id"] in by_id]
+    tickets = [t for block in warehouse.tickets.texts(day, BLOCK) for t in block if t["ticket_id"] in by_id]
     matrix = np.stack([by_id[t["ticket_id"]] for t in tickets]) if tickets else np.zeros((0, 384), np.float32)
     found = knowledge.index().search([t["text_redacted"] for t in tickets], matrix, knowledge.top_k, knowledge.floor)
     rows = [{"ticket_id": t["ticket_id"], "day": day, "rank": h.rank, "chunk_id": h.chunk_id, "article_id": h.article_id,

@@ -19,14 +19,16 @@ def embeddings_match_tickets(
 
 
 def compare(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date) -> tuple[bool, dict]:
-    tickets = {r["ticket_id"]: r["text_hash"] for r in warehouse.tickets.texts(day)}
+    tickets = warehouse.tickets.hashes(day)
     stored = vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "text_hash"])
-    embedded = {r["ticket_id"]: r["text_hash"] for r in (stored.to_pylist() if stored is not None else [])}
+    embedded = dict(zip(stored["ticket_id"].to_pylist(), stored["text_hash"].to_pylist())) if stored is not None else {}
+    # The day is written in blocks: a ticket written twice would hide in the dict, so the rows are counted too.
+    duplicated = (stored.num_rows if stored is not None else 0) - len(embedded)
     missing = tickets.keys() - embedded.keys()
     orphaned = embedded.keys() - tickets.keys()
     stale = {t for t in tickets.keys() & embedded.keys() if tickets[t] != embedded[t]}
-    return not (missing or orphaned or stale), {
+    return not (missing or orphaned or stale or duplicated), {
         "tickets": len(tickets), "vectors": len(embedded), "missing": len(missing),
-        "orphaned": len(orphaned), "stale": len(stale),
+        "orphaned": len(orphaned), "stale": len(stale), "duplicated": duplicated,
         "examples": ", ".join(sorted(missing | orphaned | stale)[:5]) or "none",
     }

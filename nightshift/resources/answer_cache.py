@@ -13,6 +13,7 @@ from pydantic import Field
 from nightshift.resources.vector_store import LanceDBStore
 
 TABLE = "answer_cache"
+BLOCK = 10_000  # entries upserted at a time
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,9 @@ class AnswerCache(dg.ConfigurableResource):
             # A cache written before answers cited anything: its entries answer an older prompt version and never hit.
             db.drop_table(TABLE)
         target = db.create_table(TABLE, schema=schema, exist_ok=True)
-        target.merge_insert("entry_id").when_matched_update_all().when_not_matched_insert_all().execute(table)
+        # Upserted in blocks: LanceDB's merge holds its whole input and the join beside it.
+        for start in range(0, table.num_rows, BLOCK):
+            target.merge_insert("entry_id").when_matched_update_all().when_not_matched_insert_all().execute(table.slice(start, BLOCK))
 
     def retire(self, current: dict[str, str]) -> int:
         """Remove entries citing an article version that is no longer current (edited or deleted); returns how many."""

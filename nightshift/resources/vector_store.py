@@ -67,22 +67,15 @@ class LanceDBStore(dg.ConfigurableResource):
             found.update(by_id(opened.search().where(f"ticket_id IN ({quoted})").select(["ticket_id", "vector"]).limit(None).to_arrow()))
         return found
 
-    def replace_day(self, table: str, day: date, rows: pa.Table, key: str) -> None:
-        """Upsert a day's rows on ``key`` and delete that day's rows not among them, in one commit."""
-        db = self.db()
-        target = db.create_table(table, schema=rows.schema, exist_ok=True)
+    def add(self, table: str, rows: pa.Table) -> None:
+        """Append rows (a block of a day) to the table, made with their schema when it is new."""
+        target = self.db().create_table(table, schema=rows.schema, exist_ok=True)
         if target.schema != rows.schema:
             raise ValueError(
                 f"LanceDB table {table!r} has schema {target.schema}, the new rows have {rows.schema}: "
                 "a different embedding model needs its own table or a fresh store"
             )
-        (
-            target.merge_insert(key)
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .when_not_matched_by_source_delete(day_filter(day))
-            .execute(rows)
-        )
+        target.add(rows)
 
     def delete_day(self, table: str, day: date) -> None:
         opened = self.table(table)

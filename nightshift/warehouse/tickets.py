@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pyarrow as pa
@@ -31,9 +32,19 @@ class TicketsSQL:
             rows = con.execute("SELECT t.ticket_id, t.day FROM tickets t JOIN ids USING (ticket_id) WHERE t.day <> ?", [day]).fetchall()
         return dict(rows)
 
-    def texts(self, day: date) -> list[dict]:
-        """The day's redacted texts and their hashes: what is embedded."""
-        return self.db.rows("SELECT ticket_id, text_redacted, text_hash FROM tickets WHERE day = ? ORDER BY ticket_id", [day])
+    def hashes(self, day: date) -> dict[str, str]:
+        """Ticket id -> hash of its redacted text, for the day."""
+        with self.db.connect(read_only=True) as con:
+            return dict(con.execute("SELECT ticket_id, text_hash FROM tickets WHERE day = ?", [day]).fetchall())
+
+    def texts(self, day: date, block: int) -> Iterator[list[dict]]:
+        """The day's redacted texts and their hashes (what is embedded), ``block`` tickets at a time: each block is read
+        on its own short connection, so no lock is held between blocks."""
+        after = ""
+        while rows := self.db.rows("SELECT ticket_id, text_redacted, text_hash FROM tickets WHERE day = ? AND ticket_id > ? "
+                                   "ORDER BY ticket_id LIMIT ?", [day, after, block]):
+            yield rows
+            after = rows[-1]["ticket_id"]
 
     def training_window(self, day: date, per_label: int, days: int) -> list[dict]:
         """What the triage model of ``day`` learns from: per label (unlabelled counting as one), the latest ``per_label``
