@@ -84,11 +84,13 @@ class BatchLedger:
         sql = "SELECT * FROM llm_batches WHERE collected_at IS NULL" + (" AND day = ?" if day else "")
         return self.db.rows(sql + " ORDER BY submitted_at, batch_id", [day] if day else None)
 
-    def latest(self, day: date) -> dict[str, dict]:
-        """Each custom_id's latest attempt among the day's current (not superseded) requests."""
+    def latest(self, day: date, body: bool = False, retryable: bool = False) -> dict[str, dict]:
+        """Each custom_id's latest attempt among the day's current (not superseded) requests; with ``retryable``, only those
+        that failed in a way a retry may mend. The request ``body`` (kilobytes each) only when asked for."""
         rows = self.db.rows(
-            "SELECT * FROM llm_requests WHERE day = ? AND superseded_at IS NULL "
-            "QUALIFY row_number() OVER (PARTITION BY custom_id ORDER BY attempt DESC, submitted_at DESC) = 1", [day]
+            f"SELECT * {'' if body else 'EXCLUDE (body)'} FROM llm_requests WHERE day = ? AND superseded_at IS NULL "
+            "QUALIFY row_number() OVER (PARTITION BY custom_id ORDER BY attempt DESC, submitted_at DESC) = 1"
+            + (f" AND status IN {RETRYABLE}" if retryable else ""), [day]
         )
         return {r["custom_id"]: r for r in rows}
 
@@ -269,9 +271,7 @@ class BatchLedger:
         Returns the new batches and how many requests are out of attempts (reported, never dropped).
         """
         todo, exhausted = [], 0
-        for row in self.latest(day).values():
-            if row["status"] not in RETRYABLE:
-                continue
+        for row in self.latest(day, body=True, retryable=True).values():
             if row["attempt"] >= max_attempts:
                 exhausted += 1
                 continue
