@@ -1,12 +1,13 @@
 """The real openai client against `nightshift batch-server` on loopback: the Files and Batches protocol."""
 
+import json
 import time
 
 import openai
 import pytest
 
 from nightshift.llm import prompts
-from nightshift.llm.batch_files import parse_results, request_line, split
+from nightshift.llm.batch_files import parse_results, request_json, split
 from nightshift.llm.engine import TERMINAL, Faults, LocalBatchEngine
 from nightshift.llm.server import BatchServer
 
@@ -25,12 +26,16 @@ def client(engine):
 
 
 def lines(n, prefix="t"):
-    return [request_line(f"{prefix}{i}", prompts.reply_request("gpt-4.1-mini", f"Ticket {i}: my invoice is wrong.", "billing"))
+    return [request_json(f"{prefix}{i}", json.dumps(prompts.reply_request("gpt-4.1-mini", f"Ticket {i}: my invoice is wrong.", "billing")))
             for i in range(n)]
 
 
+def jsonl(lines):
+    return "".join(line + "\n" for line in lines).encode()
+
+
 def submit(client, n=20):
-    upload = client.files.create(file=("in.jsonl", next(split(lines(n)))), purpose="batch")
+    upload = client.files.create(file=("in.jsonl", jsonl(lines(n))), purpose="batch")
     return client.batches.create(input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h",
                                  metadata={"day": "2026-11-01"})
 
@@ -90,7 +95,7 @@ def test_cancel_stops_a_slow_batch_and_keeps_what_finished(client, engine):
 
 
 def test_bad_input_fails_the_batch_with_a_reason(client):
-    content = b"".join(split([{**line, "url": "/v1/embeddings"} for line in lines(2)]))
+    content = jsonl(line.replace("/v1/chat/completions", "/v1/embeddings") for line in lines(2))
     upload = client.files.create(file=("in.jsonl", content), purpose="batch")
     batch = client.batches.create(input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h")
     assert batch.status == "failed" and "another endpoint" in batch.errors.data[0].message
@@ -122,7 +127,7 @@ def test_the_engine_resumes_a_batch_without_rerunning_finished_lines(tmp_path):
         return 200, {"choices": [{"message": {"content": "{}"}}], "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
 
     first = LocalBatchEngine(tmp_path, counting, concurrency=1, faults=Faults(line_delay_s=0.02))
-    upload = first.create_file(next(split(lines(30))), "in.jsonl", "batch")
+    upload = first.create_file(jsonl(lines(30)), "in.jsonl", "batch")
     batch = first.create_batch(upload["id"], "/v1/chat/completions")
     assert first.work(batch["id"], deadline=time.monotonic() + 0.2)["status"] == "in_progress"
     ran = len(calls)
@@ -132,10 +137,13 @@ def test_the_engine_resumes_a_batch_without_rerunning_finished_lines(tmp_path):
     assert len(calls) == 30 and again.batch(batch["id"])["request_counts"]["completed"] == 30
 
 
-def test_input_is_split_at_the_line_and_byte_limits():
+def test_input_is_split_into_files_at_the_line_and_byte_limits(tmp_path):
     many = lines(7)
-    assert [len(f.splitlines()) for f in split(many, max_lines=3)] == [3, 3, 1]
-    size = len(next(split(many[:1])))
-    assert [len(f.splitlines()) for f in split(many, max_bytes=2 * size + 10)] == [2, 2, 2, 1]
+    parts = [(path.read_bytes(), count) for path, count in split(many, tmp_path, max_lines=3)]
+    assert [(len(content.splitlines()), count) for content, count in parts] == [(3, 3), (3, 3), (1, 1)]
+    assert b"".join(content for content, _ in parts) == jsonl(many)  # every line once, in order
+    assert [json.loads(line)["custom_id"] for line in parts[2][0].splitlines()] == ["t6"]
+    size = len(jsonl(many[:1]))
+    assert [count for _, count in split(many, tmp_path / "b", max_bytes=2 * size + 10)] == [2, 2, 2, 1]
     with pytest.raises(ValueError, match="alone is"):
-        list(split(many, max_bytes=10))
+        list(split(many, tmp_path, max_bytes=10))

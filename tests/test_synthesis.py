@@ -176,6 +176,30 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     assert totals["days"] == 1 and totals["saving"] == pytest.approx(quality["saving"], abs=1e-4)
 
 
+def test_a_day_in_small_blocks_and_files_comes_back_as_it_does_whole(day_home, server, tmp_path, monkeypatch):
+    whole = Home(tmp_path / "whole")
+    shutil.copytree(day_home.root, whole.root)
+    reference = resources(whole, server)
+    materialize([synthesis_batches], reference)
+    drain(reference)
+
+    for module in ("synthesis", "responses"):
+        monkeypatch.setattr(f"nightshift.assets.{module}.BLOCK", 7)  # 150 tickets: 22 blocks asked, planned and answered
+    monkeypatch.setattr(BatchLedger, "max_lines", 25)
+    res = resources(day_home, server)
+    submitted = materialize([synthesis_batches], res)["synthesis_batches"]
+    per_model = table(res, "SELECT model, count(*) AS n FROM llm_requests WHERE mode = 'batch' GROUP BY model")
+    assert submitted["submitted_batches"] == sum(-(-r["n"] // 25) for r in per_model) > 4
+    assert max(b["requests"] for b in table(res, "SELECT requests FROM llm_batches")) == 25
+    drain(res)
+    answers = ("SELECT ticket_id, route, status, source, model, response, citations, grounded, hold_reason, input_tokens, "
+               "output_tokens, usd FROM ticket_responses ORDER BY ticket_id")
+    assert len(table(res, answers)) == 150 and table(res, answers) == table(reference, answers)
+    requests = "SELECT custom_id, kind, status, attempt, answer, usd FROM llm_requests ORDER BY custom_id"
+    assert table(res, requests) == table(reference, requests)  # every request once, answered as it was whole
+    assert table(res, "SELECT themes, spikes FROM digest_material") == table(reference, "SELECT themes, spikes FROM digest_material")
+
+
 @pytest.mark.slow
 def test_failed_lines_are_retried_and_what_still_fails_is_reported(day_home, server, engine):
     engine.faults = Faults(fail_share=0.3)

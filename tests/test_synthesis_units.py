@@ -65,6 +65,9 @@ def test_themes_cluster_the_day_and_spikes_compare_with_the_trailing_week():
     ids = [f"t{i}" for i in range(len(categories))]
     found = themes.themes(vectors.astype(np.float32), ids, [f"text {i}" for i in ids], categories)
     assert [(t.size, t.category) for t in found][:3] == [(20, "billing"), (12, "shipping"), (6, "login")]
+    # The same tickets as a sample of a day of 48 (k is still 4): each member stands for 1.2 tickets of the day.
+    scaled = themes.themes(vectors.astype(np.float32), ids, [f"text {i}" for i in ids], categories, day_size=48)
+    assert [(t.size, t.category) for t in scaled] == [(24, "billing"), (14, "shipping"), (7, "login"), (2, "other")]
     assert all(len(t.examples) <= themes.EXAMPLES for t in found)
     rising = themes.spikes(Counter(categories), Counter({"billing": 50, "shipping": 200, "login": 200, "other": 20}))
     assert [s.category for s in rising] == ["billing"]

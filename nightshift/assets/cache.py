@@ -13,6 +13,7 @@ from nightshift.resources.answer_cache import AnswerCache, entry_id
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.warehouse.database import BLOCK
 
 
 @dg.asset(
@@ -34,19 +35,22 @@ def cached_answers(
     rejected: a bad answer must never be served again.
     """
     day = partition_day(context)
-    fresh = warehouse.answers.fresh_for_cache(day)
-    by_id = vectors.vectors(EMBEDDINGS, day)
-    cites = {r["ticket_id"]: json.loads(r["response"]).get("citations") or [] for r in fresh}
-    passages = knowledge.index().passages([c for ids in cites.values() for c in ids])
-    entries = [{"entry_id": entry_id(r["prompt_version"], r["model"], r["ticket_id"]), "vector": by_id[r["ticket_id"]],
-                "answer": r["response"], "category": r["category"], "prompt_version": r["prompt_version"],
-                "model": r["model"], "source_ticket_id": r["ticket_id"], "created_at": utcnow(),
-                "cited_versions": sorted({f"{passages[c]['article_id']}@{passages[c]['article_version']}"
-                                          for c in cites[r["ticket_id"]] if c in passages})}
-               # An answer whose cited passage left the knowledge base since it was written rests on nothing current.
-               for r in fresh if r["ticket_id"] in by_id and all(c in passages for c in cites[r["ticket_id"]])]
-    if entries:
-        answer_cache.add(entries, dim=len(entries[0]["vector"]))
-    return dg.MaterializeResult(metadata=typed({"answers": len(fresh), "cache_added": len(entries),
-                                          "withheld_by_judge": warehouse.quality.rejected(day),
-                                          "not_cached": len(fresh) - len(entries)}))
+    index = knowledge.index()
+    answers = added = 0
+    for fresh in warehouse.answers.fresh_for_cache(day, BLOCK):
+        by_id = vectors.vectors_of(EMBEDDINGS, [r["ticket_id"] for r in fresh])
+        cites = {r["ticket_id"]: json.loads(r["response"]).get("citations") or [] for r in fresh}
+        passages = index.passages([c for ids in cites.values() for c in ids])
+        entries = [{"entry_id": entry_id(r["prompt_version"], r["model"], r["ticket_id"]), "vector": by_id[r["ticket_id"]],
+                    "answer": r["response"], "category": r["category"], "prompt_version": r["prompt_version"],
+                    "model": r["model"], "source_ticket_id": r["ticket_id"], "created_at": utcnow(),
+                    "cited_versions": sorted({f"{passages[c]['article_id']}@{passages[c]['article_version']}"
+                                              for c in cites[r["ticket_id"]] if c in passages})}
+                   # An answer whose cited passage left the knowledge base since it was written rests on nothing current.
+                   for r in fresh if r["ticket_id"] in by_id and all(c in passages for c in cites[r["ticket_id"]])]
+        if entries:
+            answer_cache.add(entries, dim=len(entries[0]["vector"]))
+        answers, added = answers + len(fresh), added + len(entries)
+    return dg.MaterializeResult(metadata=typed({"answers": answers, "cache_added": added,
+                                                "withheld_by_judge": warehouse.quality.rejected(day),
+                                                "not_cached": answers - added}))

@@ -9,6 +9,7 @@ from nightshift.assets.responses import ticket_responses
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import spend_summary
 from nightshift.llm.prompts import DAILY_DIGEST
+from nightshift.llm.requests import DIGEST
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.reporting import themes
@@ -30,8 +31,8 @@ def daily_digest(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, 
     material = warehouse.answers.material(day)
     found, rising, n = themes.from_row(material)
     ledger = BatchLedger(warehouse.db, None, table)
-    request = ledger.latest(day).get(f"digest:{day}")
-    spent = ledger.spent(day).get(f"digest:{day}") or {}
+    request = ledger.latest(day, kinds=(DIGEST,)).get(f"digest:{day}")
+    spent = ledger.spent(day, kinds=(DIGEST,)).get(f"digest:{day}") or {}
     status = "failed" if request is None else {"ok": "ok", "submitted": "pending"}.get(request["status"], "failed")
     written = json.loads(request["answer"]) if request and request["answer"] else None
     headline = written["headline"] if written else None

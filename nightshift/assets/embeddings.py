@@ -14,8 +14,7 @@ from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore, matrix_of
 from nightshift.resources.warehouse import DuckDBWarehouse
-
-BLOCK = 10_000  # tickets read, embedded and written at a time
+from nightshift.warehouse.database import BLOCK
 
 
 def key(ticket: dict) -> tuple[str, str]:

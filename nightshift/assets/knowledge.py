@@ -6,7 +6,7 @@ from collections import Counter
 import dagster as dg
 import numpy as np
 
-from nightshift.assets.embeddings import BLOCK, ticket_embeddings
+from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.knowledge.chunking import chunk_article
 from nightshift.lib.markdown import markdown_table
 from nightshift.orchestration.metadata import typed
@@ -16,6 +16,7 @@ from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.warehouse.database import BLOCK
 
 
 @dg.asset(group_name="nightly", kinds={"lancedb"}, pool="lancedb_writer")

@@ -44,20 +44,20 @@ def answer_quality(
         day = partition_day(context)
         table = prices.table()
         ledger = BatchLedger(warehouse.db, llm.client(), table)
-        latest = ledger.latest(day)
+        # Only the samples are read: their shadow and judge requests, their cheap answers and their tickets' texts.
+        latest = ledger.latest(day, kinds=(SHADOW, JUDGE))
         shadows = [row for row in latest.values() if row["kind"] == SHADOW]
-        triaged = {t["ticket_id"]: t for t in warehouse.triage.triaged(day)}
-        answers = warehouse.answers.by_ticket(day)
-        texts = {tid: t["text_redacted"] for tid, t in triaged.items()}
+        sampled = [row["ticket_id"] for row in shadows]
+        answers, texts = warehouse.answers.by_ticket(day, sampled), warehouse.tickets.texts_of(day, sampled)
         cited = [c for s in shadows for c in json.loads((answers.get(s["ticket_id"]) or {}).get("response") or "{}").get("citations") or []]
         passages = knowledge.index().passages(cited) if knowledge.enabled() else None
-        requests, rows = judge_requests_and_rows(shadows, answers, latest, ledger.spent(day), texts, table, passages)
+        requests, rows = judge_requests_and_rows(shadows, answers, latest, ledger.spent(day, kinds=(SHADOW, JUDGE)), texts, table, passages)
         # Every collection of the day runs this: a judge out of attempts is reported (unmeasured), never sent again.
-        states = ledger.submit(day, ledger.plan(day, requests, (JUDGE,), llm.max_attempts))
+        states = ledger.send(day, ledger.plan(day, requests, (JUDGE,), llm.max_attempts))[1]
         warehouse.quality.replace_day(day, [{**r, "day": day} for r in rows])
         rejected = [r for r in rows if r["status"] == JUDGED and not r["agrees"]]
         evicted = answer_cache.remove([
-            triaged[r["ticket_id"]]["cache_entry_id"] if r["route"] == CACHE
+            answers[r["ticket_id"]]["cache_entry_id"] if r["route"] == CACHE
             else entry_id(answers[r["ticket_id"]]["prompt_version"], r["model"], r["ticket_id"]) for r in rejected])
 
         status = Counter(r["status"] for r in rows)

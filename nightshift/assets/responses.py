@@ -1,12 +1,13 @@
 """ticket_responses: the day's finished batches collected, failures retried, one response per ticket."""
 
 import json
-from collections import Counter
+from collections.abc import Iterator
+from datetime import date
 
 import dagster as dg
-import numpy as np
 
 from nightshift.assets.synthesis import synthesis_batches
+from nightshift.knowledge.index import KnowledgeIndex
 from nightshift.lib.markdown import markdown_table
 from nightshift.lib.tokens import count_request, count_tokens
 from nightshift.llm import prompts
@@ -21,8 +22,9 @@ from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_erro
 from nightshift.resources.models import Prices
 from nightshift.resources.safety import SafetyPolicy
 from nightshift.resources.warehouse import DuckDBWarehouse
-from nightshift.safety.outbound import hold_reason
+from nightshift.safety.outbound import ReplyPolicy, hold_reason
 from nightshift.triage.routing import CACHE, HUMAN
+from nightshift.warehouse.database import BLOCK
 
 ANSWER_FIELDS = ("summary", "sentiment", "category", "draft_reply", "needs_human")
 
@@ -73,6 +75,31 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
             "usd": spent["usd"], "frontier_sync_usd": spent["frontier_sync_usd"]}
 
 
+def responses(day: date, block: list[dict], latest: dict[str, dict], spent: dict[str, dict], cached: dict[str, dict],
+              context_of: dict[str, list[dict]], classified: dict[str, dict], policy: ReplyPolicy, prices: PriceTable,
+              index: KnowledgeIndex | None) -> list[dict]:
+    """One row per triaged ticket of a block: its answer (from the cache, a request, or none when held for a person), the
+    hold the safety verdict or the reply policy puts on it, and what it cites."""
+    rows, answers = [], []
+    for ticket in block:
+        tid = ticket["ticket_id"]
+        if ticket["route"] == HUMAN:
+            row = {**UNANSWERED, "status": "held", "source": "human", "needs_human": True, "hold_reason": ticket["reason"]}
+        elif ticket["route"] == CACHE:
+            row = from_cache(ticket, cached.get(ticket["cache_entry_id"]), prices, context_of.get(tid))
+        else:
+            row = from_request(latest.get(tid), spent.get(tid))
+        answers.append(json.loads(row["response"]) if row.get("response") else {})
+        row = {"ticket_id": tid, "day": day, "route": ticket["route"], "prompt_version": prompts.SUPPORT_REPLY,
+               **{k: answers[-1].get(k) for k in ANSWER_FIELDS}, **row}
+        held = hold_reason(classified.get(tid, {}).get("verdict"), answers[-1].get("draft_reply") or "", ticket["route"], policy)
+        if row["status"] == "ok" and held:
+            row.update(status="held", needs_human=True, hold_reason=held)
+        rows.append(row)
+    passages = index.passages([c for answer in answers for c in answer.get("citations") or []]) if index is not None else None
+    return [{**row, **sources(answer, passages, row["ticket_id"] in context_of)} for row, answer in zip(rows, answers)]
+
+
 @dg.asset(
     partitions_def=daily_partitions,
     deps=[synthesis_batches],
@@ -101,57 +128,42 @@ def ticket_responses(
         ledger = BatchLedger(warehouse.db, llm.client(), table)
         collected = ledger.collect(day)
         retried, exhausted = ledger.retry(day, llm.max_attempts)
-        latest, spent = ledger.latest(day), ledger.spent(day)
-        triaged = warehouse.triage.triaged(day)
-        cached = answer_cache.get([t["cache_entry_id"] for t in triaged if t["route"] == CACHE and t["cache_entry_id"]])
-        context_of = warehouse.context.passages(day)
-        classified = verdicts(latest, spent)
-        warehouse.safety.record_verdicts(day, [{"ticket_id": tid, **v} for tid, v in classified.items()])
         policy = safety.reply_policy()
+        index = knowledge.index() if knowledge.enabled() else None
 
-        rows, answers = [], []
-        for ticket in triaged:
-            tid = ticket["ticket_id"]
-            if ticket["route"] == HUMAN:
-                row = {**UNANSWERED, "status": "held", "source": "human", "needs_human": True, "hold_reason": ticket["reason"]}
-            elif ticket["route"] == CACHE:
-                row = from_cache(ticket, cached.get(ticket["cache_entry_id"]), table, context_of.get(tid))
-            else:
-                row = from_request(latest.get(tid), spent.get(tid))
-            answers.append(json.loads(row["response"]) if row.get("response") else {})
-            row = {"ticket_id": tid, "day": day, "route": ticket["route"], "prompt_version": prompts.SUPPORT_REPLY,
-                   **{k: answers[-1].get(k) for k in ANSWER_FIELDS}, **row}
-            held = hold_reason(classified.get(tid, {}).get("verdict"), answers[-1].get("draft_reply") or "", ticket["route"], policy)
-            if row["status"] == "ok" and held:
-                row.update(status="held", needs_human=True, hold_reason=held)
-            rows.append(row)
-        cited = [c for answer in answers for c in answer.get("citations") or []]
-        passages = knowledge.index().passages(cited) if knowledge.enabled() else None
-        rows = [{**row, **sources(answer, passages, row["ticket_id"] in context_of)} for row, answer in zip(rows, answers)]
-        warehouse.answers.replace_day(day, rows)
+        def blocks() -> Iterator[list[dict]]:
+            for block in warehouse.triage.triaged_blocks(day, BLOCK):
+                within = (block[0]["ticket_id"], block[-1]["ticket_id"])
+                latest, spent = ledger.latest(day, within=within), ledger.spent(day, within=within)
+                classified = verdicts(latest, spent)
+                warehouse.safety.record_verdicts(day, [{"ticket_id": tid, **v} for tid, v in classified.items()])
+                cached = answer_cache.get([t["cache_entry_id"] for t in block if t["route"] == CACHE and t["cache_entry_id"]])
+                yield responses(day, block, latest, spent, cached, warehouse.context.passages(day, within), classified, policy, table, index)
+
+        warehouse.answers.replace_day(day, blocks())
         grounded = warehouse.answers.grounded(day)
-
-        status = Counter(r["status"] for r in rows)
-        failed = [r for r in rows if r["status"] == "failed"]
+        summary = warehouse.answers.summary(day)
+        held = warehouse.answers.with_status(day, "held", 20)
+        failed = warehouse.answers.with_status(day, "failed", 20)
         return dg.MaterializeResult(metadata=typed({
-            "tickets": len(rows),
-            **{f"status_{name}": status.get(name, 0) for name in ("ok", "pending", "failed", "held")},
+            "tickets": summary["tickets"],
+            **{f"status_{name}": summary[f"status_{name}"] for name in ("ok", "pending", "failed", "held")},
             **{f"safety_{k}": v for k, v in warehouse.safety.summary(day).items()},
             "held": dg.MetadataValue.md(markdown_table(
-                ("ticket", "route", "why"), [(r["ticket_id"], r["route"], r["hold_reason"]) for r in rows if r["status"] == "held"][:20],
+                ("ticket", "route", "why"), [(r["ticket_id"], r["route"], r["hold_reason"]) for r in held],
                 "nothing held")),
-            "cache_served": sum(r["source"] == CACHE and r["status"] == "ok" for r in rows),
+            "cache_served": summary["cache_served"],
             # Per route, the share of answers that cite a passage of the current knowledge base.
             **{f"grounded_{route}": round(share, 4) for route, (share, _) in grounded.items()},
-            "grounding": "on" if passages is not None else "off: no knowledge base",
+            "grounding": "on" if index is not None else "off: no knowledge base",
             # The replies alone; daily_cost_and_quality's saving counts every request of the day, so it is a little lower.
-            **{f"replies_{key}": value for key, value in spend_summary(rows).items()},
-            "mean_attempts": float(np.mean([r["attempts"] for r in rows if r["source"] != CACHE] or [0])),
+            **{f"replies_{key}": value for key, value in spend_summary([summary]).items()},
+            "mean_attempts": round(float(summary["mean_attempts"]), 4),
             "batch_turnaround_s": ledger.turnaround_s(day),
             **collected,
             "batches_resubmitted": len(retried),
             "requests_out_of_attempts": exhausted,
             "failures": dg.MetadataValue.md(markdown_table(
-                ("ticket", "route", "attempts", "error"), [(r["ticket_id"], r["route"], r["attempts"], r["error"]) for r in failed[:20]])),
-            "dagster/row_count": len(rows),
+                ("ticket", "route", "attempts", "error"), [(r["ticket_id"], r["route"], r["attempts"], r["error"]) for r in failed])),
+            "dagster/row_count": summary["tickets"],
         }))

@@ -1,36 +1,73 @@
 """synthesis_batches: the day's requests go out, one batch per model; realtime tickets are answered now."""
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
+from typing import TypeVar
 
 import dagster as dg
 import numpy as np
 
 from nightshift.assets.triage import ticket_triage
 from nightshift.llm.ledger import BatchLedger
-from nightshift.llm.pricing import spend_summary
-from nightshift.llm.requests import DIGEST, REPLY, SAFETY, SHADOW, digest_request, reply_requests, safety_requests, shadow_requests
+from nightshift.llm.pricing import PriceTable, spend_summary
+from nightshift.llm.requests import (
+    DIGEST,
+    REPLY,
+    SAFETY,
+    SHADOW,
+    Request,
+    digest_request,
+    reply_requests,
+    safety_requests,
+    shadow_requests,
+)
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
-from nightshift.quality.sampling import shadow_sample
+from nightshift.quality.sampling import rank, shadow_sample
 from nightshift.reporting import themes
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
 from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.warehouse.database import BLOCK
 
+T = TypeVar("T")
 
-def find_material(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date, triaged: list[dict]) -> dict:
-    """The day's clusters and the categories that rose against the trailing week: what the digest is written from."""
-    by_id = vectors.vectors(EMBEDDINGS, day)
-    rows = [r for r in triaged if r["ticket_id"] in by_id]
+def find_material(warehouse: DuckDBWarehouse, vectors: LanceDBStore, day: date, labels: list[dict]) -> dict:
+    """The day's clusters (found on a fixed sample of its tickets) and the categories that rose against the trailing week:
+    what the digest is written from. ``labels`` are the day's tickets with their category."""
+    picked = sorted(labels, key=lambda r: rank(r["ticket_id"]))[:themes.SAMPLE]
+    by_id = vectors.vectors_of(EMBEDDINGS, [r["ticket_id"] for r in picked])
+    rows = [r for r in picked if r["ticket_id"] in by_id]
     if not rows:
         return themes.as_row(day, 0, [], [])
-    found = themes.themes(np.stack([by_id[r["ticket_id"]] for r in rows]), [r["ticket_id"] for r in rows],
-                          [r["text_redacted"] for r in rows], [r["category"] for r in rows])
+    ids = [r["ticket_id"] for r in rows]
+    texts = warehouse.tickets.texts_of(day, ids)
+    found = themes.themes(np.stack([by_id[i] for i in ids]), ids, [texts[i] for i in ids], [r["category"] for r in rows], len(labels))
     trailing = warehouse.triage.category_counts(day - timedelta(days=themes.TRAILING_DAYS), day)
-    return themes.as_row(day, len(rows), found, themes.spikes(Counter(r["category"] for r in rows), trailing))
+    return themes.as_row(day, len(labels), found, themes.spikes(Counter(r["category"] for r in labels), trailing))
+
+
+def day_requests(warehouse: DuckDBWarehouse, day: date, table: PriceTable, shadowed: set[str], screened: list[dict],
+                 digest: Request | None) -> Iterator[Request]:
+    """Every request the day makes, a block of tickets at a time: replies with their passages, the shadows of the sampled
+    tickets, the safety verdicts and the digest."""
+    for block in warehouse.triage.triaged_blocks(day, BLOCK):
+        passages = warehouse.context.passages(day, (block[0]["ticket_id"], block[-1]["ticket_id"]))
+        yield from reply_requests(block, table, passages)
+        yield from shadow_requests([r for r in block if r["ticket_id"] in shadowed], table, passages)
+    yield from safety_requests(screened, table)
+    if digest is not None:
+        yield digest
+
+
+def counting(items: Iterable[T], counts: Counter, key: Callable[[T], str]) -> Iterator[T]:
+    """Passes the items through, counting them under ``key``: the requests and the plan stream, so nothing holds them."""
+    for item in items:
+        counts[key(item)] += 1
+        yield item
 
 
 @dg.asset(
@@ -62,25 +99,24 @@ def synthesis_batches(
             context.log.warning(f"{len(in_flight)} batches of {day} are still open; nothing submitted")
             return dg.MaterializeResult(metadata=typed({"submitted_batches": 0, "open_batches": len(in_flight),
                                                   "batch_ids": ", ".join(b["batch_id"] for b in in_flight)}))
-        triaged = warehouse.triage.triaged(day)
-        sampled = shadow_sample(triaged, quality.shadow_share, quality.shadow_min, quality.shadow_max or None)
-        passages = warehouse.context.passages(day)
-        screened = warehouse.safety.to_classify(day)
-        requests = reply_requests(triaged, table, passages) + shadow_requests(sampled, table, passages) + safety_requests(screened, table)
-        material = find_material(warehouse, vectors, day, triaged)
+        labels = warehouse.triage.labels(day)
+        shadowed = {r["ticket_id"] for r in shadow_sample(labels, quality.shadow_share, quality.shadow_min, quality.shadow_max or None)}
+        material = find_material(warehouse, vectors, day, labels)
         warehouse.answers.replace_material(day, material)
         found, rising, n = themes.from_row(material)
-        if n:
-            requests.append(digest_request(day.isoformat(), *themes.describe(found, rising), table))
+        digest = digest_request(day.isoformat(), *themes.describe(found, rising), table) if n else None
+        made: Counter[str] = Counter()
+        sent: Counter[str] = Counter()
+        requests = counting(day_requests(warehouse, day, table, shadowed, warehouse.safety.to_classify(day), digest), made,
+                            lambda request: request.kind)
         todo = ledger.plan(day, requests, (REPLY, DIGEST, SHADOW, SAFETY))
-        answered = ledger.answer_now(day, todo)
-        states = ledger.submit(day, todo)
-        per_model = Counter(request.model for request, _ in todo if request.mode == "batch")
+        answered, states = ledger.send(day, counting(todo, sent, lambda planned: planned[0].model if planned[0].mode == "batch" else "now"))
+        per_model = {model: count for model, count in sent.items() if model != "now"}
         metadata = {
-            "requests": len(requests),
-            "reused": len(requests) - len(todo),
-            "shadow_requests": len(sampled),
-            "safety_requests": len(screened),
+            "requests": made.total(),
+            "reused": made.total() - sent.total(),
+            "shadow_requests": made[SHADOW],
+            "safety_requests": made[SAFETY],
             "submitted_requests": sum(per_model.values()),
             "submitted_batches": len(states),
             **{f"requests_{model}": count for model, count in sorted(per_model.items())},

@@ -11,7 +11,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Final
+from pathlib import Path
+from typing import IO, Final
 
 CHAT_URL: Final = "/v1/chat/completions"
 # Per input file, from the Batch API reference; a day over either limit goes out as several batches.
@@ -19,30 +20,41 @@ MAX_LINES = 50_000
 MAX_BYTES = 200 * 1024 * 1024
 
 
-def request_line(custom_id: str, body: dict) -> dict:
-    return {"custom_id": custom_id, "method": "POST", "url": CHAT_URL, "body": body}
-
-
 def request_hash(body: dict) -> str:
     """Identifies a request by what it asks: same ticket, prompt version and model give the same hash."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-def split(lines: Iterable[dict], max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES) -> Iterator[bytes]:
-    """JSONL files of at most ``max_lines`` lines and ``max_bytes`` bytes each, in order, made one at a time."""
-    chunk: list[bytes] = []
-    size = 0
-    for line in lines:
-        encoded = (json.dumps(line, ensure_ascii=False) + "\n").encode()
+def request_json(custom_id: str, body: str) -> str:
+    """One input line from a body already encoded as JSON (as the ledger stores it): nothing is parsed again."""
+    return f'{{"custom_id": {json.dumps(custom_id)}, "method": "POST", "url": "{CHAT_URL}", "body": {body}}}'
+
+
+def split(lines: Iterable[str], directory: Path, max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES) -> Iterator[tuple[Path, int]]:
+    """Writes the JSONL lines to files in ``directory`` of at most ``max_lines`` lines and ``max_bytes`` bytes each, in
+    order; yields each file with its line count once written, before the next is begun, so no part is ever in memory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    out: IO[bytes] | None = None
+    count = size = 0
+    parts = 0
+    path = directory
+    for number, line in enumerate(lines, start=1):
+        encoded = (line + "\n").encode()
         if len(encoded) > max_bytes:
-            raise ValueError(f"request {line.get('custom_id')!r} alone is {len(encoded)} bytes, over the {max_bytes}-byte file limit")
-        if chunk and (len(chunk) == max_lines or size + len(encoded) > max_bytes):
-            yield b"".join(chunk)
-            chunk, size = [], 0
-        chunk.append(encoded)
+            raise ValueError(f"request line {number} alone is {len(encoded)} bytes, over the {max_bytes}-byte file limit")
+        if out is not None and (count == max_lines or size + len(encoded) > max_bytes):
+            out.close()
+            yield path, count
+            out = None
+        if out is None:
+            path, count, size, parts = directory / f"part-{parts}.jsonl", 0, 0, parts + 1
+            out = path.open("wb")
+        out.write(encoded)
+        count += 1
         size += len(encoded)
-    if chunk:
-        yield b"".join(chunk)
+    if out is not None:
+        out.close()
+        yield path, count
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import openai
@@ -43,7 +44,7 @@ class BatchState:
 class BatchClient(Protocol):
     provider: str
 
-    def submit(self, content: bytes, filename: str, metadata: dict[str, str]) -> BatchState: ...
+    def submit(self, path: Path, filename: str, metadata: dict[str, str]) -> BatchState: ...  # uploads the file at path
     def poll(self, batch_id: str) -> BatchState: ...
     def fetch(self, state: BatchState) -> Iterator[LineResult]: ...  # the output file's lines, then the error file's
     def complete(self, body: dict) -> tuple[int, dict]: ...
@@ -80,8 +81,9 @@ class OpenAIBatchClient:
         self.provider = provider
         self.complete = chat_responder(client)
 
-    def submit(self, content: bytes, filename: str, metadata: dict[str, str]) -> BatchState:
-        upload = self.client.files.create(file=(filename, content), purpose="batch")
+    def submit(self, path: Path, filename: str, metadata: dict[str, str]) -> BatchState:
+        with path.open("rb") as content:
+            upload = self.client.files.create(file=(filename, content), purpose="batch")
         batch = self.client.batches.create(input_file_id=upload.id, endpoint=CHAT_URL, completion_window="24h", metadata=metadata)
         return BatchState.of(batch.model_dump())
 
@@ -112,8 +114,8 @@ class LocalBatchClient:
         self.poll_budget_s = poll_budget_s
         self.complete = engine.responder
 
-    def submit(self, content: bytes, filename: str, metadata: dict[str, str]) -> BatchState:
-        upload = self.engine.create_file(content, filename, "batch")
+    def submit(self, path: Path, filename: str, metadata: dict[str, str]) -> BatchState:
+        upload = self.engine.copy_file(path, filename, "batch")
         return BatchState.of(self.engine.create_batch(upload["id"], CHAT_URL, "24h", metadata))
 
     def poll(self, batch_id: str) -> BatchState:

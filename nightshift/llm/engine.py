@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -112,9 +113,18 @@ class LocalBatchEngine:
     # -- files ------------------------------------------------------------------------------
 
     def create_file(self, content: bytes, filename: str, purpose: str) -> dict:
-        written = self.root / "files" / f"upload-{uuid.uuid4().hex[:24]}.partial"
+        written = self._upload_path()
         written.write_bytes(content)
         return self._store_file(written, filename, purpose)
+
+    def copy_file(self, path: Path, filename: str, purpose: str) -> dict:
+        """Store a copy of the file at ``path``, copied on disk (it may be on another file system)."""
+        written = self._upload_path()
+        shutil.copyfile(path, written)
+        return self._store_file(written, filename, purpose)
+
+    def _upload_path(self) -> Path:
+        return self.root / "files" / f"upload-{uuid.uuid4().hex[:24]}.partial"
 
     def _store_file(self, written: Path, filename: str, purpose: str) -> dict:
         """A file written at ``written`` becomes a stored file (moved, not copied: batch files can be hundreds of MB)."""

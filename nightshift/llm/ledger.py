@@ -8,22 +8,27 @@ its batch is collected; collecting the same batch again rewrites the same rows a
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from datetime import date
 from itertools import islice
+from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
 
 from nightshift.lib.clock import utcnow
 from nightshift.llm import citations, prompts, structured_output
-from nightshift.llm.batch_files import LineResult, request_line, split
+from nightshift.llm.batch_files import MAX_BYTES, MAX_LINES, LineResult, request_json, split
 from nightshift.llm.client import BatchClient, BatchState
 from nightshift.llm.engine import TERMINAL
 from nightshift.llm.pricing import PriceTable
 from nightshift.llm.requests import QUALITY_KINDS, SCHEMAS, Request
-from nightshift.warehouse.database import Warehouse
+from nightshift.warehouse.database import Warehouse, tickets_within
 
 RETRYABLE = ("invalid", "failed", "expired", "cancelled")
+BLOCK = 5000  # ledger rows written or results applied at a time
 
 OUTCOME = pa.schema([
     ("custom_id", pa.string()), ("batch_id", pa.string()), ("attempt", pa.int32()), ("status", pa.string()),
@@ -32,6 +37,15 @@ OUTCOME = pa.schema([
     ("uncached_usd", pa.float64()), ("finished_at", pa.timestamp("us")),
 ])
 QUALITY_IN = "(" + ", ".join(f"'{kind}'" for kind in QUALITY_KINDS) + ")"
+
+
+def selecting(within: tuple[str, str] | None, kinds: tuple[str, ...] | None) -> tuple[str, list]:
+    """The condition (and its parameters) that reads only requests about tickets ``within`` a first and last id, and only
+    of ``kinds``; either may be None, for all."""
+    where, params = tickets_within(within)
+    if kinds is None:
+        return where, params
+    return f"{where} AND list_contains(?, kind)", [*params, list(kinds)]
 
 
 def message_text(body: str) -> str:
@@ -65,6 +79,8 @@ def outcome(row: dict, result: LineResult | None, unfinished: str, prices: Price
 
 
 class BatchLedger:
+    max_lines, max_bytes = MAX_LINES, MAX_BYTES  # per input file; a day over either goes out as several batches
+
     def __init__(self, db: Warehouse, client: BatchClient | None, prices: PriceTable):
         # Without a client the ledger can only be read.
         self.db = db
@@ -84,13 +100,16 @@ class BatchLedger:
         sql = "SELECT * FROM llm_batches WHERE collected_at IS NULL" + (" AND day = ?" if day else "")
         return self.db.rows(sql + " ORDER BY submitted_at, batch_id", [day] if day else None)
 
-    def latest(self, day: date, body: bool = False, retryable: bool = False) -> dict[str, dict]:
+    def latest(self, day: date, body: bool = False, retryable: bool = False, within: tuple[str, str] | None = None,
+               kinds: tuple[str, ...] | None = None) -> dict[str, dict]:
         """Each custom_id's latest attempt among the day's current (not superseded) requests; with ``retryable``, only those
-        that failed in a way a retry may mend. The request ``body`` (kilobytes each) only when asked for."""
+        that failed in a way a retry may mend; ``within``, only those about tickets from a first to a last id; ``kinds``,
+        only those of these kinds. The request ``body`` (kilobytes each) only when asked for."""
+        where, params = selecting(within, kinds)
         rows = self.db.rows(
-            f"SELECT * {'' if body else 'EXCLUDE (body)'} FROM llm_requests WHERE day = ? AND superseded_at IS NULL "
+            f"SELECT * {'' if body else 'EXCLUDE (body)'} FROM llm_requests WHERE day = ? AND superseded_at IS NULL{where} "
             "QUALIFY row_number() OVER (PARTITION BY custom_id ORDER BY attempt DESC, submitted_at DESC) = 1"
-            + (f" AND status IN {RETRYABLE}" if retryable else ""), [day]
+            + (f" AND status IN {RETRYABLE}" if retryable else ""), [day, *params]
         )
         return {r["custom_id"]: r for r in rows}
 
@@ -105,12 +124,14 @@ class BatchLedger:
         rows = self.db.rows("SELECT custom_id, attempt, body FROM llm_requests WHERE day = ? AND superseded_at IS NULL", [day])
         return {f"{r['custom_id']}#{r['attempt']}": message_text(r["body"]) for r in rows}
 
-    def spent(self, day: date) -> dict[str, dict]:
-        """Per custom_id, the tokens and $ of every current attempt: what the day's answers cost."""
+    def spent(self, day: date, within: tuple[str, str] | None = None, kinds: tuple[str, ...] | None = None) -> dict[str, dict]:
+        """Per custom_id, the tokens and $ of every current attempt: what the day's answers cost (``within`` and ``kinds``
+        select as in ``latest``)."""
+        where, params = selecting(within, kinds)
         rows = self.db.rows(
             "SELECT custom_id, count(*) AS attempts, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, "
             "sum(usd) AS usd, sum(frontier_sync_usd) AS frontier_sync_usd FROM llm_requests "
-            "WHERE day = ? AND superseded_at IS NULL GROUP BY custom_id", [day]
+            f"WHERE day = ? AND superseded_at IS NULL{where} GROUP BY custom_id", [day, *params]
         )
         return {r["custom_id"]: r for r in rows}
 
@@ -145,62 +166,82 @@ class BatchLedger:
 
     # -- submitting -------------------------------------------------------------------------
 
-    def plan(self, day: date, requests: list[Request], kinds: tuple[str, ...], max_attempts: int | None = None) -> list[tuple[Request, int]]:
+    def plan(self, day: date, requests: Iterable[Request], kinds: tuple[str, ...],
+             max_attempts: int | None = None) -> Iterator[tuple[Request, int]]:
         """Which requests to send, at which attempt: never one already answered or on its way, nor (with ``max_attempts``)
-        one out of attempts.
+        one out of attempts. Requests are read as they come, so a night of any size is planned a block at a time.
 
-        ``requests`` are all the day's requests of ``kinds``; those of these kinds the day no longer makes (its tickets
-        were rerouted or changed) are marked superseded.
+        ``requests`` are all the day's requests of ``kinds``. Once the last is read, those of these kinds the day no longer
+        makes (their tickets were rerouted or changed) are marked superseded: consume the plan to the end.
         """
-        latest = self.latest(day)
-        keep = {(r.custom_id, r.hash) for r in requests}
+        latest = {r["custom_id"]: r for r in self.db.rows(
+            "SELECT custom_id, kind, request_hash, status, attempt FROM llm_requests WHERE day = ? AND superseded_at IS NULL "
+            "QUALIFY row_number() OVER (PARTITION BY custom_id ORDER BY attempt DESC, submitted_at DESC) = 1", [day])}
+        keep = set()
+        for request in requests:
+            keep.add((request.custom_id, request.hash))
+            row = latest.get(request.custom_id)
+            if row is None or row["request_hash"] != request.hash:
+                yield request, 1
+            elif row["status"] in RETRYABLE and (max_attempts is None or row["attempt"] < max_attempts):
+                yield request, row["attempt"] + 1
         stale = [cid for cid, row in latest.items() if row["kind"] in kinds and (cid, row["request_hash"]) not in keep]
         if stale:
             with self.db.connect() as con:
                 con.register("stale", pa.table({"custom_id": stale}))
                 con.execute("UPDATE llm_requests SET superseded_at = ? WHERE day = ? AND superseded_at IS NULL "
                             "AND custom_id IN (SELECT custom_id FROM stale)", [utcnow(), day])
-        todo = []
-        for request in requests:
-            row = latest.get(request.custom_id)
-            if row is None or row["request_hash"] != request.hash:
-                todo.append((request, 1))
-            elif row["status"] in RETRYABLE and (max_attempts is None or row["attempt"] < max_attempts):
-                todo.append((request, row["attempt"] + 1))
-        return todo
 
-    def submit(self, day: date, todo: list[tuple[Request, int]]) -> list[BatchState]:
-        """Send batch-mode requests as one batch per model and attempt (split at the file limits); record them."""
-        groups: dict[tuple[str, int], list[Request]] = defaultdict(list)
-        for request, attempt in todo:
-            if request.mode == "batch":
-                groups[(request.model, attempt)].append(request)
-        states = []
-        for (model, attempt), requests in sorted(groups.items()):
-            versions = ",".join(sorted({r.prompt_version for r in requests}))
-            sent = 0
-            # One part at a time: each is submitted and recorded before the next is built.
-            for part, content in enumerate(split(request_line(r.custom_id, r.sent) for r in requests)):
+    def send(self, day: date, todo: Iterable[tuple[Request, int]]) -> tuple[list[dict], list[BatchState]]:
+        """Send what is to do: realtime (sync) requests now, one by one at full price; the rest as one batch per model and
+        attempt, split at the file limits. Returns the realtime outcomes and the batches.
+
+        Batch requests are spooled to a temporary directory first, then each part is written, uploaded and recorded
+        before the next is begun: a night of any size holds one block of rows, never a whole file.
+        """
+        now_todo: list[tuple[Request, int]] = []
+        with tempfile.TemporaryDirectory(prefix="nightshift-batches-") as tmp, ExitStack() as open_files:
+            spools: dict[tuple[str, int], tuple[IO[str], set[str]]] = {}
+            for request, attempt in todo:
+                if request.mode == "sync":
+                    now_todo.append((request, attempt))
+                    continue
+                key = (request.model, attempt)
+                if key not in spools:
+                    path = Path(tmp) / f"spool-{len(spools)}.jsonl"
+                    spools[key] = (open_files.enter_context(path.open("w", encoding="utf-8")), set())
+                out, versions = spools[key]
+                out.write(json.dumps({**request.as_row(), "attempt": attempt}, ensure_ascii=False) + "\n")
+                versions.add(request.prompt_version)
+            open_files.close()
+            states = [state for (model, attempt), (spool, versions) in sorted(spools.items())
+                      for state in self._submit_spool(day, model, attempt, ",".join(sorted(versions)), Path(spool.name))]
+        return self._answer_now(day, now_todo), states
+
+    def _submit_spool(self, day: date, model: str, attempt: int, versions: str, spool: Path) -> Iterator[BatchState]:
+        """One model and attempt's spooled requests as batches, a part at a time: written, submitted, then recorded."""
+        parts = spool.with_suffix("")
+        with spool.open(encoding="utf-8") as for_files, spool.open(encoding="utf-8") as for_ledger:
+            lines = (request_json(row["custom_id"], row["body"]) for row in map(json.loads, for_files))
+            for part, (path, count) in enumerate(split(lines, parts, self.max_lines, self.max_bytes)):
                 metadata = {"day": day.isoformat(), "prompt_versions": versions, "model": model, "attempt": str(attempt), "part": str(part)}
-                state = self.sender.submit(content, f"nightshift-{day}-{model}-a{attempt}-p{part}.jsonl", metadata)
-                states.append(state)
+                state = self.sender.submit(path, f"nightshift-{day}-{model}-a{attempt}-p{part}.jsonl", metadata)
+                path.unlink()
                 now = utcnow()
                 self.db.insert("llm_batches", [{
                     "batch_id": state.id, "day": day, "provider": self.sender.provider, "model": model, "prompt_versions": versions,
                     "attempt": attempt, "input_file_id": state.input_file_id, "status": state.status, "requests": state.total,
                     "error": state.errors, "submitted_at": now}])
-                lines = content.count(b"\n")
-                self.db.insert("llm_requests", [{**r.as_row(), "day": day, "attempt": attempt, "batch_id": state.id,
-                                                 "status": "submitted", "submitted_at": now} for r in requests[sent:sent + lines]])
-                sent += lines
-        return states
+                rows = islice(for_ledger, count)
+                while block := [{**json.loads(line), "day": day, "batch_id": state.id, "status": "submitted", "submitted_at": now}
+                                for line in islice(rows, BLOCK)]:
+                    self.db.insert("llm_requests", block)
+                yield state
 
-    def answer_now(self, day: date, todo: list[tuple[Request, int]]) -> list[dict]:
+    def _answer_now(self, day: date, todo: list[tuple[Request, int]]) -> list[dict]:
         """Send sync-mode (realtime) requests one by one and record each outcome at full price."""
         rows, outcomes = [], []
         for request, attempt in todo:
-            if request.mode != "sync":
-                continue
             row = {**request.as_row(), "day": day, "attempt": attempt, "batch_id": None, "status": "submitted", "submitted_at": utcnow()}
             status, body = self.sender.complete(request.sent)
             error = None if status == 200 else f"HTTP {status}: {(body.get('error') or {}).get('message', 'no detail')}"
@@ -224,7 +265,7 @@ class BatchLedger:
             )
         return state
 
-    def collect(self, day: date, block: int = 5000) -> dict[str, int]:
+    def collect(self, day: date, block: int = BLOCK) -> dict[str, int]:
         """Read every finished batch of the day into the ledger; report how many are still in flight.
 
         Results are read and applied ``block`` lines at a time, so collecting a batch of any size holds one block.
@@ -279,8 +320,7 @@ class BatchLedger:
                               prompts.without_retry_note(json.loads(row["body"])),
                               problem=row["error"] if row["status"] == "invalid" else None)
             todo.append((request, row["attempt"] + 1))
-        self.answer_now(day, todo)
-        return self.submit(day, todo), exhausted
+        return self.send(day, todo)[1], exhausted
 
     # -- internals --------------------------------------------------------------------------
 

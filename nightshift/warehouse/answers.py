@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from nightshift.warehouse.database import Warehouse
@@ -11,28 +12,47 @@ class AnswersSQL:
     def __init__(self, db: Warehouse):
         self.db = db
 
-    def replace_day(self, day: date, rows: list[dict]) -> None:
-        self.db.replace_day(day, {"ticket_responses": rows})
+    def replace_day(self, day: date, blocks: Iterable[list[dict]]) -> int:
+        """The day's responses, made a block of tickets at a time; returns how many."""
+        return self.db.replace_day_in_blocks(day, "ticket_responses", blocks)
+
+    def summary(self, day: date) -> dict:
+        """The day's responses in figures: tickets per status, answers served from the cache, tokens and $ summed, and the
+        mean attempts of those a model was asked for."""
+        return self.db.rows(
+            "SELECT count(*) AS tickets, "
+            + "".join(f"count(*) FILTER (WHERE status = '{s}') AS status_{s}, " for s in ("ok", "pending", "failed", "held"))
+            + "count(*) FILTER (WHERE source = 'cache' AND status = 'ok') AS cache_served, "
+            "coalesce(sum(usd), 0) AS usd, coalesce(sum(frontier_sync_usd), 0) AS frontier_sync_usd, "
+            "coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens, "
+            "coalesce(avg(attempts) FILTER (WHERE source <> 'cache'), 0) AS mean_attempts "
+            "FROM ticket_responses WHERE day = ?", [day])[0]
+
+    def with_status(self, day: date, status: str, limit: int) -> list[dict]:
+        """The day's first ``limit`` responses of a status: ticket, route, attempts, error and why held."""
+        return self.db.rows("SELECT ticket_id, route, attempts, error, hold_reason FROM ticket_responses "
+                            "WHERE day = ? AND status = ? ORDER BY ticket_id LIMIT ?", [day, status, limit])
 
     def ok(self, day: date) -> list[dict]:
         """The day's answers marked ok, with the text that would reach a customer."""
         return self.db.rows("SELECT ticket_id, response, summary, draft_reply FROM ticket_responses "
                             "WHERE day = ? AND status = 'ok' ORDER BY ticket_id", [day])
 
-    def by_ticket(self, day: date) -> dict[str, dict]:
-        """The day's responses by ticket: route, status, who answered, the JSON answer and the error."""
-        rows = self.db.rows("SELECT ticket_id, route, status, model, prompt_version, response, error FROM ticket_responses "
-                            "WHERE day = ?", [day])
+    def by_ticket(self, day: date, ticket_ids: list[str]) -> dict[str, dict]:
+        """These tickets' responses of the day: route, status, who answered (and the cache entry served), the JSON answer
+        and the error."""
+        rows = self.db.rows_of_tickets(ticket_ids, "SELECT ticket_id, route, status, model, cache_entry_id, prompt_version, response, "
+                                       "error FROM ticket_responses JOIN ids USING (ticket_id) WHERE day = ?", [day])
         return {r["ticket_id"]: r for r in rows}
 
-    def fresh_for_cache(self, day: date) -> list[dict]:
+    def fresh_for_cache(self, day: date, block: int) -> Iterator[list[dict]]:
         """The day's good model answers (not themselves served from the cache, not rejected by the judge), with the
-        category they were asked under."""
-        return self.db.rows(
-            "SELECT r.ticket_id, r.prompt_version, r.model, r.response, t.category FROM ticket_responses r "
-            "JOIN ticket_triage t USING (ticket_id, day) WHERE r.day = $1 AND r.status = 'ok' AND r.source <> 'cache' "
-            "AND NOT EXISTS (SELECT 1 FROM answer_quality q WHERE q.day = $1 AND q.ticket_id = r.ticket_id AND NOT q.agrees) "
-            "ORDER BY r.ticket_id", [day])
+        category they were asked under, ``block`` at a time."""
+        return self.db.blocks(
+            "SELECT ticket_id, r.prompt_version, r.model, r.response, t.category FROM ticket_responses r "
+            "JOIN ticket_triage t USING (ticket_id, day) WHERE r.day = ? AND r.status = 'ok' AND r.source <> 'cache' "
+            "AND NOT EXISTS (SELECT 1 FROM answer_quality q WHERE q.day = r.day AND q.ticket_id = r.ticket_id AND NOT q.agrees)",
+            [day], block)
 
     def needing_people(self, day: date) -> dict:
         return self.db.rows(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from nightshift.warehouse.schema import MIGRATIONS, TABLES
 
@@ -47,6 +49,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("INSERT INTO schema_migrations (version) VALUES (?)", [version])
         con.execute("COMMIT")
     return len(MIGRATIONS)
+
+
+# Tickets a night's steps read, work on and write at a time: what bounds their memory, whatever the size of the day.
+BLOCK = 10_000
+
+
+def tickets_within(within: tuple[str, str] | None) -> tuple[str, list[str]]:
+    """A condition (and its parameters) to read only the rows about tickets from a first to a last id, or everything."""
+    return (" AND ticket_id BETWEEN ? AND ?", list(within)) if within else ("", [])
 
 
 class Warehouse:
@@ -86,24 +97,63 @@ class Warehouse:
     def rows(self, sql: str, params: Sequence | None = None) -> list[dict]:
         return self.query(sql, params).to_pylist()
 
+    def rows_of_tickets(self, ticket_ids: list[str], sql: str, params: Sequence | None = None) -> list[dict]:
+        """The rows of ``sql``, which joins the table ``ids`` (its one column: ticket_id): a few tickets of a large day are
+        read by a join, not a long IN list."""
+        with self.connect(read_only=True) as con:
+            con.register("ids", pa.table({"ticket_id": pa.array(ticket_ids, pa.string())}))
+            return con.sql(sql, params=params or None).to_arrow_table().to_pylist()
+
+    def blocks(self, sql: str, params: list, block: int, key: str = "ticket_id") -> Iterator[list[dict]]:
+        """The rows of ``sql`` (which ends in a WHERE clause) ``block`` at a time in order of ``key``, by keyset
+        pagination: each block is read on its own short connection, so no lock is held between blocks."""
+        after = ""
+        while rows := self.rows(f"{sql} AND {key} > ? ORDER BY {key} LIMIT ?", [*params, after, block]):
+            yield rows
+            after = rows[-1][key]
+
     def day_frame(self, table: str, day: date):
         """A day of ``table`` as a pandas frame, every column (for the Great Expectations suites)."""
         return self.query(f"SELECT * FROM {TABLES[table].name} WHERE day = ?", [day]).to_pandas()
 
-    def replace_day(self, day: date, tables: dict[str, list[dict]]) -> None:
-        """Replace one day's rows of each table in one transaction: reruns never duplicate."""
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write connection in one transaction: committed when the block ends, rolled back if it raises."""
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                for name, rows in tables.items():
-                    con.execute(f"DELETE FROM {TABLES[name].name} WHERE day = ?", [day])
-                    if rows:
-                        incoming = pa.Table.from_pylist(rows, schema=TABLES[name].arrow)  # noqa: F841 (scanned by name below)
-                        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM incoming")
+                yield con
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
                 raise
+
+    def replace_day(self, day: date, tables: dict[str, list[dict]]) -> None:
+        """Replace one day's rows of each table in one transaction: reruns never duplicate."""
+        with self.transaction() as con:
+            for name, rows in tables.items():
+                con.execute(f"DELETE FROM {TABLES[name].name} WHERE day = ?", [day])
+                if rows:
+                    incoming = pa.Table.from_pylist(rows, schema=TABLES[name].arrow)  # noqa: F841 (scanned by name below)
+                    con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM incoming")
+
+    def replace_day_in_blocks(self, day: date, table: str, blocks: Iterable[list[dict]]) -> int:
+        """Replace one day's rows of ``table`` with rows made a block at a time; returns how many.
+
+        Each block is spooled to a Parquet file as it comes, and all go in at the end in one transaction: a day of any
+        size holds one block in memory, readers never see half a day, and the blocks may be made from reads of this file.
+        """
+        stored = 0
+        with tempfile.TemporaryDirectory(prefix="nightshift-rows-") as spool:
+            for number, rows in enumerate(blocks):
+                if rows:
+                    pq.write_table(pa.Table.from_pylist(rows, schema=TABLES[table].arrow), f"{spool}/{number:06d}.parquet")
+                    stored += len(rows)
+            with self.transaction() as con:
+                con.execute(f"DELETE FROM {TABLES[table].name} WHERE day = ?", [day])
+                if stored:
+                    con.execute(f"INSERT INTO {TABLES[table].name} BY NAME SELECT * FROM read_parquet('{spool}/*.parquet')")
+        return stored
 
     def insert(self, table: str, rows: list[dict]) -> None:
         """Append rows; columns they leave out take the table's defaults."""

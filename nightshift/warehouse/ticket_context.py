@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from nightshift.warehouse.database import Warehouse
+from nightshift.warehouse.database import Warehouse, tickets_within
 
 
 class ContextSQL:
@@ -15,10 +15,12 @@ class ContextSQL:
     def replace_day(self, day: date, rows: list[dict]) -> None:
         self.db.replace_day(day, {"ticket_context": rows})
 
-    def passages(self, day: date) -> dict[str, list[dict]]:
-        """Per ticket of the day, its passages best first (chunk id, title, text, article and version)."""
+    def passages(self, day: date, within: tuple[str, str] | None = None) -> dict[str, list[dict]]:
+        """Per ticket of the day (``within`` a first and last ticket id, when given), its passages best first (chunk id,
+        title, text, article and version)."""
         found: dict[str, list[dict]] = defaultdict(list)
-        for row in self.db.rows("SELECT * FROM ticket_context WHERE day = ? ORDER BY ticket_id, rank", [day]):
+        where, params = tickets_within(within)
+        for row in self.db.rows(f"SELECT * FROM ticket_context WHERE day = ?{where} ORDER BY ticket_id, rank", [day, *params]):
             found[row["ticket_id"]].append(row)
         return dict(found)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 
 from nightshift.warehouse.database import Warehouse
@@ -23,6 +24,15 @@ class TriageSQL:
         return self.db.rows(
             "SELECT t.ticket_id, t.route, t.reason, t.category, t.cache_entry_id, k.text_redacted FROM ticket_triage t "
             f"JOIN tickets k USING (ticket_id, day) {where} ORDER BY t.ticket_id", params)
+
+    def triaged_blocks(self, day: date, block: int) -> Iterator[list[dict]]:
+        """The day's triaged tickets as ``triaged`` gives them, ``block`` at a time in ticket order."""
+        return self.db.blocks("SELECT ticket_id, t.route, t.reason, t.category, t.cache_entry_id, k.text_redacted "
+                              "FROM ticket_triage t JOIN tickets k USING (ticket_id, day) WHERE t.day = ?", [day], block)
+
+    def labels(self, day: date) -> list[dict]:
+        """The day's tickets with their route and category and nothing else: what samples and counts are drawn from."""
+        return self.db.rows("SELECT ticket_id, route, category FROM ticket_triage WHERE day = ? ORDER BY ticket_id", [day])
 
     def category_counts(self, first: date, end: date) -> Counter:
         """Triaged tickets per category over the days from `first` up to, not including, `end`."""

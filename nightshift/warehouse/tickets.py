@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-import pyarrow as pa
-
 from nightshift.warehouse.database import Warehouse
 
 
@@ -27,10 +25,8 @@ class TicketsSQL:
         """For ids already stored under another day: that day."""
         if not ticket_ids:
             return {}
-        with self.db.connect(read_only=True) as con:
-            con.register("ids", pa.table({"ticket_id": ticket_ids}))
-            rows = con.execute("SELECT t.ticket_id, t.day FROM tickets t JOIN ids USING (ticket_id) WHERE t.day <> ?", [day]).fetchall()
-        return dict(rows)
+        rows = self.db.rows_of_tickets(ticket_ids, "SELECT ticket_id, day FROM tickets JOIN ids USING (ticket_id) WHERE day <> ?", [day])
+        return {r["ticket_id"]: r["day"] for r in rows}
 
     def hashes(self, day: date) -> dict[str, str]:
         """Ticket id -> hash of its redacted text, for the day."""
@@ -40,11 +36,12 @@ class TicketsSQL:
     def texts(self, day: date, block: int) -> Iterator[list[dict]]:
         """The day's redacted texts and their hashes (what is embedded), ``block`` tickets at a time: each block is read
         on its own short connection, so no lock is held between blocks."""
-        after = ""
-        while rows := self.db.rows("SELECT ticket_id, text_redacted, text_hash FROM tickets WHERE day = ? AND ticket_id > ? "
-                                   "ORDER BY ticket_id LIMIT ?", [day, after, block]):
-            yield rows
-            after = rows[-1]["ticket_id"]
+        return self.db.blocks("SELECT ticket_id, text_redacted, text_hash FROM tickets WHERE day = ?", [day], block)
+
+    def texts_of(self, day: date, ticket_ids: list[str]) -> dict[str, str]:
+        """Ticket id -> redacted text, for these tickets of the day."""
+        rows = self.db.rows_of_tickets(ticket_ids, "SELECT ticket_id, text_redacted FROM tickets JOIN ids USING (ticket_id) WHERE day = ?", [day])
+        return {r["ticket_id"]: r["text_redacted"] for r in rows}
 
     def training_window(self, day: date, per_label: int, days: int) -> list[dict]:
         """What the triage model of ``day`` learns from: per label (unlabelled counting as one), the latest ``per_label``
