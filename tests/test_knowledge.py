@@ -213,3 +213,27 @@ def test_an_article_edited_between_two_nights_retires_the_cached_answers_that_ci
     assert len(cited) == sum(len(json.loads(r["response"])["citations"]) for r in served)  # every cited passage is current
     assert all(p["article_version"] == current for p in cited if p["article_id"] == edited)
     assert np.isclose(db.rows("SELECT grounded_cache FROM daily_cost_and_quality WHERE day = ?", [second])[0]["grounded_cache"], 1.0)
+
+
+@pytest.mark.slow
+def test_a_grounded_night_in_small_blocks_stores_what_it_stores_whole(tmp_path, monkeypatch):
+    homes = {size: Home(tmp_path / size) for size in ("whole", "blocks")}
+    for home in homes.values():
+        write_days(home.landing, SAMPLE_START, 1)
+        write_sample(home.knowledge)
+    whole = night(homes["whole"], [SAMPLE_START], monkeypatch)
+    for module in ("embeddings", "knowledge", "synthesis", "responses", "cache"):
+        monkeypatch.setattr(f"nightshift.assets.{module}.BLOCK", 7)  # 150 tickets: 22 blocks in every step
+    monkeypatch.setattr("nightshift.llm.ledger.BatchLedger.max_lines", 25)
+    blocks = night(homes["blocks"], [SAMPLE_START], monkeypatch)
+
+    for sql in ("SELECT ticket_id, rank, chunk_id, article_version, score, similarity FROM ticket_context ORDER BY ticket_id, rank",
+                "SELECT ticket_id, route, status, response, citations, cited_titles, grounded, usd FROM ticket_responses ORDER BY ticket_id",
+                "SELECT custom_id, kind, status, answer FROM llm_requests ORDER BY custom_id",
+                "SELECT tickets, answered, grounded_small_model, spent_usd, baseline_usd FROM daily_cost_and_quality"):
+        assert blocks.rows(sql) == whole.rows(sql), sql
+    assert len(blocks.rows("SELECT * FROM ticket_responses")) == 150 and blocks.rows("SELECT * FROM ticket_context")
+    assert len(blocks.rows("SELECT batch_id FROM llm_batches")) > len(whole.rows("SELECT batch_id FROM llm_batches"))
+    cached = {size: sorted((e["entry_id"], tuple(e["cited_versions"])) for e in lancedb.connect(str(home.vectors)).open_table(CACHE_TABLE)
+                           .search().select(["entry_id", "cited_versions"]).limit(None).to_list()) for size, home in homes.items()}
+    assert cached["blocks"] == cached["whole"] and cached["whole"]

@@ -2,6 +2,7 @@
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 
 import dagster as dg
 import numpy as np
@@ -62,20 +63,31 @@ def ticket_context(
     """
     day = partition_day(context)
     by_id = vectors.vectors(EMBEDDINGS, day)
-    tickets = [t for block in warehouse.tickets.texts(day, BLOCK) for t in block if t["ticket_id"] in by_id]
-    matrix = np.stack([by_id[t["ticket_id"]] for t in tickets]) if tickets else np.zeros((0, 384), np.float32)
-    found = knowledge.index().search([t["text_redacted"] for t in tickets], matrix, knowledge.top_k, knowledge.floor)
-    rows = [{"ticket_id": t["ticket_id"], "day": day, "rank": h.rank, "chunk_id": h.chunk_id, "article_id": h.article_id,
-             "title": h.title, "article_version": h.article_version, "score": h.score, "similarity": h.similarity, "text": h.text}
-            for t, hits in zip(tickets, found) for h in hits]
-    warehouse.context.replace_day(day, rows)
-    grounded = sum(bool(hits) for hits in found)
-    cited = Counter(h.title for hits in found for h in hits[:1])
+    index = knowledge.index()
+    best: list[float] = []  # each ticket's best similarity, for those with a passage
+    cited: Counter[str] = Counter()  # the article each ticket's best passage is from
+    searched: Counter[str] = Counter()  # tickets with a vector, searched
+
+    def blocks() -> Iterator[list[dict]]:
+        for block in warehouse.tickets.texts(day, BLOCK):
+            tickets = [t for t in block if t["ticket_id"] in by_id]
+            if not tickets:
+                continue
+            found = index.search([t["text_redacted"] for t in tickets], np.stack([by_id[t["ticket_id"]] for t in tickets]),
+                                 knowledge.top_k, knowledge.floor)
+            searched["tickets"] += len(tickets)
+            best.extend(hits[0].similarity for hits in found if hits)
+            cited.update(hits[0].title for hits in found if hits)
+            yield [{"ticket_id": t["ticket_id"], "day": day, "rank": h.rank, "chunk_id": h.chunk_id, "article_id": h.article_id,
+                    "title": h.title, "article_version": h.article_version, "score": h.score, "similarity": h.similarity,
+                    "text": h.text} for t, hits in zip(tickets, found) for h in hits]
+
+    stored = warehouse.context.replace_day(day, blocks())
     return dg.MaterializeResult(metadata=typed({
-        "tickets": len(tickets), "with_passages": grounded, "without_passages": len(tickets) - grounded,
+        "tickets": searched["tickets"], "with_passages": len(best), "without_passages": searched["tickets"] - len(best),
         "grounding": "on" if knowledge.enabled() else "off: the knowledge base is empty",
         "top_k": knowledge.top_k, "floor": knowledge.floor,
-        "mean_best_similarity": float(np.mean([hits[0].similarity for hits in found if hits])) if grounded else 0.0,
+        "mean_best_similarity": float(np.mean(best)) if best else 0.0,
         "top_articles": dg.MetadataValue.md(markdown_table(("article", "tickets it ranks first for"), cited.most_common(10))),
-        "dagster/row_count": len(rows),
+        "dagster/row_count": stored,
     }))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 
 from nightshift.warehouse.database import Warehouse, tickets_within
@@ -12,8 +13,9 @@ class ContextSQL:
     def __init__(self, db: Warehouse):
         self.db = db
 
-    def replace_day(self, day: date, rows: list[dict]) -> None:
-        self.db.replace_day(day, {"ticket_context": rows})
+    def replace_day(self, day: date, blocks: Iterable[list[dict]]) -> int:
+        """The day's passages, found a block of tickets at a time; returns how many."""
+        return self.db.replace_day_in_blocks(day, "ticket_context", blocks)
 
     def passages(self, day: date, within: tuple[str, str] | None = None) -> dict[str, list[dict]]:
         """Per ticket of the day (``within`` a first and last ticket id, when given), its passages best first (chunk id,
