@@ -29,6 +29,7 @@ from nightshift.warehouse.database import Warehouse, tickets_within
 
 RETRYABLE = ("invalid", "failed", "expired", "cancelled")
 BLOCK = 5000  # ledger rows written or results applied at a time
+LATEST = "QUALIFY row_number() OVER (PARTITION BY custom_id ORDER BY attempt DESC, submitted_at DESC) = 1"  # each request's last attempt
 
 OUTCOME = pa.schema([
     ("custom_id", pa.string()), ("batch_id", pa.string()), ("attempt", pa.int32()), ("status", pa.string()),
@@ -107,8 +108,7 @@ class BatchLedger:
         only those of these kinds. The request ``body`` (kilobytes each) only when asked for."""
         where, params = selecting(within, kinds)
         rows = self.db.rows(
-            f"SELECT * {'' if body else 'EXCLUDE (body)'} FROM llm_requests WHERE day = ? AND superseded_at IS NULL{where} "
-            "QUALIFY row_number() OVER (PARTITION BY custom_id ORDER BY attempt DESC, submitted_at DESC) = 1"
+            f"SELECT * {'' if body else 'EXCLUDE (body)'} FROM llm_requests WHERE day = ? AND superseded_at IS NULL{where} {LATEST}"
             + (f" AND status IN {RETRYABLE}" if retryable else ""), [day, *params]
         )
         return {r["custom_id"]: r for r in rows}
@@ -175,8 +175,8 @@ class BatchLedger:
         makes (their tickets were rerouted or changed) are marked superseded: consume the plan to the end.
         """
         latest = {r["custom_id"]: r for r in self.db.rows(
-            "SELECT custom_id, kind, request_hash, status, attempt FROM llm_requests WHERE day = ? AND superseded_at IS NULL "
-            "QUALIFY row_number() OVER (PARTITION BY custom_id ORDER BY attempt DESC, submitted_at DESC) = 1", [day])}
+            f"SELECT custom_id, kind, request_hash, status, attempt FROM llm_requests WHERE day = ? AND superseded_at IS NULL {LATEST}",
+            [day])}
         keep = set()
         for request in requests:
             keep.add((request.custom_id, request.hash))
