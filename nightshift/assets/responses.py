@@ -24,7 +24,7 @@ from nightshift.resources.safety import SafetyPolicy
 from nightshift.resources.warehouse import DuckDBWarehouse
 from nightshift.safety.outbound import ReplyPolicy, hold_reason
 from nightshift.triage.routing import CACHE, HUMAN
-from nightshift.warehouse.database import BLOCK
+from nightshift.warehouse.database import BLOCK, span
 
 ANSWER_FIELDS = ("summary", "sentiment", "category", "draft_reply", "needs_human")
 
@@ -133,7 +133,7 @@ def ticket_responses(
 
         def blocks() -> Iterator[list[dict]]:
             for block in warehouse.triage.triaged_blocks(day, BLOCK):
-                within = (block[0]["ticket_id"], block[-1]["ticket_id"])
+                within = span(block)
                 latest, spent = ledger.latest(day, within=within), ledger.spent(day, within=within)
                 classified = verdicts(latest, spent)
                 warehouse.safety.record_verdicts(day, [{"ticket_id": tid, **v} for tid, v in classified.items()])

@@ -31,7 +31,7 @@ from nightshift.resources.models import Prices
 from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
-from nightshift.warehouse.database import BLOCK
+from nightshift.warehouse.database import BLOCK, span
 
 T = TypeVar("T")
 
@@ -55,7 +55,7 @@ def day_requests(warehouse: DuckDBWarehouse, day: date, table: PriceTable, shado
     """Every request the day makes, a block of tickets at a time: replies with their passages, the shadows of the sampled
     tickets, the safety verdicts and the digest."""
     for block in warehouse.triage.triaged_blocks(day, BLOCK):
-        passages = warehouse.context.passages(day, (block[0]["ticket_id"], block[-1]["ticket_id"]))
+        passages = warehouse.context.passages(day, span(block))
         yield from reply_requests(block, table, passages)
         yield from shadow_requests([r for r in block if r["ticket_id"] in shadowed], table, passages)
     yield from safety_requests(screened, table)

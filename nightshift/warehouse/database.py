@@ -55,6 +55,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 BLOCK = 10_000
 
 
+def span(block: list[dict]) -> tuple[str, str]:
+    """The first and last ticket id of a block read in ticket order: what ``tickets_within`` reads the block's rows by."""
+    return block[0]["ticket_id"], block[-1]["ticket_id"]
+
+
 def tickets_within(within: tuple[str, str] | None) -> tuple[str, list[str]]:
     """A condition (and its parameters) to read only the rows about tickets from a first to a last id, or everything."""
     return (" AND ticket_id BETWEEN ? AND ?", list(within)) if within else ("", [])

@@ -8,6 +8,9 @@ from datetime import date
 
 from nightshift.warehouse.database import Warehouse
 
+TRIAGED = ("SELECT ticket_id, t.route, t.reason, t.category, t.cache_entry_id, k.text_redacted "
+           "FROM ticket_triage t JOIN tickets k USING (ticket_id, day)")
+
 
 class TriageSQL:
     def __init__(self, db: Warehouse):
@@ -17,18 +20,14 @@ class TriageSQL:
         """The day's routes, and (when given) what the safety stage found on each ticket, in one transaction."""
         self.db.replace_day(day, {"ticket_triage": rows, **({"ticket_safety": screened} if screened is not None else {})})
 
-    def triaged(self, day: date | None = None) -> list[dict]:
-        """The tickets with their route and its reason, category, nearest cache entry and the redacted text a model may see
-        (a day, or all)."""
-        where, params = ("WHERE t.day = ?", [day]) if day else ("", None)
-        return self.db.rows(
-            "SELECT t.ticket_id, t.route, t.reason, t.category, t.cache_entry_id, k.text_redacted FROM ticket_triage t "
-            f"JOIN tickets k USING (ticket_id, day) {where} ORDER BY t.ticket_id", params)
+    def triaged(self) -> list[dict]:
+        """Every triaged ticket of every day, as ``triaged_blocks`` gives them."""
+        return self.db.rows(f"{TRIAGED} ORDER BY ticket_id")
 
     def triaged_blocks(self, day: date, block: int) -> Iterator[list[dict]]:
-        """The day's triaged tickets as ``triaged`` gives them, ``block`` at a time in ticket order."""
-        return self.db.blocks("SELECT ticket_id, t.route, t.reason, t.category, t.cache_entry_id, k.text_redacted "
-                              "FROM ticket_triage t JOIN tickets k USING (ticket_id, day) WHERE t.day = ?", [day], block)
+        """The day's tickets with their route and its reason, category, nearest cache entry and the redacted text a model
+        may see, ``block`` at a time in ticket order."""
+        return self.db.blocks(f"{TRIAGED} WHERE t.day = ?", [day], block)
 
     def labels(self, day: date) -> list[dict]:
         """The day's tickets with their route and category and nothing else: what samples and counts are drawn from."""
