@@ -154,6 +154,7 @@ def test_the_ui_shows_every_asset_launches_a_partition_and_shows_its_cost(ui):
         page.get_by_placeholder("Filter metadata keys").fill("trend_chart")
         page.get_by_role("row").filter(has=page.get_by_text("trend_chart", exact=True)).get_by_text("Show Markdown").click()
         expect(page.get_by_role("img", name="cost and quality trend")).to_be_in_viewport()
+        page.wait_for_timeout(600)  # the dialog fades in: a picture taken at once shows it half transparent over the page
         page.screenshot(path=SCREENSHOTS / "asset-page-trend-chart.png")
         page.get_by_role("dialog").get_by_role("button", name="Close").click()
         # The trend tables, inline when short and in a dialog when long, fit their box to the last column.

@@ -40,9 +40,9 @@ ANSWERS_ARE_GATED = [ticket_responses, responses_gate, cached_answers]
 
 def finish_batches(res) -> None:
     """What batch_sensor does between the two jobs: poll until every batch is terminal."""
-    ledger = BatchLedger(res["warehouse"].db, res["llm"].client(), res["prices"].table())
+    ledger = BatchLedger(res["warehouse"].db, res["llm"].providers(), res["prices"].table())
     deadline = time.monotonic() + 120
-    while any(ledger.poll(b["batch_id"]).status not in TERMINAL for b in ledger.open_batches()):
+    while any(ledger.poll(b).status not in TERMINAL for b in ledger.open_batches()):
         assert time.monotonic() < deadline
 
 

@@ -137,7 +137,7 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     submitted = materialize([synthesis_batches], res)["synthesis_batches"]
     assert submitted["submitted_batches"] == 2 and submitted["realtime_answered"] == 3
     batches = table(res, "SELECT * FROM llm_batches")
-    assert {b["model"] for b in batches} == {"gpt-4.1-mini", "gpt-4.1"} and {b["provider"] for b in batches} == {server.base_url}
+    assert {b["model"] for b in batches} == {"gpt-4.1-mini", "gpt-4.1"} and {b["provider"] for b in batches} == {"openai"}
     assert materialize([synthesis_batches], res)["synthesis_batches"]["submitted_batches"] == 0  # in flight: never twice
 
     runs = drain(res)

@@ -57,7 +57,7 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             window_days=int(env("NIGHTSHIFT_TRAIN_DAYS", "90")),
             retrain_share=float(env("NIGHTSHIFT_RETRAIN_SHARE", "0.2")),
         ),
-        "prices": Prices(path=env("NIGHTSHIFT_PRICES") or None),
+        "prices": Prices(path=env("NIGHTSHIFT_PRICES") or None, routes=env("NIGHTSHIFT_ROUTES", "")),
         "quality": QualityPolicy(
             shadow_share=float(env("NIGHTSHIFT_SHADOW_SHARE", "0.05")),
             shadow_min=int(env("NIGHTSHIFT_SHADOW_MIN", "5")),
@@ -80,7 +80,8 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
 
 def llm_for(home: Home) -> LLMProvider:
     """NIGHTSHIFT_LLM=openai sends batches to OPENAI_BASE_URL (default api.openai.com) with OPENAI_API_KEY;
-    the default, local, runs them in-process against NIGHTSHIFT_CHAT_URL or the offline responder."""
+    the default, local, runs them in-process against NIGHTSHIFT_CHAT_URL or the offline responder. Claude models go to
+    ANTHROPIC_BASE_URL (default api.anthropic.com) when ANTHROPIC_API_KEY or that URL is set."""
     env = os.environ.get
     provider = env("NIGHTSHIFT_LLM", "local")
     return LLMProvider(
@@ -92,5 +93,10 @@ def llm_for(home: Home) -> LLMProvider:
         chat_api_key=dg.EnvVar("NIGHTSHIFT_CHAT_API_KEY") if env("NIGHTSHIFT_CHAT_API_KEY") else None,
         chat_dialect=env("NIGHTSHIFT_CHAT_DIALECT", "json_schema"),
         max_attempts=int(env("NIGHTSHIFT_MAX_ATTEMPTS", "3")),
+        anthropic_base_url=env("ANTHROPIC_BASE_URL") or None,
+        anthropic_api_key=dg.EnvVar("ANTHROPIC_API_KEY") if env("ANTHROPIC_API_KEY") else None,
+        deadlines=env("NIGHTSHIFT_DEADLINES", ""),
+        deadline_days=int(env("NIGHTSHIFT_DEADLINE_DAYS", "1")),
+        rescue_share=float(env("NIGHTSHIFT_RESCUE_SHARE", "0.8")),
         daily_budget_usd=float(env("NIGHTSHIFT_DAILY_BUDGET_USD", "25")),
     )

@@ -36,7 +36,7 @@ def retention(context: dg.AssetExecutionContext, config: RetentionConfig, wareho
     record of what each night cost and answered.
     """
     before = datetime.now(UTC).date() - timedelta(days=config.keep_days)
-    files, batch_bytes = BatchLedger(warehouse.db, llm.client(), prices.table()).delete_files(before)
+    files, batch_bytes = BatchLedger(warehouse.db, llm.providers(), prices.table()).delete_files(before)
     artifacts, model_bytes = models.store().prune(before.isoformat())
     expired = answer_cache.expire(datetime.now(UTC).replace(tzinfo=None))
     size_before = folder_bytes(vectors.uri)

@@ -43,7 +43,7 @@ def answer_quality(
     with permanent_errors_fail_fast():
         day = partition_day(context)
         table = prices.table()
-        ledger = BatchLedger(warehouse.db, llm.client(), table)
+        ledger = BatchLedger(warehouse.db, llm.providers(), table)
         # Only the samples are read: their shadow and judge requests, their cheap answers and their tickets' texts.
         latest = ledger.latest(day, kinds=(SHADOW, JUDGE))
         shadows = [row for row in latest.values() if row["kind"] == SHADOW]

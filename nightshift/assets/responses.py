@@ -125,7 +125,7 @@ def ticket_responses(
     with permanent_errors_fail_fast():
         day = partition_day(context)
         table = prices.table()
-        ledger = BatchLedger(warehouse.db, llm.client(), table)
+        ledger = BatchLedger(warehouse.db, llm.providers(), table)
         collected = ledger.collect(day)
         retried, exhausted = ledger.retry(day, llm.max_attempts)
         policy = safety.reply_policy()

@@ -92,7 +92,7 @@ def synthesis_batches(
     with permanent_errors_fail_fast():
         day = partition_day(context)
         table = prices.table()
-        ledger = BatchLedger(warehouse.db, llm.client(), table)
+        ledger = BatchLedger(warehouse.db, llm.providers(), table)
         in_flight = ledger.open_batches(day)
         if in_flight:
             # A second submission would pay twice for the same answers; the sensor will collect these.

@@ -59,9 +59,10 @@ def split(lines: Iterable[str], directory: Path, max_lines: int = MAX_LINES, max
 
 @dataclass(frozen=True)
 class Usage:
-    input_tokens: int = 0
-    cached_tokens: int = 0
+    input_tokens: int = 0  # every input token, cache reads and writes included
+    cached_tokens: int = 0  # read from the prompt cache
     output_tokens: int = 0
+    written_tokens: int = 0  # written to the prompt cache (Anthropic bills them above input)
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,12 @@ class LineResult:
 
 
 def usage_of(body: dict) -> Usage:
-    """Token usage of a chat completion; a provider that reports none is billed nothing here."""
+    """Token usage of a chat completion; a provider that reports none is billed nothing here. ``cache_write_tokens`` is
+    nightshift's own detail, set when an Anthropic message is read as a chat completion (anthropic_messages)."""
     usage = body.get("usage") or {}
     details = usage.get("prompt_tokens_details") or {}
     return Usage(int(usage.get("prompt_tokens") or 0), int(details.get("cached_tokens") or 0),
-                 int(usage.get("completion_tokens") or 0))
+                 int(usage.get("completion_tokens") or 0), int(details.get("cache_write_tokens") or 0))
 
 
 def parse_line(line: dict) -> LineResult:

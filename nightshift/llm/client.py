@@ -1,22 +1,28 @@
-"""One interface to a batch provider: submit a file of requests, poll, fetch results.
+"""One interface to a batch provider: submit a file of requests, poll, fetch results, cancel.
 
 ``OpenAIBatchClient`` speaks the Batch API through the official client (OpenAI, Azure OpenAI or any
-compatible provider, including `nightshift batch-server`); ``LocalBatchClient`` drives the local
-batch engine in this process. Both also answer a single request synchronously, for the realtime route.
+compatible provider, including `nightshift batch-server`); ``AnthropicBatchClient`` speaks Anthropic's
+Message Batches through the official ``anthropic`` client (or `nightshift batch-server`'s Anthropic routes);
+``LocalBatchClient`` drives the local batch engine in this process. Each also answers a single request
+synchronously, for the realtime route and for a batch that would miss its deadline. ``Providers`` holds the
+client of each provider a night's models use.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import anthropic
 import openai
 
 from nightshift.llm import dialects
-from nightshift.llm.batch_files import CHAT_URL, LineResult, results_of
+from nightshift.llm.anthropic_messages import completion_of, error_text, params_of
+from nightshift.llm.batch_files import CHAT_URL, MAX_BYTES, MAX_LINES, LineResult, results_of
 from nightshift.llm.engine import LocalBatchEngine, NotFound, Responder, offline
 
 
@@ -27,7 +33,7 @@ class BatchState:
     total: int
     completed: int
     failed: int
-    input_file_id: str
+    input_file_id: str | None  # None: the requests went inline (Anthropic)
     output_file_id: str | None
     error_file_id: str | None
     errors: str | None = None  # why a batch failed as a whole (validation)
@@ -43,12 +49,33 @@ class BatchState:
 
 class BatchClient(Protocol):
     provider: str
+    max_lines: int  # per batch: a day over either limit goes out as several
+    max_bytes: int
 
-    def submit(self, path: Path, filename: str, metadata: dict[str, str]) -> BatchState: ...  # uploads the file at path
+    def submit(self, path: Path, filename: str, metadata: dict[str, str]) -> BatchState: ...  # sends the file of lines at path
     def poll(self, batch_id: str) -> BatchState: ...
-    def fetch(self, state: BatchState) -> Iterator[LineResult]: ...  # the output file's lines, then the error file's
+    def fetch(self, state: BatchState) -> Iterator[LineResult]: ...  # a finished batch's answered and failed lines
+    def cancel(self, batch_id: str) -> BatchState: ...
     def complete(self, body: dict) -> tuple[int, dict]: ...
     def delete_file(self, file_id: str) -> int: ...  # the bytes freed; 0 when the file was already gone
+
+
+class Providers:
+    """The batch client of each provider (``openai``, ``anthropic``): a request goes to its model's provider, named in the
+    price table, and a batch is polled through the provider it was sent to. The local engine answers every provider's
+    models, so a local night maps both names to it."""
+
+    def __init__(self, clients: Mapping[str, BatchClient]):
+        self.clients = dict(clients)
+
+    def __getitem__(self, provider: str) -> BatchClient:
+        if provider not in self.clients:
+            # Batches recorded before providers were named carry the client's own name (local, or an OpenAI base URL).
+            if "openai" in self.clients and provider not in ("anthropic",):
+                return self.clients["openai"]
+            raise KeyError(f"no client for provider {provider!r} is configured (have {sorted(self.clients)}); "
+                           "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL) for Claude models")
+        return self.clients[provider]
 
 
 def chat_responder(client: openai.OpenAI, dialect: str = dialects.JSON_SCHEMA) -> Responder:
@@ -76,9 +103,11 @@ def responder_for(chat_url: str | None, api_key: str | None = None, dialect: str
 
 
 class OpenAIBatchClient:
-    def __init__(self, client: openai.OpenAI, provider: str = "openai"):
+    provider = "openai"
+    max_lines, max_bytes = MAX_LINES, MAX_BYTES
+
+    def __init__(self, client: openai.OpenAI):
         self.client = client
-        self.provider = provider
         self.complete = chat_responder(client)
 
     def submit(self, path: Path, filename: str, metadata: dict[str, str]) -> BatchState:
@@ -89,6 +118,9 @@ class OpenAIBatchClient:
 
     def poll(self, batch_id: str) -> BatchState:
         return BatchState.of(self.client.batches.retrieve(batch_id).model_dump())
+
+    def cancel(self, batch_id: str) -> BatchState:
+        return BatchState.of(self.client.batches.cancel(batch_id).model_dump())
 
     def fetch(self, state: BatchState) -> Iterator[LineResult]:
         for file_id in (state.output_file_id, state.error_file_id):
@@ -108,6 +140,7 @@ class LocalBatchClient:
     """The engine in this process: a poll runs lines for up to ``poll_budget_s``, so polling is what drives it."""
 
     provider = "local"
+    max_lines, max_bytes = MAX_LINES, MAX_BYTES
 
     def __init__(self, engine: LocalBatchEngine, poll_budget_s: float = 20.0):
         self.engine = engine
@@ -120,6 +153,9 @@ class LocalBatchClient:
 
     def poll(self, batch_id: str) -> BatchState:
         return BatchState.of(self.engine.work(batch_id, deadline=time.monotonic() + self.poll_budget_s))
+
+    def cancel(self, batch_id: str) -> BatchState:
+        return BatchState.of(self.engine.cancel(batch_id))
 
     def fetch(self, state: BatchState) -> Iterator[LineResult]:
         for file_id in (state.output_file_id, state.error_file_id):
@@ -134,3 +170,60 @@ class LocalBatchClient:
             return 0
         self.engine.delete_file(file_id)
         return size
+
+
+def message_batch_state(batch: dict) -> BatchState:
+    """An Anthropic Message Batch as the ledger records a batch. An ended batch is cancelled when a cancel was asked, expired
+    when some requests expired, and completed otherwise; its counts are final only once it ended."""
+    counts = batch["request_counts"]
+    status = {"in_progress": "in_progress", "canceling": "cancelling"}.get(batch["processing_status"])
+    if status is None:
+        status = "cancelled" if batch.get("cancel_initiated_at") else "expired" if counts["expired"] else "completed"
+    return BatchState(batch["id"], status, sum(counts.values()), counts["succeeded"], counts["errored"], None,
+                      batch.get("results_url"), None)
+
+
+class AnthropicBatchClient:
+    """Message Batches through the official client: the requests go inline (no files), results stream as JSONL."""
+
+    provider = "anthropic"
+    # Per batch, from the Message Batches reference: 100,000 requests or 256 MB.
+    max_lines, max_bytes = 100_000, 256 * 1024 * 1024
+
+    def __init__(self, client: anthropic.Anthropic):
+        self.client = client
+
+    def submit(self, path: Path, filename: str, metadata: dict[str, str]) -> BatchState:
+        with path.open(encoding="utf-8") as lines:
+            requests = [{"custom_id": line["custom_id"], "params": params_of(line["body"])} for line in map(json.loads, lines)]
+        return message_batch_state(self.client.messages.batches.create(requests=requests).model_dump(mode="json"))  # type: ignore[arg-type]
+
+    def poll(self, batch_id: str) -> BatchState:
+        return message_batch_state(self.client.messages.batches.retrieve(batch_id).model_dump(mode="json"))
+
+    def cancel(self, batch_id: str) -> BatchState:
+        return message_batch_state(self.client.messages.batches.cancel(batch_id).model_dump(mode="json"))
+
+    def fetch(self, state: BatchState) -> Iterator[LineResult]:
+        """Succeeded and errored requests; canceled and expired ones never ran, and the ledger records them so from the
+        batch's own status."""
+        if not state.output_file_id:
+            return
+        for line in self.client.messages.batches.results(state.id):
+            result = line.result.model_dump(mode="json")
+            if result["type"] == "succeeded":
+                yield LineResult(line.custom_id, completion_of(result["message"]), None)
+            elif result["type"] == "errored":
+                yield LineResult(line.custom_id, None, error_text(result["error"]))
+
+    def complete(self, body: dict) -> tuple[int, dict]:
+        try:
+            message = self.client.messages.create(**params_of(body))
+        except anthropic.APIStatusError as exc:
+            return exc.status_code, {"error": {"message": str(exc.message), "type": "upstream_error"}}
+        except anthropic.APIConnectionError as exc:
+            return 503, {"error": {"message": f"messages endpoint unreachable: {exc}", "type": "upstream_error"}}
+        return 200, completion_of(message.model_dump(mode="json"))
+
+    def delete_file(self, file_id: str) -> int:
+        return 0  # no files: Anthropic keeps a batch's results for 29 days and deletes them itself

@@ -21,7 +21,7 @@ import pyarrow as pa
 from nightshift.lib.clock import utcnow
 from nightshift.llm import citations, prompts, structured_output
 from nightshift.llm.batch_files import MAX_BYTES, MAX_LINES, LineResult, request_json, split
-from nightshift.llm.client import BatchClient, BatchState
+from nightshift.llm.client import BatchClient, BatchState, Providers
 from nightshift.llm.engine import TERMINAL
 from nightshift.llm.pricing import PriceTable
 from nightshift.llm.requests import QUALITY_KINDS, SCHEMAS, Request
@@ -35,7 +35,8 @@ OUTCOME = pa.schema([
     ("custom_id", pa.string()), ("batch_id", pa.string()), ("attempt", pa.int32()), ("status", pa.string()),
     ("answer", pa.string()), ("error", pa.string()), ("input_tokens", pa.int64()), ("cached_tokens", pa.int64()),
     ("output_tokens", pa.int64()), ("usd", pa.float64()), ("frontier_sync_usd", pa.float64()), ("sync_usd", pa.float64()),
-    ("uncached_usd", pa.float64()), ("finished_at", pa.timestamp("us")),
+    ("uncached_usd", pa.float64()), ("finished_at", pa.timestamp("us")), ("cache_write_tokens", pa.int64()),
+    ("rescue_usd", pa.float64()),
 ])
 QUALITY_IN = "(" + ", ".join(f"'{kind}'" for kind in QUALITY_KINDS) + ")"
 
@@ -57,17 +58,21 @@ def message_text(body: str) -> str:
 def outcome(row: dict, result: LineResult | None, unfinished: str, prices: PriceTable) -> dict:
     """What one request came to: its status, validated answer or error, tokens and $ (from returned usage)."""
     base = {"custom_id": row["custom_id"], "batch_id": row["batch_id"], "attempt": row["attempt"], "finished_at": utcnow(),
-            "answer": None, "error": None, "input_tokens": 0, "cached_tokens": 0, "output_tokens": 0,
-            "usd": 0.0, "frontier_sync_usd": 0.0, "sync_usd": 0.0, "uncached_usd": 0.0}
+            "answer": None, "error": None, "input_tokens": 0, "cached_tokens": 0, "output_tokens": 0, "cache_write_tokens": 0,
+            "usd": 0.0, "frontier_sync_usd": 0.0, "sync_usd": 0.0, "uncached_usd": 0.0, "rescue_usd": 0.0}
     if result is None:
         return {**base, "status": unfinished, "error": f"batch {unfinished} before this request ran"}
     usage, model, batch = result.usage, row["model"], row["mode"] == "batch"
     tokens = (usage.input_tokens, usage.output_tokens)
+    cached, written = usage.cached_tokens, usage.written_tokens
     # Priced four ways, so the saving splits by lever: routing (frontier -> this model), batch, prompt caching.
-    spent = {"input_tokens": usage.input_tokens, "cached_tokens": usage.cached_tokens, "output_tokens": usage.output_tokens,
-             "usd": prices.cost(model, *tokens, usage.cached_tokens, batch=batch),
+    usd = prices.cost(model, *tokens, cached, batch=batch, written_tokens=written)
+    spent = {"input_tokens": usage.input_tokens, "cached_tokens": cached, "output_tokens": usage.output_tokens,
+             "cache_write_tokens": written, "usd": usd,
              "frontier_sync_usd": prices.cost(prices.frontier, *tokens), "sync_usd": prices.cost(model, *tokens),
-             "uncached_usd": prices.cost(model, *tokens, batch=batch)}
+             "uncached_usd": prices.cost(model, *tokens, batch=batch),
+             # A request asked now because its batch would miss the deadline: what that cost over its batch price.
+             "rescue_usd": usd - prices.cost(model, *tokens, cached, batch=True, written_tokens=written) if row.get("rescued") else 0.0}
     if not result.ok:
         return {**base, **spent, "status": "failed", "error": result.error}
     schema = SCHEMAS[row["prompt_version"]]
@@ -82,23 +87,25 @@ def outcome(row: dict, result: LineResult | None, unfinished: str, prices: Price
 class BatchLedger:
     max_lines, max_bytes = MAX_LINES, MAX_BYTES  # per input file; a day over either goes out as several batches
 
-    def __init__(self, db: Warehouse, client: BatchClient | None, prices: PriceTable):
-        # Without a client the ledger can only be read.
+    def __init__(self, db: Warehouse, providers: Providers | None, prices: PriceTable):
+        # Without providers the ledger can only be read.
         self.db = db
-        self.client = client
+        self.providers = providers
         self.prices = prices
 
-    @property
-    def sender(self) -> BatchClient:
-        if self.client is None:
+    def client(self, provider: str) -> BatchClient:
+        """The client of ``provider`` (a model's, from the price table, or the one a batch was sent to)."""
+        if self.providers is None:
             raise RuntimeError("this ledger was opened to read: it has no batch client to send or poll with")
-        return self.client
+        return self.providers[provider]
 
     # -- reading ----------------------------------------------------------------------------
 
     def open_batches(self, day: date | None = None) -> list[dict]:
-        """Batches not collected yet (in flight, or finished and waiting for the collection run)."""
-        sql = "SELECT * FROM llm_batches WHERE collected_at IS NULL" + (" AND day = ?" if day else "")
+        """Batches not collected yet (in flight, or finished and waiting for the collection run), each with the routes its
+        requests answer for (what its deadline is)."""
+        sql = ("SELECT b.*, (SELECT list(DISTINCT route ORDER BY route) FROM llm_requests r WHERE r.batch_id = b.batch_id) AS routes "
+               "FROM llm_batches b WHERE collected_at IS NULL" + (" AND day = ?" if day else ""))
         return self.db.rows(sql + " ORDER BY submitted_at, batch_id", [day] if day else None)
 
     def latest(self, day: date, body: bool = False, retryable: bool = False, within: tuple[str, str] | None = None,
@@ -221,15 +228,18 @@ class BatchLedger:
     def _submit_spool(self, day: date, model: str, attempt: int, versions: str, spool: Path) -> Iterator[BatchState]:
         """One model and attempt's spooled requests as batches, a part at a time: written, submitted, then recorded."""
         parts = spool.with_suffix("")
+        provider = self.prices.provider_of(model)
+        client = self.client(provider)
+        limits = min(self.max_lines, client.max_lines), min(self.max_bytes, client.max_bytes)
         with spool.open(encoding="utf-8") as for_files, spool.open(encoding="utf-8") as for_ledger:
             lines = (request_json(row["custom_id"], row["body"]) for row in map(json.loads, for_files))
-            for part, (path, count) in enumerate(split(lines, parts, self.max_lines, self.max_bytes)):
+            for part, (path, count) in enumerate(split(lines, parts, *limits)):
                 metadata = {"day": day.isoformat(), "prompt_versions": versions, "model": model, "attempt": str(attempt), "part": str(part)}
-                state = self.sender.submit(path, f"nightshift-{day}-{model}-a{attempt}-p{part}.jsonl", metadata)
+                state = client.submit(path, f"nightshift-{day}-{model}-a{attempt}-p{part}.jsonl", metadata)
                 path.unlink()
                 now = utcnow()
                 self.db.insert("llm_batches", [{
-                    "batch_id": state.id, "day": day, "provider": self.sender.provider, "model": model, "prompt_versions": versions,
+                    "batch_id": state.id, "day": day, "provider": provider, "model": model, "prompt_versions": versions,
                     "attempt": attempt, "input_file_id": state.input_file_id, "status": state.status, "requests": state.total,
                     "error": state.errors, "submitted_at": now}])
                 rows = islice(for_ledger, count)
@@ -243,7 +253,7 @@ class BatchLedger:
         rows, outcomes = [], []
         for request, attempt in todo:
             row = {**request.as_row(), "day": day, "attempt": attempt, "batch_id": None, "status": "submitted", "submitted_at": utcnow()}
-            status, body = self.sender.complete(request.sent)
+            status, body = self.client(self.prices.provider_of(request.model)).complete(request.sent)
             error = None if status == 200 else f"HTTP {status}: {(body.get('error') or {}).get('message', 'no detail')}"
             rows.append(row)
             outcomes.append(outcome(row, LineResult(request.custom_id, body, error), "failed", self.prices))
@@ -253,8 +263,19 @@ class BatchLedger:
 
     # -- polling and collecting -------------------------------------------------------------
 
-    def poll(self, batch_id: str) -> BatchState:
-        state = self.sender.poll(batch_id)
+    def poll(self, batch: dict) -> BatchState:
+        """Ask the provider a batch (a row of llm_batches) was sent to how it stands, and record it."""
+        return self._record(batch["batch_id"], self.client(batch["provider"]).poll(batch["batch_id"]))
+
+    def rescue(self, batch: dict) -> BatchState:
+        """A batch that would miss its deadline: cancelled (an expired one already ended), so the collection asks its
+        unanswered requests synchronously; what it finished before is kept, and paid for once."""
+        state = self.client(batch["provider"]).cancel(batch["batch_id"]) if batch["status"] not in TERMINAL else None
+        with self.db.connect() as con:
+            con.execute("UPDATE llm_batches SET rescued_at = ? WHERE batch_id = ?", [utcnow(), batch["batch_id"]])
+        return self._record(batch["batch_id"], state) if state else self.poll(batch)
+
+    def _record(self, batch_id: str, state: BatchState) -> BatchState:
         with self.db.connect() as con:
             con.execute(
                 "UPDATE llm_batches SET status = ?, completed = ?, failed = ?, output_file_id = ?, error_file_id = ?, "
@@ -272,11 +293,11 @@ class BatchLedger:
         """
         collected = pending = 0
         for batch in self.open_batches(day):
-            state = self.poll(batch["batch_id"])
+            state = self.poll(batch)
             if state.status not in TERMINAL:
                 pending += 1
                 continue
-            results = self.sender.fetch(state) if state.output_file_id or state.error_file_id else iter(())
+            results = self.client(batch["provider"]).fetch(state) if state.output_file_id or state.error_file_id else iter(())
             seen: set[str] = set()
             while found := {r.custom_id: r for r in islice(results, block)}:
                 seen.update(found)
@@ -296,10 +317,11 @@ class BatchLedger:
     def delete_files(self, before: date) -> tuple[int, int]:
         """Delete the provider's files (input, output, errors) of the batches collected for days before ``before``: the
         ledger already holds every request and answer, so a rerun of such a day needs none of them. Returns (files, bytes)."""
-        rows = self.db.rows("SELECT batch_id, input_file_id, output_file_id, error_file_id FROM llm_batches "
+        rows = self.db.rows("SELECT batch_id, provider, input_file_id, output_file_id, error_file_id FROM llm_batches "
                             "WHERE day < ? AND collected_at IS NOT NULL AND files_deleted_at IS NULL", [before])
-        ids = [f for row in rows for f in (row["input_file_id"], row["output_file_id"], row["error_file_id"]) if f]
-        freed = sum(self.sender.delete_file(f) for f in ids)
+        files = [(row["provider"], f) for row in rows for f in (row["input_file_id"], row["output_file_id"], row["error_file_id"]) if f]
+        freed = sum(self.client(provider).delete_file(f) for provider, f in files)
+        ids = [f for _, f in files]
         if rows:
             with self.db.connect() as con:
                 con.register("done", pa.table({"batch_id": [r["batch_id"] for r in rows]}))
@@ -312,13 +334,16 @@ class BatchLedger:
         Returns the new batches and how many requests are out of attempts (reported, never dropped).
         """
         todo, exhausted = [], 0
+        rescued = {r["batch_id"] for r in self.db.rows("SELECT batch_id FROM llm_batches WHERE day = ? AND rescued_at IS NOT NULL", [day])}
         for row in self.latest(day, body=True, retryable=True).values():
             if row["attempt"] >= max_attempts:
                 exhausted += 1
                 continue
+            # A request of a batch rescued at its deadline (or of its synchronous rescue) is asked now, not batched again.
             request = Request(row["custom_id"], row["kind"], row["ticket_id"], row["route"], row["model"], row["prompt_version"],
                               prompts.without_retry_note(json.loads(row["body"])),
-                              problem=row["error"] if row["status"] == "invalid" else None)
+                              problem=row["error"] if row["status"] == "invalid" else None,
+                              rescued=bool(row["rescued"]) or row["batch_id"] in rescued)
             todo.append((request, row["attempt"] + 1))
         return self.send(day, todo)[1], exhausted
 
@@ -333,7 +358,8 @@ class BatchLedger:
             con.execute(
                 "UPDATE llm_requests AS r SET status = o.status, answer = o.answer, error = o.error, "
                 "input_tokens = o.input_tokens, cached_tokens = o.cached_tokens, output_tokens = o.output_tokens, "
-                "usd = o.usd, frontier_sync_usd = o.frontier_sync_usd, sync_usd = o.sync_usd, uncached_usd = o.uncached_usd, "
+                "cache_write_tokens = o.cache_write_tokens, rescue_usd = o.rescue_usd, usd = o.usd, "
+                "frontier_sync_usd = o.frontier_sync_usd, sync_usd = o.sync_usd, uncached_usd = o.uncached_usd, "
                 "finished_at = o.finished_at "
                 f"FROM o WHERE r.custom_id = o.custom_id AND {match} AND r.superseded_at IS NULL"
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -17,8 +17,11 @@ TYPICAL_OUTPUT_TOKENS = 300
 @dataclass(frozen=True)
 class ModelPrice:
     input: float
-    cached_input: float
+    cached_input: float  # a cache read
     output: float
+    provider: str = "openai"  # whose API answers the model: openai (or a compatible endpoint) | anthropic
+    as_of: str = ""  # the date this model's list price was read
+    cache_write: float | None = None  # a cache write (Anthropic bills them above input); None: written at the input price
 
 
 @dataclass(frozen=True)
@@ -28,17 +31,44 @@ class PriceTable:
     models: dict[str, ModelPrice]
     routes: dict[str, str]  # route -> model
 
-    def cost(self, model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0, batch: bool = False) -> float:
+    def cost(self, model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0, batch: bool = False,
+             written_tokens: int = 0) -> float:
+        """$ of a request: ``input_tokens`` is every input token, of which ``cached_tokens`` were read from the prompt cache
+        and ``written_tokens`` written to it."""
+        price = self.price(model)
+        write = price.input if price.cache_write is None else price.cache_write
+        usd = ((input_tokens - cached_tokens - written_tokens) * price.input + cached_tokens * price.cached_input
+               + written_tokens * write + output_tokens * price.output) / PER_MILLION
+        return usd * (1 - self.batch_discount) if batch else usd
+
+    def price(self, model: str) -> ModelPrice:
         if model not in self.models:
             raise KeyError(f"no price for model {model!r} in the price table of {self.as_of}; known: {sorted(self.models)}")
-        price = self.models[model]
-        usd = ((input_tokens - cached_tokens) * price.input + cached_tokens * price.cached_input
-               + output_tokens * price.output) / PER_MILLION
-        return usd * (1 - self.batch_discount) if batch else usd
+        return self.models[model]
+
+    def provider_of(self, model: str) -> str:
+        return self.price(model).provider
+
+    def with_routes(self, routes: dict[str, str]) -> PriceTable:
+        """The table with some routes sent to other models (each must have a price): how a provider is chosen per route."""
+        unknown = {route for route in routes if route not in self.routes}
+        if unknown:
+            raise ValueError(f"no route {sorted(unknown)}; routes are {sorted(self.routes)}")
+        for model in routes.values():
+            self.price(model)
+        return replace(self, routes={**self.routes, **routes})
 
     @property
     def frontier(self) -> str:
         return self.routes["frontier"]
+
+
+def parse_routes(text: str) -> dict[str, str]:
+    """``route=model,route=model`` (as NIGHTSHIFT_ROUTES is written) as a mapping."""
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError(f"routes are written route=model,route=model; got {text!r}")
+    return {route.strip(): model.strip() for route, model in pairs}
 
 
 def load_prices(path: str | Path | None = None) -> PriceTable:

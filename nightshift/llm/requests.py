@@ -33,6 +33,7 @@ class Request:
     prompt_version: str
     body: dict
     problem: str | None = None  # what was wrong with the previous answer, told to the model on a retry
+    rescued: bool = False  # its batch would have missed the deadline: asked synchronously instead
 
     @property
     def hash(self) -> str:
@@ -45,13 +46,13 @@ class Request:
 
     @property
     def mode(self) -> str:
-        """Realtime requests are answered now at full price; everything else waits for a batch."""
-        return "sync" if self.route == REALTIME and self.kind == REPLY else "batch"
+        """Realtime requests, and those rescued at a deadline, are answered now at full price; everything else waits for a batch."""
+        return "sync" if self.rescued or (self.route == REALTIME and self.kind == REPLY) else "batch"
 
     def as_row(self) -> dict:
         return {"custom_id": self.custom_id, "kind": self.kind, "ticket_id": self.ticket_id, "route": self.route,
                 "model": self.model, "prompt_version": self.prompt_version, "request_hash": self.hash,
-                "body": json.dumps(self.sent, ensure_ascii=False), "mode": self.mode}
+                "body": json.dumps(self.sent, ensure_ascii=False), "mode": self.mode, "rescued": self.rescued}
 
 
 def reply_requests(triaged: list[dict], prices: PriceTable, passages: dict[str, list[dict]]) -> list[Request]:

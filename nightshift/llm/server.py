@@ -1,26 +1,33 @@
-"""`nightshift batch-server`: the local batch engine behind the OpenAI Files, Batches and Chat routes.
+"""`nightshift batch-server`: the local batch engine behind the OpenAI Files, Batches and Chat routes, and behind
+Anthropic's Message Batches and Messages routes.
 
 Any OpenAI client (the official one included) can upload a batch file, create and poll a batch,
 download its output and error files and cancel it, against a self-hosted chat endpoint or the
-offline responder. A worker thread runs in-flight batches in the background, as a provider would.
+offline responder; the official Anthropic client can create, poll, cancel and read the results of a
+Message Batch, and send one message, against the same engine. A worker thread runs in-flight batches
+in the background, as a provider would.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from nightshift.llm.anthropic_messages import chat_of, message_of
+from nightshift.llm.batch_files import CHAT_URL
 from nightshift.llm.engine import TERMINAL, LocalBatchEngine, NotFound
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -28,6 +35,57 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 def error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": None}}, status_code=status)
+
+
+def anthropic_error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
+    return JSONResponse({"type": "error", "error": {"type": kind, "message": message}}, status_code=status)
+
+
+def rfc3339(seconds: int | None) -> str | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def message_batch(batch: dict, base_url: str) -> dict:
+    """An engine batch as a Message Batch: counts split by outcome once it ended, and the URL of its results."""
+    total, done = batch["request_counts"]["total"], batch["request_counts"]
+    status = batch["status"]
+    ended = status in TERMINAL
+    unrun = total - done["completed"] - done["failed"] if ended else 0
+    return {
+        "id": batch["id"], "type": "message_batch",
+        "processing_status": "ended" if ended else "canceling" if status == "cancelling" else "in_progress",
+        "request_counts": {"processing": 0 if ended else total, "succeeded": done["completed"] if ended else 0,
+                           "errored": done["failed"] if ended else 0, "canceled": unrun if status == "cancelled" else 0,
+                           "expired": unrun if status != "cancelled" else 0},
+        "created_at": rfc3339(batch["created_at"]), "expires_at": rfc3339(batch["expires_at"]),
+        "ended_at": rfc3339(batch.get(f"{status}_at")) if ended else None,
+        "cancel_initiated_at": rfc3339(batch.get("cancelling_at")), "archived_at": None,
+        "results_url": f"{base_url}v1/messages/batches/{batch['id']}/results" if ended else None,
+    }
+
+
+def message_results(engine: LocalBatchEngine, batch: dict) -> Iterator[bytes]:
+    """One result line per request, in request order: succeeded or errored as it ran, canceled or expired if it never did."""
+    finished: dict[str, dict] = {}
+    for key in ("output_file_id", "error_file_id"):
+        if batch.get(key):
+            with engine.open_file(batch[key]) as lines:
+                finished.update((row["custom_id"], row["response"]) for row in map(json.loads, lines))
+    never: dict = {"type": "canceled"} if batch["status"] == "cancelled" else {"type": "expired"}
+    with engine.open_file(batch["input_file_id"]) as lines:
+        for line in map(json.loads, lines):
+            response = finished.get(line["custom_id"])
+            result: dict
+            if response is None:
+                result = never
+            elif response["status_code"] == 200:
+                result = {"type": "succeeded", "message": message_of(response["body"], line["params"])}
+            else:
+                # Anthropic's error types: a server's failure is an api_error, a refusal of the request an invalid_request_error.
+                kind = "api_error" if response["status_code"] >= 500 else "invalid_request_error"
+                message = ((response["body"] or {}).get("error") or {}).get("message", "")
+                result = {"type": "errored", "error": {"type": "error", "error": {"type": kind, "message": message}}}
+            yield (json.dumps({"custom_id": line["custom_id"], "result": result}) + "\n").encode()
 
 
 def create_app(engine: LocalBatchEngine, token: str | None = None) -> Starlette:
@@ -72,7 +130,47 @@ def create_app(engine: LocalBatchEngine, token: str | None = None) -> Starlette:
         status, body = engine.complete(await request.json())
         return JSONResponse(body, status_code=status)
 
+    # -- Anthropic: Message Batches and Messages. A batch's requests are stored as the engine's input file, each line the
+    # chat request it asks with the Messages parameters beside it, so results are written back in Anthropic's shape.
+
+    async def create_message_batch(request: Request) -> Response:
+        requests = (await request.json()).get("requests") or []
+        ids = [r.get("custom_id") for r in requests]
+        if not requests or len(requests) > 100_000:
+            return anthropic_error(400, f"a batch holds 1 to 100,000 requests, got {len(requests)}")
+        if not all(ids) or len(set(ids)) != len(ids) or not all(isinstance(r.get("params"), dict) for r in requests):
+            return anthropic_error(400, "every request needs a unique custom_id and its params")
+        lines = (json.dumps({"custom_id": r["custom_id"], "method": "POST", "url": CHAT_URL, "body": chat_of(r["params"]),
+                             "params": r["params"]}) for r in requests)
+        stored = engine.create_file("\n".join(lines).encode(), "message-batch.jsonl", "batch")
+        batch = engine.create_batch(stored["id"], CHAT_URL, "24h", {"protocol": "anthropic"})
+        return JSONResponse(message_batch(batch, str(request.base_url)))
+
+    async def get_message_batch(request: Request) -> Response:
+        return JSONResponse(message_batch(engine.batch(request.path_params["batch_id"]), str(request.base_url)))
+
+    async def cancel_message_batch(request: Request) -> Response:
+        return JSONResponse(message_batch(engine.cancel(request.path_params["batch_id"]), str(request.base_url)))
+
+    async def message_batch_results(request: Request) -> Response:
+        batch = engine.batch(request.path_params["batch_id"])
+        if batch["status"] not in TERMINAL:
+            return anthropic_error(400, f"batch {batch['id']} has not ended")
+        return StreamingResponse(message_results(engine, batch), media_type="application/x-jsonl")
+
+    async def message(request: Request) -> Response:
+        params = await request.json()
+        status, body = engine.complete(chat_of(params))
+        if status != 200:
+            return anthropic_error(status, (body.get("error") or {}).get("message", "no detail"), "api_error")
+        return JSONResponse(message_of(body, params))
+
     routes = [
+        Route("/v1/messages/batches", create_message_batch, methods=["POST"]),
+        Route("/v1/messages/batches/{batch_id}", get_message_batch, methods=["GET"]),
+        Route("/v1/messages/batches/{batch_id}/cancel", cancel_message_batch, methods=["POST"]),
+        Route("/v1/messages/batches/{batch_id}/results", message_batch_results, methods=["GET"]),
+        Route("/v1/messages", message, methods=["POST"]),
         Route("/v1/files", upload, methods=["POST"]),
         Route("/v1/files/{file_id}", file_meta, methods=["GET"]),
         Route("/v1/files/{file_id}", delete_file, methods=["DELETE"]),
@@ -85,6 +183,8 @@ def create_app(engine: LocalBatchEngine, token: str | None = None) -> Starlette:
     ]
 
     async def not_found(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/v1/messages"):
+            return anthropic_error(404, str(exc).strip("'\""), "not_found_error")
         return error(404, str(exc).strip("'\""))
 
     middleware = []
@@ -92,8 +192,10 @@ def create_app(engine: LocalBatchEngine, token: str | None = None) -> Starlette:
         expected = f"Bearer {token}".encode()
 
         async def bearer(request: Request, call_next):
+            # OpenAI's clients send the token as a bearer; Anthropic's as x-api-key.
             given = request.headers.get("authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
+            key = f"Bearer {request.headers.get('x-api-key', '')}".encode()
+            if not (hmac.compare_digest(given, expected) or hmac.compare_digest(key, expected)):
                 return error(401, "missing or wrong bearer token", "authentication_error")
             return await call_next(request)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from nightshift.llm.pricing import PriceTable, load_prices
+from nightshift.llm.pricing import PriceTable, load_prices, parse_routes
 from nightshift.triage.artifact import ModelStore
 from nightshift.triage.window import TrainingWindow
 
@@ -31,6 +31,9 @@ class Prices(dg.ConfigurableResource):
     """The dated price table: the packaged one, or a JSON file of the same shape."""
 
     path: str | None = Field(default=None, description="Price table JSON; empty for the packaged table.")
+    routes: str = Field(default="", description="Models for some routes, route=model,route=model (each priced in the "
+                        "table); a model's provider answers its route, e.g. frontier=claude-sonnet-5-5 sends the frontier "
+                        "route to Anthropic. Empty: the table's own routes.")
 
     def table(self) -> PriceTable:
-        return load_prices(self.path)
+        return load_prices(self.path).with_routes(parse_routes(self.routes))

@@ -97,12 +97,12 @@ TRIAGE = Table("ticket_triage", """
 BATCHES = Table("llm_batches", """
     batch_id VARCHAR NOT NULL       -- the provider's id
     day DATE NOT NULL               -- the partition it answers for
-    provider VARCHAR NOT NULL       -- openai (or a compatible URL) | local
+    provider VARCHAR NOT NULL       -- whose models it asks: openai | anthropic (before 2026-12: local, or an OpenAI base URL)
     model VARCHAR NOT NULL
     prompt_versions VARCHAR NOT NULL
     attempt INTEGER NOT NULL        -- 1, then one more per resubmission of failed lines
-    input_file_id VARCHAR NOT NULL
-    output_file_id VARCHAR
+    input_file_id VARCHAR           -- null: the requests went inline (Anthropic)
+    output_file_id VARCHAR          -- Anthropic: the results URL
     error_file_id VARCHAR
     status VARCHAR NOT NULL         -- the provider's: validating ... completed | failed | expired | cancelled
     requests INTEGER NOT NULL
@@ -114,6 +114,7 @@ BATCHES = Table("llm_batches", """
     finished_at TIMESTAMP           -- first seen in a terminal status
     collected_at TIMESTAMP          -- results read into the ledger; null while the sensor watches it
     files_deleted_at TIMESTAMP      -- the provider's input, output and error files deleted by the retention job
+    rescued_at TIMESTAMP            -- cancelled to meet its deadline: its unanswered requests are asked synchronously
 """)
 
 REQUESTS = Table("llm_requests", """
@@ -142,6 +143,9 @@ REQUESTS = Table("llm_requests", """
     submitted_at TIMESTAMP NOT NULL
     finished_at TIMESTAMP
     superseded_at TIMESTAMP         -- a rerun of the day asked something else for this custom_id
+    cache_write_tokens BIGINT DEFAULT 0  -- of input_tokens, written to the prompt cache (billed by Anthropic above input)
+    rescued BOOLEAN DEFAULT false   -- asked synchronously because its batch would have missed the deadline
+    rescue_usd DOUBLE DEFAULT 0     -- what asking it synchronously cost over the batch price of the same tokens
 """)
 
 RESPONSES = Table("ticket_responses", """
@@ -171,6 +175,8 @@ RESPONSES = Table("ticket_responses", """
     grounded BOOLEAN                -- cites at least one passage of the current knowledge base; NULL without one
     responded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
     hold_reason VARCHAR             -- why a person answers instead: the safety pre-filter, classifier or reply policy
+    rescued BOOLEAN                 -- answered synchronously because its batch would have missed the deadline
+    rescue_usd DOUBLE               -- what that cost over the batch price (in usd)
 """)
 
 SAFETY = Table("ticket_safety", """
@@ -276,6 +282,8 @@ COST_AND_QUALITY = Table("daily_cost_and_quality", """
     supported_7d_small_model DOUBLE
     supported_7d_small_model_low DOUBLE
     supported_7d_small_model_high DOUBLE
+    rescued_tickets INTEGER          -- answered synchronously because their batch would have missed the deadline
+    rescue_usd DOUBLE                -- what that cost over the batch price (in spent_usd)
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 """)
 
@@ -347,4 +355,8 @@ MIGRATIONS: tuple[str, ...] = (
     # Hostile input: the safety stage's findings per ticket, and why an answer is held for a person.
     ";".join([SAFETY.ddl(), add_columns(RESPONSES, "hold_reason", "hold_reason"),
               add_columns(BATCHES, "files_deleted_at", "files_deleted_at")]),
+    # Providers and deadlines: Anthropic batches (no input file; cache writes billed), and batches rescued at the deadline.
+    ";".join(["ALTER TABLE llm_batches ALTER COLUMN input_file_id DROP NOT NULL", add_columns(BATCHES, "rescued_at", "rescued_at"),
+              add_columns(REQUESTS, "cache_write_tokens", "rescue_usd"), add_columns(RESPONSES, "rescued", "rescue_usd"),
+              add_columns(COST_AND_QUALITY, "rescued_tickets", "rescue_usd")]),
 )
