@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 
+import anthropic
 import dagster as dg
 import openai
 import pytest
@@ -24,6 +25,7 @@ from nightshift.assets.triage import ticket_triage, triage_model
 from nightshift.ingest.samples import write_days
 from nightshift.lib.home import Home
 from nightshift.llm import prompts
+from nightshift.llm.anthropic_messages import chat_of, params_of
 from nightshift.llm.batch_files import parse_results
 from nightshift.llm.engine import TERMINAL, Faults, LocalBatchEngine
 from nightshift.llm.ledger import BatchLedger
@@ -33,12 +35,16 @@ from nightshift.llm.server import BatchServer
 from nightshift.orchestration.jobs import collect_job
 from nightshift.orchestration.sensors import batch_sensor
 from nightshift.resources.llm import LLMProvider
+from nightshift.resources.models import Prices
 from tests.conftest import SAMPLE_START
 
 DAY = SAMPLE_START.isoformat()
 TOKEN = "test-token"
 PRICES = load_prices()
 COLLECT = [ticket_responses, cached_answers, daily_digest, answer_quality, daily_cost_and_quality]
+# Every route on Claude: the night's batches go through Anthropic's Message Batches. "": the price table's (OpenAI's).
+CLAUDE = "small_model=claude-haiku-4-5,frontier=claude-sonnet-5-5,realtime=claude-sonnet-5-5"
+PROTOCOLS = pytest.mark.parametrize("routes", ["", CLAUDE], ids=["openai", "anthropic"])
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +81,35 @@ def server(engine, port):
         yield running
 
 
-def resources(home: Home, server: BatchServer | str, max_attempts: int = 3) -> dict:
-    """Fresh resource objects, as a restarted process would build them; server: a running one, or its URL."""
+def resources(home: Home, server: BatchServer | str, max_attempts: int = 3, routes: str = "") -> dict:
+    """Fresh resource objects, as a restarted process would build them; server: a running one, or its URL. OpenAI's routes
+    and Anthropic's are on the one server; ``routes`` chooses the model (and so the provider) per route."""
     url = server if isinstance(server, str) else server.base_url
-    llm = LLMProvider(provider="openai", base_url=url, api_key=TOKEN, max_attempts=max_attempts, max_retries=0)
-    return {**resources_for(home, ""), "llm": llm}
+    llm = LLMProvider(provider="openai", base_url=url, api_key=TOKEN, max_attempts=max_attempts, max_retries=0,
+                      anthropic_base_url=url.removesuffix("/v1"), anthropic_api_key=TOKEN)
+    return {**resources_for(home, ""), "llm": llm, "prices": Prices(routes=routes)}
+
+
+def openai_client(server: BatchServer) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.base_url, api_key=TOKEN)
+
+
+def anthropic_client(server: BatchServer) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=server.base_url.removesuffix("/v1"), api_key=TOKEN, max_retries=0)
+
+
+def ended(server: BatchServer, batch: dict) -> bool:
+    """Whether a batch (a row of llm_batches) has ended, asked of its provider's API."""
+    if batch["provider"] == "anthropic":
+        return anthropic_client(server).messages.batches.retrieve(batch["batch_id"]).processing_status == "ended"
+    return openai_client(server).batches.retrieve(batch["batch_id"]).status in TERMINAL
+
+
+def cancel(server: BatchServer, batch: dict) -> None:
+    if batch["provider"] == "anthropic":
+        anthropic_client(server).messages.batches.cancel(batch["batch_id"])
+    else:
+        openai_client(server).batches.cancel(batch["batch_id"])
 
 
 def materialize(assets, res) -> dict:
@@ -105,10 +135,20 @@ def table(res, sql, *params):
 
 
 def usage_cost(server) -> float:
-    """What the provider's own output files say the day cost, line by line, plus the realtime answers."""
-    client = openai.OpenAI(base_url=server.base_url, api_key=TOKEN)
+    """What the provider's own results say the day's batches cost, line by line: OpenAI's output files, and the results
+    of Anthropic's Message Batches (every input token: uncached, read and written)."""
+    client, claude = openai_client(server), anthropic_client(server)
     total = 0.0
     for batch in client.batches.list(limit=100).data:
+        if (batch.metadata or {}).get("protocol") == "anthropic":
+            for line in claude.messages.batches.results(batch.id):
+                if line.result.type == "succeeded":
+                    message = line.result.message
+                    u = message.usage
+                    read, written = u.cache_read_input_tokens or 0, u.cache_creation_input_tokens or 0
+                    total += PRICES.cost(message.model, u.input_tokens + read + written, u.output_tokens, read, batch=True,
+                                         written_tokens=written)
+            continue
         read = lambda file_id: client.files.content(file_id).content if file_id else None  # noqa: E731
         model = batch.metadata["model"]
         for result in parse_results(read(batch.output_file_id), read(batch.error_file_id)).values():
@@ -118,9 +158,12 @@ def usage_cost(server) -> float:
 
 
 def realtime_cost(res) -> float:
+    """The synchronous answers' $, from what the server answered each (a Claude request travels as a message)."""
     total = 0.0
     for row in table(res, "SELECT body, model FROM llm_requests WHERE mode = 'sync' AND status = 'ok'"):
-        usage = respond(json.loads(row["body"]))["usage"]
+        body = json.loads(row["body"])
+        asked = chat_of(params_of(body)) if PRICES.provider_of(row["model"]) == "anthropic" else body
+        usage = respond(asked)["usage"]
         total += PRICES.cost(row["model"], usage["prompt_tokens"], usage["completion_tokens"])
     return total
 
@@ -201,9 +244,10 @@ def test_a_day_in_small_blocks_and_files_comes_back_as_it_does_whole(day_home, s
 
 
 @pytest.mark.slow
-def test_failed_lines_are_retried_and_what_still_fails_is_reported(day_home, server, engine):
+@PROTOCOLS
+def test_failed_lines_are_retried_and_what_still_fails_is_reported(day_home, server, engine, routes):
     engine.faults = Faults(fail_share=0.3)
-    res = resources(day_home, server, max_attempts=2)
+    res = resources(day_home, server, max_attempts=2, routes=routes)
     materialize([synthesis_batches], res)
     drain(res)
     attempts = table(res, "SELECT custom_id, attempt, status, error FROM llm_requests WHERE mode = 'batch'")
@@ -216,13 +260,13 @@ def test_failed_lines_are_retried_and_what_still_fails_is_reported(day_home, ser
     assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
 
 
-def test_an_expired_batch_keeps_its_finished_lines_and_resubmits_the_rest(day_home, server, engine):
+@PROTOCOLS
+def test_an_expired_batch_keeps_its_finished_lines_and_resubmits_the_rest(day_home, server, engine, routes):
     engine.faults = Faults(expire_after=0.5)
-    res = resources(day_home, server)
+    res = resources(day_home, server, routes=routes)
     materialize([synthesis_batches], res)
-    client = openai.OpenAI(base_url=server.base_url, api_key=TOKEN)
-    ids = [b["batch_id"] for b in table(res, "SELECT batch_id FROM llm_batches")]
-    while {client.batches.retrieve(i).status for i in ids} - TERMINAL:
+    batches = table(res, "SELECT batch_id, provider FROM llm_batches")
+    while not all(ended(server, b) for b in batches):
         time.sleep(0.05)
     engine.faults = Faults()  # the provider recovers
     drain(res)
@@ -234,15 +278,16 @@ def test_an_expired_batch_keeps_its_finished_lines_and_resubmits_the_rest(day_ho
     rows = {r["ticket_id"]: r for r in table(res, "SELECT * FROM ticket_responses")}
     assert all(r["status"] == "ok" for r in rows.values())
     assert all(rows[t]["attempts"] == 1 for t in kept if t in rows)  # finished lines are not asked again
+    assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
 
 
-def test_a_cancelled_batch_is_completed_by_resubmission(day_home, server, engine):
+@PROTOCOLS
+def test_a_cancelled_batch_is_completed_by_resubmission(day_home, server, engine, routes):
     engine.faults = Faults(line_delay_s=0.2)  # slow enough that both batches are still running when cancelled
-    res = resources(day_home, server)
+    res = resources(day_home, server, routes=routes)
     materialize([synthesis_batches], res)
-    client = openai.OpenAI(base_url=server.base_url, api_key=TOKEN)
-    for batch in table(res, "SELECT batch_id FROM llm_batches"):
-        client.batches.cancel(batch["batch_id"])
+    for batch in table(res, "SELECT batch_id, provider FROM llm_batches"):
+        cancel(server, batch)
     engine.faults = Faults()
     drain(res)
     # The night's batches were cancelled; the judge's, sent after, completed.
@@ -250,25 +295,29 @@ def test_a_cancelled_batch_is_completed_by_resubmission(day_home, server, engine
     assert {b["status"] for b in first} == {"cancelled"}
     assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
     assert table(res, "SELECT status FROM daily_digests")[0]["status"] == "ok"
+    assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
 
 
-def test_a_restart_between_submit_and_collect_loses_nothing(day_home, engine, port):
+@PROTOCOLS
+def test_a_restart_between_submit_and_collect_loses_nothing(day_home, engine, port, routes):
     engine.faults = Faults(line_delay_s=0.01)
     with BatchServer(engine, port=port, token=TOKEN).running() as server:
-        materialize([synthesis_batches], resources(day_home, server))
+        materialize([synthesis_batches], resources(day_home, server, routes=routes))
     # Everything stops mid-batch: the server, the sensor's cursor, every resource object.
     restarted = LocalBatchEngine(engine.root)
     with BatchServer(restarted, port=port, token=TOKEN).running() as server:
-        res = resources(day_home, server)
+        res = resources(day_home, server, routes=routes)
         assert drain(res)
         assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
         assert len(table(res, "SELECT * FROM ticket_responses")) == 150
+        assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
 
 
 @pytest.mark.slow
-def test_cost_is_counted_once_across_retries_reruns_and_recollection(day_home, server, engine):
+@PROTOCOLS
+def test_cost_is_counted_once_across_retries_reruns_and_recollection(day_home, server, engine, routes):
     engine.faults = Faults(fail_share=0.2)
-    res = resources(day_home, server, max_attempts=1)
+    res = resources(day_home, server, max_attempts=1, routes=routes)
     materialize([synthesis_batches], res)
     drain(res)
     spent = day_cost(res)
