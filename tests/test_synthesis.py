@@ -5,6 +5,7 @@ import shutil
 import socket
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import anthropic
 import dagster as dg
@@ -81,12 +82,12 @@ def server(engine, port):
         yield running
 
 
-def resources(home: Home, server: BatchServer | str, max_attempts: int = 3, routes: str = "") -> dict:
+def resources(home: Home, server: BatchServer | str, max_attempts: int = 3, routes: str = "", **llm_options) -> dict:
     """Fresh resource objects, as a restarted process would build them; server: a running one, or its URL. OpenAI's routes
     and Anthropic's are on the one server; ``routes`` chooses the model (and so the provider) per route."""
     url = server if isinstance(server, str) else server.base_url
     llm = LLMProvider(provider="openai", base_url=url, api_key=TOKEN, max_attempts=max_attempts, max_retries=0,
-                      anthropic_base_url=url.removesuffix("/v1"), anthropic_api_key=TOKEN)
+                      anthropic_base_url=url.removesuffix("/v1"), anthropic_api_key=TOKEN, **llm_options)
     return {**resources_for(home, ""), "llm": llm, "prices": Prices(routes=routes)}
 
 
@@ -338,6 +339,34 @@ def test_cost_is_counted_once_across_retries_reruns_and_recollection(day_home, s
     assert total == pytest.approx(BatchLedger(res["warehouse"].db, None, PRICES).day_totals(SAMPLE_START)["spent_usd"], abs=1e-6)
     assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
     assert table(res, "SELECT count(*) AS n FROM ticket_responses")[0]["n"] == 150
+
+
+@PROTOCOLS
+def test_a_batch_that_would_miss_its_deadline_is_answered_now_and_the_extra_cost_counted_once(day_home, server, engine, routes):
+    engine.faults = Faults(line_delay_s=2.0)  # 2 s a line, 4 at a time: the smallest batch of the night takes 8 s or more
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=10)  # rescued after half of that
+    res = resources(day_home, server, routes=routes, deadlines=due.time().isoformat(),
+                    deadline_days=(due.date() - SAMPLE_START).days, rescue_share=0.5)
+    materialize([synthesis_batches], res)
+    drain(res)
+    first = table(res, "SELECT * FROM llm_batches WHERE attempt = 1 AND prompt_versions <> ?", prompts.ANSWER_JUDGE)
+    assert first and all(b["rescued_at"] and b["status"] == "cancelled" for b in first), [(b["status"], b["completed"]) for b in first]
+    rows = table(res, "SELECT * FROM ticket_responses")
+    rescued = [r for r in rows if r["rescued"]]
+    assert len(rows) == 150 and {r["status"] for r in rows} == {"ok"} and rescued
+    assert all(r["source"] == "sync" and r["rescue_usd"] > 0 for r in rescued)
+    # Every answer came back before the deadline; the rescue paid the synchronous price, and the extra is its other half.
+    replies = table(res, "SELECT finished_at, usd, rescued, rescue_usd FROM llm_requests WHERE kind = 'reply' AND status = 'ok'")
+    assert max(r["finished_at"] for r in replies) < due.replace(tzinfo=None)
+    extra = sum(r["usd"] for r in table(res, "SELECT usd FROM llm_requests WHERE rescued")) * PRICES.batch_discount
+    quality = table(res, "SELECT * FROM daily_cost_and_quality")[0]
+    assert quality["rescued_tickets"] == len(rescued) and quality["rescue_usd"] == pytest.approx(extra, abs=1e-6)
+    assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    with res["warehouse"].db.connect() as con:
+        con.execute("UPDATE llm_batches SET collected_at = NULL")  # collect every batch a second time: nothing is added
+    drain(res)
+    again = table(res, "SELECT * FROM daily_cost_and_quality")[0]
+    assert (again["rescue_usd"], again["spent_usd"], again["rescued_tickets"]) == (quality["rescue_usd"], quality["spent_usd"], len(rescued))
 
 
 def restarts(result) -> int:

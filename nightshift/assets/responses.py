@@ -30,7 +30,8 @@ ANSWER_FIELDS = ("summary", "sentiment", "category", "draft_reply", "needs_human
 
 
 # A ticket with no answer to show spent nothing.
-UNANSWERED = {"status": "failed", "attempts": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "frontier_sync_usd": 0.0}
+UNANSWERED = {"status": "failed", "attempts": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "frontier_sync_usd": 0.0,
+              "rescued": False, "rescue_usd": 0.0}
 
 
 def from_cache(ticket: dict, entry: dict | None, prices: PriceTable, passages: list[dict] | None) -> dict:
@@ -40,8 +41,8 @@ def from_cache(ticket: dict, entry: dict | None, prices: PriceTable, passages: l
     would_send = prompts.reply_request(prices.frontier, ticket["text_redacted"], ticket["category"], passages)
     tokens_in, tokens_out = count_request(would_send), count_tokens(entry["answer"])
     return {"status": "ok", "source": CACHE, "model": entry["model"], "response": entry["answer"], "attempts": 0,
-            "cache_entry_id": entry["entry_id"], "input_tokens": 0, "output_tokens": 0, "usd": 0.0,
-            "frontier_sync_usd": prices.cost(prices.frontier, tokens_in, tokens_out)}
+            "cache_entry_id": entry["entry_id"], "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "rescued": False,
+            "rescue_usd": 0.0, "frontier_sync_usd": prices.cost(prices.frontier, tokens_in, tokens_out)}
 
 
 def sources(answer: dict, passages: dict[str, dict] | None, offered: bool) -> dict:
@@ -72,7 +73,8 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
     return {"status": status, "source": latest["mode"], "model": latest["model"], "response": latest["answer"],
             "error": latest["error"] if status == "failed" else None, "attempts": spent["attempts"], "batch_id": latest["batch_id"],
             "input_tokens": spent["input_tokens"], "output_tokens": spent["output_tokens"],
-            "usd": spent["usd"], "frontier_sync_usd": spent["frontier_sync_usd"]}
+            "usd": spent["usd"], "frontier_sync_usd": spent["frontier_sync_usd"],
+            "rescued": bool(spent["rescued"]), "rescue_usd": spent["rescue_usd"]}
 
 
 def responses(day: date, block: list[dict], latest: dict[str, dict], spent: dict[str, dict], cached: dict[str, dict],

@@ -137,14 +137,16 @@ class BatchLedger:
         where, params = selecting(within, kinds)
         rows = self.db.rows(
             "SELECT custom_id, count(*) AS attempts, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, "
-            "sum(usd) AS usd, sum(frontier_sync_usd) AS frontier_sync_usd FROM llm_requests "
+            "sum(usd) AS usd, sum(frontier_sync_usd) AS frontier_sync_usd, sum(rescue_usd) AS rescue_usd, "
+            "coalesce(bool_or(rescued), false) AS rescued FROM llm_requests "
             f"WHERE day = ? AND superseded_at IS NULL{where} GROUP BY custom_id", [day, *params]
         )
         return {r["custom_id"]: r for r in rows}
 
     def day_totals(self, day: date) -> dict:
         """The day's $ (every current request, each counted once: replies, realtime, digest, shadow and judge) against
-        the naive baseline: every ticket, cache hits included, and the digest, synchronously on the frontier model.
+        the naive baseline: every ticket, cache hits included, and the digest, synchronously on the frontier model; and the
+        tickets answered synchronously because their batch would have missed the deadline, with what that cost over batch.
 
         The saving splits by lever, each a share of the baseline: the cache (what its hits would have cost), routing
         (the frontier model's price against the model asked), the batch discount and prompt caching. Less the shadow
@@ -153,6 +155,9 @@ class BatchLedger:
         answering = f"day = $1 AND superseded_at IS NULL AND kind NOT IN {QUALITY_IN}"
         row = self.db.rows(
             "SELECT (SELECT coalesce(sum(usd), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL) AS spent_usd, "
+            "(SELECT coalesce(sum(rescue_usd), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL) AS rescue_usd, "
+            "(SELECT count(DISTINCT ticket_id) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL AND rescued "
+            "AND kind = 'reply') AS rescued_tickets, "
             "(SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL) AS tokens, "
             f"(SELECT coalesce(sum(usd), 0) FROM llm_requests WHERE day = $1 AND superseded_at IS NULL AND kind IN {QUALITY_IN}) "
             "AS quality_usd, "
@@ -168,6 +173,7 @@ class BatchLedger:
         spent, baseline = float(row["spent_usd"]), float(row["baseline_usd"])
         share = lambda usd: round(float(usd) / baseline, 4) if baseline else 0.0  # noqa: E731
         return {"spent_usd": round(spent, 6), "baseline_usd": round(baseline, 6), "tokens": int(row["tokens"]),
+                "rescued_tickets": int(row["rescued_tickets"]), "rescue_usd": round(float(row["rescue_usd"]), 6),
                 "saving": round(1 - spent / baseline, 4) if baseline else 0.0, "quality_usd": round(float(row["quality_usd"]), 6),
                 **{f"saving_{lever}": share(row[lever]) for lever in ("batch", "routing", "cache", "prompt_cache")}}
 

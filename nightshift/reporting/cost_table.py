@@ -2,8 +2,9 @@
 
 The cost table: sync $ is the naive baseline (every ticket synchronously on the frontier model); false hits is the
 cache's false-hit rate measured on labelled history; valid is the share of answers that followed their schema; human
-is the share of answers that ask for a person; turn s is the slowest batch's turnaround; checks is the share of the
-day's asset checks that passed (those evaluated when the row was computed).
+is the share of answers that ask for a person; turn s is the slowest batch's turnaround; rescued counts the tickets
+answered synchronously because their batch would have missed its deadline, and rescue $ what that cost over the batch
+price; checks is the share of the day's asset checks that passed (those evaluated when the row was computed).
 
 The quality table: the saving by lever as shares of the baseline (batch discount, routing to the small model, cache
 hits, prompt caching), what measuring cost (shadow and judge $, which the levers pay for), and per cheap route the
@@ -43,7 +44,8 @@ COLUMNS: tuple[tuple[str, Render], ...] = (
     ("sync $", plain("baseline_usd", "{:.4f}")), ("saving", plain("saving", "{:.1%}")), ("tokens", plain("tokens", "{:,}")),
     ("false hits", plain("cache_false_hit_rate", "{:.2%}")), ("conf.", plain("mean_confidence", "{:.3f}")),
     ("valid", plain("valid_json_rate", "{:.1%}")), ("failed", plain("failed")), ("human", plain("needs_human_share", "{:.1%}")),
-    ("turn s", plain("batch_turnaround_s", "{:.0f}")), ("checks", plain("check_pass_rate", "{:.0%}")),
+    ("turn s", plain("batch_turnaround_s", "{:.0f}")), ("rescued", plain("rescued_tickets")),
+    ("rescue $", plain("rescue_usd", "{:.4f}")), ("checks", plain("check_pass_rate", "{:.0%}")),
 )
 
 QUALITY_COLUMNS: tuple[tuple[str, Render], ...] = (
