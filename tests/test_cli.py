@@ -106,18 +106,24 @@ def test_run_waits_for_the_batches_through_the_sensor(sample_home, tmp_path):
 
 
 @pytest.mark.slow
-def test_bench_cost_ends_with_json(home, tmp_path):
+def test_bench_cost_with_a_provider_mix_ends_with_json_and_dollars_per_provider(home, tmp_path, monkeypatch):
+    monkeypatch.setenv("NIGHTSHIFT_ROUTES", "")  # --routes sets it for the nights: put it back afterwards
     src = tmp_path / "tickets.csv"
     asks = {"refund": "I want a refund for order {}.", "shipping": "Where is my parcel {}? It is late.",
             "password": "I cannot reset my password, attempt {}.", "invoice": "Please send me invoice number {}."}
     src.write_text("question,intent\n" + "".join(f"\"{text.format(i)}\",{label}\n" for i in range(15) for label, text in asks.items()))
     result = invoke("bench", "cost", "--csv", str(src), "--map", "text=question,label=intent", "--days", "2",
-                    "--keep", str(tmp_path / "bench"))
+                    "--keep", str(tmp_path / "bench"), "--routes", "frontier=claude-sonnet-5-5,realtime=claude-sonnet-5-5")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["tickets"] == 60 and figures["answered"] == 60 and figures["days"] == 2
     assert 0 < figures["nightshift_usd"] < figures["baseline_usd"] and 0 < figures["saving"] < 1
     assert figures["wall_s"] > 0 and figures["home"] == str(tmp_path / "bench")
+    # The small model's batches went to OpenAI's price, the frontier's (and the digest, shadow and judge) to Anthropic's.
+    assert figures["models_openai"] == "gpt-4.1-mini" and figures["models_anthropic"] == "claude-sonnet-5-5"
+    assert figures["usd_openai"] > 0 and figures["usd_anthropic"] > 0
+    assert figures["usd_openai"] + figures["usd_anthropic"] == pytest.approx(figures["nightshift_usd"], abs=1e-5)
+    assert "$ per provider: anthropic $" in result.stdout
 
 
 def test_printed_commands_name_the_program_as_it_can_be_typed(tmp_path, monkeypatch):

@@ -113,7 +113,8 @@ def run_job(home: Home, job_name: str, days: list[date], mapping: str | None, co
     from nightshift.orchestration.partitions import FIRST_DAY
 
     if days and days[0].isoformat() < FIRST_DAY:
-        raise fail(f"{days[0]} is before the first partition, {FIRST_DAY} (the first day in {home.landing}); "
+        raise fail(f"{days[0]} is before the first partition, {FIRST_DAY} (NIGHTSHIFT_FIRST_DAY, else the first day in "
+                   f"{Home.from_env().landing}); "
                    "set NIGHTSHIFT_FIRST_DAY=YYYY-MM-DD for earlier days")
     with progress_bar() as bar:
         task = bar.add_task(job_name, total=len(days))
@@ -432,19 +433,28 @@ def bench_cost(
     map: MapOpt = None,
     days: Annotated[int, typer.Option(help="Spread the CSV over this many days, ending yesterday.")] = 7,
     keep: Annotated[Optional[Path], typer.Option(help="Use this (new) directory as the home and keep it.")] = None,
+    routes: Annotated[Optional[str], typer.Option(help="The provider mix: models for some routes, route=model,... (e.g. "
+                                                      "frontier=claude-sonnet-5-5,realtime=claude-sonnet-5-5); "
+                                                      "default NIGHTSHIFT_ROUTES, else the price table's.")] = None,
 ) -> None:
-    """$ and wall time of nightshift against every ticket sent synchronously to the frontier model.
+    """$ and wall time of nightshift against every ticket sent synchronously to the frontier model, and $ per provider.
 
     Runs in a fresh temporary home with the configured provider (by default the local engine and the
-    offline responder, which is not a model: its token counts stand in for a model's). Last line: JSON.
+    offline responder, which is not a model: its token counts stand in for a model's, whichever provider's
+    price applies). Last line: JSON.
     """
     from nightshift.app.cost_bench import report, run
     from nightshift.llm.engine import offline
-    from nightshift.llm.pricing import load_prices
+    from nightshift.llm.pricing import load_prices, parse_routes
 
     if keep and keep.exists() and any(keep.iterdir()):
         raise fail(f"--keep {keep} must be a new or empty directory")
-    prices = load_prices(os.environ.get("NIGHTSHIFT_PRICES") or None)
+    if routes is not None:
+        os.environ["NIGHTSHIFT_ROUTES"] = routes  # the nights build their resources from the environment
+    try:
+        prices = load_prices(os.environ.get("NIGHTSHIFT_PRICES") or None).with_routes(parse_routes(os.environ.get("NIGHTSHIFT_ROUTES", "")))
+    except (KeyError, ValueError) as exc:
+        raise fail(str(exc).strip("'\"")) from None
     nights = lambda home, days_, mapping: run_job(home, "nightly_job", days_, mapping, collect=True)  # noqa: E731
     try:
         result = run(csv_file, checked_map(map) or "", days, nights, offline, prices, keep)

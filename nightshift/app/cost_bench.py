@@ -9,6 +9,7 @@ are priced from the price table and the token usage of the same responder.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from datetime import date, timedelta
@@ -18,6 +19,7 @@ from nightshift.lib.home import Home
 from nightshift.llm import prompts
 from nightshift.llm.batch_files import usage_of
 from nightshift.llm.engine import Responder
+from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import PriceTable
 from nightshift.quality.sampling import SHADOWED_ROUTES
 from nightshift.reporting.cost_table import LEVERS
@@ -47,6 +49,9 @@ def run(csv: Path, mapping: str, days: int, run_nights, responder: Responder, pr
     home = Home(root)
     first = date.today() - timedelta(days=days)
     replay_csv(csv, home.landing, parse_map(mapping), days, first)
+    # The partitions start at the first landing day of $NIGHTSHIFT_HOME, not of this temporary home (read when the
+    # definitions first load, after this).
+    os.environ.setdefault("NIGHTSHIFT_FIRST_DAY", first.isoformat())
     started = time.perf_counter()
     # The replayed day files carry canonical column names, so the nights run without a mapping.
     summaries = run_nights(home, [first + timedelta(days=i) for i in range(days)], "")
@@ -61,6 +66,10 @@ def run(csv: Path, mapping: str, days: int, run_nights, responder: Responder, pr
     levers = {f"saving_{lever}": round(sum(s[f"saving_{lever}"] * s["baseline_usd"] for s in summaries) / own_baseline, 4)
               if own_baseline else 0.0 for lever in LEVERS}
     measured = QualitySQL(Warehouse(home.warehouse)).agreement(first - timedelta(days=1), first + timedelta(days=days))
+    providers: dict[str, dict] = {}
+    for model, row in BatchLedger(Warehouse(home.warehouse), None, prices).by_model(first, first + timedelta(days=days)).items():
+        paid = providers.setdefault(prices.provider_of(model), {"usd": 0.0, "requests": 0, "models": []})
+        paid.update(usd=paid["usd"] + float(row["usd"]), requests=paid["requests"] + row["requests"], models=sorted([*paid["models"], model]))
     return {
         "csv": csv.name, "days": days, "tickets": naive["tickets"], "home": str(root),
         "nightshift_usd": round(spent, 6), "baseline_usd": round(naive["usd"], 6),
@@ -73,7 +82,10 @@ def run(csv: Path, mapping: str, days: int, run_nights, responder: Responder, pr
         **{f"quality_{r}": round(measured[r].rate or 0.0, 4) if r in measured else None for r in SHADOWED_ROUTES},
         **{f"quality_{r}_judged": measured[r].n if r in measured else 0 for r in SHADOWED_ROUTES},
         **{f"quality_{r}_low": round(measured[r].low, 4) if r in measured else None for r in SHADOWED_ROUTES},
-        "prices_as_of": prices.as_of,
+        "routes": prices.routes, "prices_as_of": prices.as_of,
+        **{f"usd_{name}": round(paid["usd"], 6) for name, paid in sorted(providers.items())},
+        **{f"requests_{name}": paid["requests"] for name, paid in sorted(providers.items())},
+        **{f"models_{name}": ",".join(paid["models"]) for name, paid in sorted(providers.items())},
     }
 
 
@@ -85,6 +97,9 @@ def report(result: dict) -> str:
     lines += [f"{name:44} {usd:10.4f} {tokens:10d} {wall:8.1f}" for name, usd, tokens, wall in rows]
     lines.append(f"saving {result['saving']:.1%}; nightshift costs {1 - result['saving']:.3f}x the baseline; routes: "
                  + ", ".join(f"{r} {result[f'route_{r}']}" for r in ("cache", "small_model", "frontier", "realtime")))
+    providers = sorted(key.removeprefix("usd_") for key in result if key.startswith("usd_"))
+    lines.append("$ per provider: " + ", ".join(
+        f"{name} ${result[f'usd_{name}']:.4f} ({result[f'requests_{name}']} requests: {result[f'models_{name}']})" for name in providers))
     lines.append("saving by lever: " + ", ".join(f"{lever.replace('_', ' ')} {result[f'saving_{lever}']:.1%}" for lever in LEVERS)
                  + f"; measuring quality (shadow and judge) cost ${result['shadow_usd']:.4f}, inside the saving")
     lines.append("judged agreement with the frontier model: " + ", ".join(

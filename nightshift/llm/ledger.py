@@ -177,6 +177,12 @@ class BatchLedger:
                 "saving": round(1 - spent / baseline, 4) if baseline else 0.0, "quality_usd": round(float(row["quality_usd"]), 6),
                 **{f"saving_{lever}": share(row[lever]) for lever in ("batch", "routing", "cache", "prompt_cache")}}
 
+    def by_model(self, first: date, last: date) -> dict[str, dict]:
+        """Per model, the current requests from ``first`` to ``last`` and their $: what each provider was paid."""
+        rows = self.db.rows("SELECT model, count(*) AS requests, sum(usd) AS usd FROM llm_requests "
+                            "WHERE day BETWEEN ? AND ? AND superseded_at IS NULL GROUP BY model", [first, last])
+        return {r["model"]: r for r in rows}
+
     # -- submitting -------------------------------------------------------------------------
 
     def plan(self, day: date, requests: Iterable[Request], kinds: tuple[str, ...],
