@@ -49,7 +49,8 @@ def test_a_clean_night_on_claude_comes_back_whole_and_costs_what_the_results_say
 
 def test_a_night_mixes_providers_per_route_and_counts_each_providers_dollars(day_home, server):  # noqa: F811
     res = resources(day_home, server, routes=MIXED)
-    materialize([synthesis_batches], res)
+    submitted = materialize([synthesis_batches], res)["synthesis_batches"]
+    assert "frontier claude-sonnet-5-5 (anthropic)" in submitted["providers"] and "small_model gpt-4.1-mini (openai)" in submitted["providers"]
     drain(res)
     batches = {(b["provider"], b["model"]) for b in table(res, "SELECT provider, model FROM llm_batches")}
     assert batches == {("openai", "gpt-4.1-mini"), ("anthropic", "claude-sonnet-5-5")}

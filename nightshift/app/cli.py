@@ -484,10 +484,12 @@ def batch_server(
     fabricate_share: Annotated[float, typer.Option(help="Fault injection: share of reply answers citing a passage they were not "
                                                         "given, until a retry says so.")] = 0.0,
 ) -> None:
-    """Serve the local batch engine over the OpenAI Files, Batches and Chat routes.
+    """Serve the local batch engine over the OpenAI Files, Batches and Chat routes, and Anthropic's Message Batches
+    and Messages routes.
 
-    A bearer token is required when NIGHTSHIFT_BATCH_TOKEN is set. Point nightshift at it with
-    NIGHTSHIFT_LLM=openai OPENAI_BASE_URL=http://127.0.0.1:8700/v1 OPENAI_API_KEY=<the token>.
+    The token is required when NIGHTSHIFT_BATCH_TOKEN is set. Point nightshift at it with
+    NIGHTSHIFT_LLM=openai OPENAI_BASE_URL=http://127.0.0.1:8700/v1 OPENAI_API_KEY=<the token>, and for Claude models
+    ANTHROPIC_BASE_URL=http://127.0.0.1:8700 ANTHROPIC_API_KEY=<the token>.
     """
     from nightshift.llm.client import responder_for
     from nightshift.llm.dialects import DIALECTS

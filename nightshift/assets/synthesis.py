@@ -124,6 +124,8 @@ def synthesis_batches(
             "realtime_failed": sum(o["status"] != "ok" for o in answered),
             # What this materialization spent (the realtime answers); batch $ are counted when collected.
             **spend_summary(answered),
+            # Who answers each route: its model's provider (OpenAI's models through NIGHTSHIFT_LLM: openai or local).
+            "providers": ", ".join(f"{route} {model} ({table.provider_of(model)})" for route, model in sorted(table.routes.items())),
             "provider": llm.provider,
             "batch_ids": ", ".join(s.id for s in states) or "none",
         }
