@@ -56,4 +56,4 @@ def test_a_message_batch_state_reads_as_the_ledger_records_a_batch():
     assert message_batch_state({**batch, "cancel_initiated_at": "2026-12-06T00:00:00Z"}).status == "cancelled"
     assert message_batch_state({**batch, "request_counts": {**counts, "expired": 0}}).status == "completed"
     running = message_batch_state({**batch, "processing_status": "in_progress", "results_url": None})
-    assert running.status == "in_progress" and running.output_file_id is None
+    assert running.status == "in_progress" and running.output_file_id is None is state.output_file_id

@@ -173,14 +173,14 @@ class LocalBatchClient:
 
 
 def message_batch_state(batch: dict) -> BatchState:
-    """An Anthropic Message Batch as the ledger records a batch. An ended batch is cancelled when a cancel was asked, expired
-    when some requests expired, and completed otherwise; its counts are final only once it ended."""
+    """An Anthropic Message Batch as the ledger records a batch: no files (requests go inline, results come from the batch).
+    An ended batch is cancelled when a cancel was asked, expired when some requests expired, and completed otherwise; its
+    counts are final only once it ended."""
     counts = batch["request_counts"]
     status = {"in_progress": "in_progress", "canceling": "cancelling"}.get(batch["processing_status"])
     if status is None:
         status = "cancelled" if batch.get("cancel_initiated_at") else "expired" if counts["expired"] else "completed"
-    return BatchState(batch["id"], status, sum(counts.values()), counts["succeeded"], counts["errored"], None,
-                      batch.get("results_url"), None)
+    return BatchState(batch["id"], status, sum(counts.values()), counts["succeeded"], counts["errored"], None, None, None)
 
 
 class AnthropicBatchClient:
@@ -207,8 +207,6 @@ class AnthropicBatchClient:
     def fetch(self, state: BatchState) -> Iterator[LineResult]:
         """Succeeded and errored requests; canceled and expired ones never ran, and the ledger records them so from the
         batch's own status."""
-        if not state.output_file_id:
-            return
         for line in self.client.messages.batches.results(state.id):
             result = line.result.model_dump(mode="json")
             if result["type"] == "succeeded":

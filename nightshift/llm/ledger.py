@@ -309,7 +309,7 @@ class BatchLedger:
             if state.status not in TERMINAL:
                 pending += 1
                 continue
-            results = self.client(batch["provider"]).fetch(state) if state.output_file_id or state.error_file_id else iter(())
+            results = self.client(batch["provider"]).fetch(state)
             seen: set[str] = set()
             while found := {r.custom_id: r for r in islice(results, block)}:
                 seen.update(found)

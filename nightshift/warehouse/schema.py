@@ -102,7 +102,7 @@ BATCHES = Table("llm_batches", """
     prompt_versions VARCHAR NOT NULL
     attempt INTEGER NOT NULL        -- 1, then one more per resubmission of failed lines
     input_file_id VARCHAR           -- null: the requests went inline (Anthropic)
-    output_file_id VARCHAR          -- Anthropic: the results URL
+    output_file_id VARCHAR
     error_file_id VARCHAR
     status VARCHAR NOT NULL         -- the provider's: validating ... completed | failed | expired | cancelled
     requests INTEGER NOT NULL
