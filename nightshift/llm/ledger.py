@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from nightshift.lib.clock import utcnow
 from nightshift.llm import citations, prompts, structured_output
-from nightshift.llm.batch_files import MAX_BYTES, MAX_LINES, LineResult, request_json, split
+from nightshift.llm.batch_files import LineResult, request_json, split
 from nightshift.llm.client import BatchClient, BatchState, Providers
 from nightshift.llm.engine import TERMINAL
 from nightshift.llm.pricing import PriceTable
@@ -85,7 +85,9 @@ def outcome(row: dict, result: LineResult | None, unfinished: str, prices: Price
 
 
 class BatchLedger:
-    max_lines, max_bytes = MAX_LINES, MAX_BYTES  # per input file; a day over either goes out as several batches
+    # Per batch, when set: a smaller limit than the provider's (tests use it to make many parts of a small day).
+    max_lines: int | None = None
+    max_bytes: int | None = None
 
     def __init__(self, db: Warehouse, providers: Providers | None, prices: PriceTable):
         # Without providers the ledger can only be read.
@@ -242,7 +244,7 @@ class BatchLedger:
         parts = spool.with_suffix("")
         provider = self.prices.provider_of(model)
         client = self.client(provider)
-        limits = min(self.max_lines, client.max_lines), min(self.max_bytes, client.max_bytes)
+        limits = self.max_lines or client.max_lines, self.max_bytes or client.max_bytes
         with spool.open(encoding="utf-8") as for_files, spool.open(encoding="utf-8") as for_ledger:
             lines = (request_json(row["custom_id"], row["body"]) for row in map(json.loads, for_files))
             for part, (path, count) in enumerate(split(lines, parts, *limits)):
