@@ -20,7 +20,8 @@ def invoke(*args):
 
 
 def test_every_command_has_help():
-    for command in ("sample", "replay", "ingest", "run", "demo", "query", "dev", "eval", "batch-server", "bench", "report", "instance-yaml"):
+    for command in ("sample", "replay", "ingest", "run", "demo", "query", "trace", "dev", "eval", "batch-server", "bench", "report",
+                    "instance-yaml"):
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Usage" in result.output
 

@@ -11,7 +11,9 @@ import lancedb
 import numpy as np
 import pytest
 from lancedb.rerankers import RRFReranker
+from typer.testing import CliRunner
 
+from nightshift.app.cli import app
 from nightshift.app.code_location import build_definitions
 from nightshift.app.runner import run_days
 from nightshift.ingest.encoders import MiniLMEmbedder
@@ -171,17 +173,32 @@ def night(home: Home, days, monkeypatch, faults: Faults = Faults()) -> Warehouse
     return Warehouse(home.warehouse)
 
 
-def test_a_fabricated_citation_is_rejected_and_retried_with_the_reason(tmp_path, monkeypatch):
+def test_a_fabricated_citation_is_rejected_and_retried_with_the_reason_and_trace_shows_each_attempt(tmp_path, monkeypatch):
     home = Home(tmp_path / "home")
     write_days(home.landing, SAMPLE_START, 1)
     write_sample(home.knowledge)
     db = night(home, [SAMPLE_START], monkeypatch, Faults(fabricate_share=1.0))
     first = db.rows("SELECT status, error FROM llm_requests WHERE kind = 'reply' AND attempt = 1 AND mode = 'batch'")
     assert first and all(r["status"] == "invalid" and FABRICATED_CITATION in r["error"] for r in first)
-    answers = db.rows("SELECT route, status, attempts, citations, grounded FROM ticket_responses WHERE source = 'batch'")
+    answers = db.rows("SELECT ticket_id, route, status, attempts, citations, grounded FROM ticket_responses WHERE source = 'batch'")
     assert answers and all(r["status"] == "ok" and r["attempts"] == 2 and FABRICATED_CITATION not in (r["citations"] or "")
                            for r in answers)
     assert all(r["grounded"] for r in answers if r["route"] == "small_model")
+
+    # `nightshift trace` on a retried ticket: both attempts of its reply, in order, the first with its error.
+    monkeypatch.setenv("NIGHTSHIFT_HOME", str(home.root))
+    ticket = answers[0]["ticket_id"]
+    shown = CliRunner().invoke(app, ["trace", ticket], catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    replies = [line for line in shown.stdout.splitlines() if line.startswith("| ") and " | reply | " in line]
+    assert [line.split(" | ")[2] for line in replies] == ["1", "2"]
+    assert "invalid" in replies[0] and FABRICATED_CITATION in replies[0] and " ok " in replies[1]
+    for part in (f"## Ticket {ticket} ({SAMPLE_START})", "**Landed**: ", "**Route**: ", "**Retrieved**: 1. ", "; grounded: True",
+                 f"### Checks of {SAMPLE_START}", "| ticket_responses | "):
+        assert part in shown.stdout, part
+    listed = CliRunner().invoke(app, ["trace", "--failed", "--day", SAMPLE_START.isoformat()], catch_exceptions=False)
+    assert listed.exit_code == 0 and ticket not in listed.stdout
+    assert CliRunner().invoke(app, ["trace", "no-such-ticket"]).exit_code != 0
 
 
 @pytest.mark.slow

@@ -250,7 +250,7 @@ def test_failed_lines_are_retried_and_what_still_fails_is_reported(day_home, ser
     engine.faults = Faults(fail_share=0.3)
     res = resources(day_home, server, max_attempts=2, routes=routes)
     materialize([synthesis_batches], res)
-    drain(res)
+    runs = drain(res)
     attempts = table(res, "SELECT custom_id, attempt, status, error FROM llm_requests WHERE mode = 'batch'")
     first_failed = {r["custom_id"] for r in attempts if r["attempt"] == 1 and r["status"] == "failed"}
     assert first_failed and {r["custom_id"] for r in attempts if r["attempt"] == 2} == first_failed
@@ -258,6 +258,9 @@ def test_failed_lines_are_retried_and_what_still_fails_is_reported(day_home, ser
     failed = [r for r in rows if r["status"] == "failed"]
     assert len(rows) == 150 and {r["status"] for r in rows} <= {"ok", "failed"}
     assert failed and all(r["attempts"] == 2 and "injected failure" in r["error"] for r in failed)
+    # The UI follows the first failures through every stage: both attempts of the reply, each with its error.
+    shown = runs[-1]["ticket_responses"]["failed_journeys"]
+    assert shown.count("## Ticket ") == min(3, len(failed)) and shown.count("injected failure") >= 2
     assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
 
 

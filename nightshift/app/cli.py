@@ -225,6 +225,38 @@ def how_to_call() -> str:
 
 
 @app.command()
+def trace(
+    ticket_id: Annotated[Optional[str], typer.Argument(help="The ticket to follow, by its id.")] = None,
+    day: Annotated[Optional[str], typer.Option(help="With --failed: the day (YYYY-MM-DD).")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="List the day's failed and held tickets, each with why.")] = False,
+) -> None:
+    """One ticket's journey: where it landed, redactions by kind, triage and route, safety, retrieved passages, every
+    request and attempt with its batch and error, the answer with its citations, $ and tokens, and its day's checks."""
+    from nightshift.llm.ledger import BatchLedger
+    from nightshift.llm.pricing import load_prices
+    from nightshift.observability import journey
+    from nightshift.warehouse.database import Warehouse
+    from nightshift.warehouse.journeys import JourneySQL
+
+    path = Home.from_env().warehouse
+    if not path.exists():
+        raise fail(f"no warehouse at {path}: run `nightshift demo` or `nightshift run` first")
+    db = Warehouse(path, lock_wait_s=10)
+    if failed:
+        if not day:
+            raise fail("--failed lists one day's failures: give --day YYYY-MM-DD")
+        print(journey.failures(day, JourneySQL(db).failed(parse_day(day, "--day"))))
+        return
+    if not ticket_id:
+        raise fail("give a ticket id, or --failed --day YYYY-MM-DD")
+    found = JourneySQL(db).of(ticket_id)
+    if found is None:
+        raise fail(f"no ticket {ticket_id} in {path} (a quarantined row has no ticket: see tickets_quarantine)")
+    # Printed as it is: the ticket's data is text, never terminal markup.
+    print(journey.markdown(found, BatchLedger(db, None, load_prices(os.environ.get("NIGHTSHIFT_PRICES") or None)).attempts_of(ticket_id)))
+
+
+@app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
     format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",

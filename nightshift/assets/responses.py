@@ -14,6 +14,7 @@ from nightshift.llm import prompts
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import PriceTable, spend_summary
 from nightshift.llm.requests import SAFETY
+from nightshift.observability import journey
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.resources.answer_cache import AnswerCache
@@ -27,6 +28,7 @@ from nightshift.triage.routing import CACHE, HUMAN
 from nightshift.warehouse.database import BLOCK, span
 
 ANSWER_FIELDS = ("summary", "sentiment", "category", "draft_reply", "needs_human")
+JOURNEYS = 3  # failed tickets followed through every stage in the metadata
 
 
 # A ticket with no answer to show spent nothing.
@@ -167,5 +169,9 @@ def ticket_responses(
             "requests_out_of_attempts": exhausted,
             "failures": dg.MetadataValue.md(markdown_table(
                 ("ticket", "route", "attempts", "error"), [(r["ticket_id"], r["route"], r["attempts"], r["error"]) for r in failed])),
+            # The first few failures followed through every stage, as `nightshift trace` prints them.
+            "failed_journeys": dg.MetadataValue.md("\n\n".join(
+                journey.markdown(found, ledger.attempts_of(r["ticket_id"]))
+                for r in failed[:JOURNEYS] if (found := warehouse.journeys.of(r["ticket_id"]))) or "no failed ticket"),
             "dagster/row_count": summary["tickets"],
         }))

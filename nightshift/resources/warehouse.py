@@ -8,6 +8,7 @@ from pydantic import Field
 from nightshift.warehouse.answer_quality import QualitySQL
 from nightshift.warehouse.answers import AnswersSQL
 from nightshift.warehouse.database import Warehouse
+from nightshift.warehouse.journeys import JourneySQL
 from nightshift.warehouse.reports import ReportsSQL
 from nightshift.warehouse.ticket_context import ContextSQL
 from nightshift.warehouse.ticket_safety import SafetySQL
@@ -36,6 +37,10 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     @property
     def answers(self) -> AnswersSQL:
         return AnswersSQL(self.db)
+
+    @property
+    def journeys(self) -> JourneySQL:
+        return JourneySQL(self.db)
 
     @property
     def reports(self) -> ReportsSQL:
