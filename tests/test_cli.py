@@ -101,6 +101,10 @@ def test_run_waits_for_the_batches_through_the_sensor(sample_home, tmp_path):
     assert [d["ok"] for d in days] == [150, 150]
     assert days[0]["cached"] == 0 < days[1]["cached"]  # the second night reuses the first night's answers
     assert "saving" in result.stdout and "all" in result.stdout
+    # Time beside $ and quality: every stage's seconds, from the event log of the runs that made the day.
+    timed = json.loads(invoke("query", "SELECT ingest_s, embed_s, triage_s, submit_s, collect_s FROM daily_cost_and_quality",
+                              "--format", "json").stdout)
+    assert len(timed) == 2 and all(0 < seconds < 120 for row in timed for seconds in row.values()), timed
     shown = invoke("report", "--days", "100000", "--plot", str(tmp_path / "trend.png"))
     assert shown.exit_code == 0 and "2026-11-02" in shown.stdout and "sync $" in shown.stdout
     assert (tmp_path / "trend.png").read_bytes().startswith(b"\x89PNG")

@@ -11,6 +11,7 @@ from nightshift.assets.responses import ticket_responses
 from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.orchestration.timings import stage_seconds
 from nightshift.quality.agreement import route_columns
 from nightshift.reporting import cost_table, trend_chart
 from nightshift.resources.models import Prices, TriageModelStore
@@ -35,7 +36,8 @@ def daily_cost_and_quality(
     by lever, tokens, routes, cache hits and measured false hits, triage confidence, valid answers, failures, batch
     turnaround, check pass rate, per cheap route the judged agreement with its 95% interval, today and rolling, and
     groundedness: per route the share of answers citing a current passage, per cheap route the judged share whose claims
-    the cited passages back, with its interval.
+    the cited passages back, with its interval; and the seconds each stage took (ingest_s ... collect_s, with the batch
+    wait in batch_turnaround_s), so time, $ and quality sit in one row.
 
     The saving is the whole day's, quality measurement included (ticket_responses' `replies_saving` is the replies'
     alone). `checks` counts the day's check results recorded when this row is written: the checks on this asset itself
@@ -44,6 +46,7 @@ def daily_cost_and_quality(
     day = partition_day(context)
     row = {"day": day, **warehouse.reports.quality(day)}
     row.update(BatchLedger(warehouse.db, None, prices.table()).day_totals(day))
+    row.update(stage_seconds(context.instance, day.isoformat()))
     row["cache_hit_rate"] = row["route_cache"] / row["tickets"] if row["tickets"] else 0.0
     model = models.store().for_day(day.isoformat())
     row["cache_false_hit_rate"] = float(model.metrics.get("cache_false_hit_rate", 0.0)) if model else None
@@ -62,6 +65,7 @@ def daily_cost_and_quality(
             f"{title}:\n\n" + cost_table.markdown(trend, columns) for title, columns in (
                 (f"Last {TREND_DAYS} days up to {day}, cost and routes", cost_table.COST_COLUMNS),
                 ("Health", cost_table.HEALTH_COLUMNS),
+                ("Seconds per stage", cost_table.TIME_COLUMNS),
                 ("The saving by lever, and what measuring quality cost", cost_table.LEVER_COLUMNS),
                 ("Cheap routes: agreement with the frontier model (95% interval, judged)", cost_table.AGREEMENT_COLUMNS)))),
     }))

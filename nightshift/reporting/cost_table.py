@@ -62,6 +62,11 @@ QUALITY_COLUMNS: tuple[tuple[str, Render], ...] = (
 COST_COLUMNS = COLUMNS[:9]
 HEALTH_COLUMNS = (COLUMNS[0], *COLUMNS[9:])
 LEVER_COLUMNS = QUALITY_COLUMNS[:7]
+# Seconds per stage of the night (the batch wait is the slowest batch, submit to finish).
+TIME_COLUMNS: tuple[tuple[str, Render], ...] = (
+    ("day", plain("day")), *((stage, plain(f"{stage}_s", "{:.1f}")) for stage in ("ingest", "embed", "triage", "submit")),
+    ("batch wait", plain("batch_turnaround_s", "{:.1f}")), ("collect", plain("collect_s", "{:.1f}")),
+)
 AGREEMENT_COLUMNS = (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[7:])
 
 

@@ -284,6 +284,11 @@ COST_AND_QUALITY = Table("daily_cost_and_quality", """
     supported_7d_small_model_high DOUBLE
     rescued_tickets INTEGER          -- answered synchronously because their batch would have missed the deadline
     rescue_usd DOUBLE                -- what that cost over the batch price (in spent_usd)
+    ingest_s DOUBLE                  -- seconds each stage's step took for the day, from the Dagster event log; the wait
+    embed_s DOUBLE                   --   for the batches between submit_s and collect_s is batch_turnaround_s
+    triage_s DOUBLE
+    submit_s DOUBLE
+    collect_s DOUBLE
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 """)
 
@@ -359,4 +364,6 @@ MIGRATIONS: tuple[str, ...] = (
     ";".join(["ALTER TABLE llm_batches ALTER COLUMN input_file_id DROP NOT NULL", add_columns(BATCHES, "rescued_at", "rescued_at"),
               add_columns(REQUESTS, "cache_write_tokens", "rescue_usd"), add_columns(RESPONSES, "rescued", "rescue_usd"),
               add_columns(COST_AND_QUALITY, "rescued_tickets", "rescue_usd")]),
+    # Stage timings beside cost and quality.
+    add_columns(COST_AND_QUALITY, "ingest_s", "collect_s"),
 )
