@@ -4,6 +4,7 @@
 #   bash dev.sh test    install into .venv, then run the whole test suite (-m "not slow": the fast tier)
 #   bash dev.sh lint    ruff and mypy, as configured in pyproject.toml
 #   bash dev.sh model   add the optional local model (llama.cpp server + SmolLM2-135M); the first build takes ~8 minutes
+#   bash dev.sh viewer  install the trace viewer (Arize Phoenix) into .venv-viewer, then serve it on 127.0.0.1:6006
 #   bash dev.sh lock    rewrite requirements.lock from the current .venv
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -38,8 +39,23 @@ case "$command" in
             echo "$want" > "$venv/.model-installed"
         fi
         echo "local model installed: nightshift demo --model local, or nightshift model-server" >&2 ;;
+    viewer)
+        # Its own venv: Phoenix pins clash with nightshift's (it would take anthropic back to 1.x). It is a server
+        # nightshift sends traces to, never a library nightshift imports.
+        viewer=${NIGHTSHIFT_VIEWER_VENV:-.venv-viewer}
+        if [ ! -x "$viewer/bin/phoenix" ]; then
+            echo "installing the trace viewer into $viewer (about a minute)" >&2
+            python3 -m venv "$viewer"
+            "$viewer/bin/pip" install --quiet --disable-pip-version-check "arize-phoenix==20.26.1" 2> >(grep -v "is ignored" >&2)
+        fi
+        [ "${1:-}" = "--install-only" ] && exit 0
+        export PHOENIX_WORKING_DIR=${PHOENIX_WORKING_DIR:-${NIGHTSHIFT_HOME:-.nightshift}/phoenix} PHOENIX_HOST=${PHOENIX_HOST:-127.0.0.1}
+        export PHOENIX_TELEMETRY_ENABLED=false
+        mkdir -p "$PHOENIX_WORKING_DIR"
+        echo "traces: export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${PHOENIX_PORT:-6006}, then run a night" >&2
+        exec "$viewer/bin/phoenix" serve ;;
     lock)
         { sed -n '1,2p' requirements.lock; "$venv/bin/pip" freeze --exclude-editable | grep -v '^nightshift'; } > requirements.lock.new
         mv requirements.lock.new requirements.lock ;;
-    *) echo "usage: bash dev.sh demo|test|lint|model|lock [args]" >&2; exit 2 ;;
+    *) echo "usage: bash dev.sh demo|test|lint|model|viewer|lock [args]" >&2; exit 2 ;;
 esac

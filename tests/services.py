@@ -1,4 +1,4 @@
-"""Real servers for the tests that need one: PostgreSQL started on loopback, Debian's Chromium.
+"""Real servers for the tests that need one: PostgreSQL and Arize Phoenix started on loopback, Debian's Chromium.
 
 `.ci/run` installs both and sets NIGHTSHIFT_REQUIRE_SERVICES=1, so in CI a missing one fails the test; elsewhere the
 test is skipped with the reason.
@@ -10,12 +10,16 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+PHOENIX = Path(__file__).resolve().parents[1] / ".venv-viewer" / "bin" / "phoenix"
 
 
 def unavailable(reason: str) -> None:
@@ -61,3 +65,33 @@ def chromium() -> str:
     if not os.path.exists(CHROMIUM):
         unavailable("Debian's chromium is not installed (apt-get install chromium)")
     return CHROMIUM
+
+
+@contextmanager
+def phoenix() -> Iterator[str]:
+    """Arize Phoenix on 127.0.0.1, on SQLite in a temporary directory: OTLP over HTTP and its UI and REST API on one port.
+    Yields its base URL."""
+    if not PHOENIX.exists():
+        unavailable("the trace viewer is not installed (bash dev.sh viewer --install-only)")
+    root, port = tempfile.mkdtemp(prefix="nightshift-phoenix-"), free_port()
+    env = {**os.environ, "PHOENIX_WORKING_DIR": root, "PHOENIX_HOST": "127.0.0.1", "PHOENIX_PORT": str(port),
+           "PHOENIX_GRPC_PORT": str(free_port()), "PHOENIX_TELEMETRY_ENABLED": "false"}
+    with open(os.path.join(root, "server.log"), "w") as log:
+        process = subprocess.Popen([str(PHOENIX), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{url}/v1/projects", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Phoenix did not start: {Path(root, 'server.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)

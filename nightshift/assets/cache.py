@@ -9,6 +9,7 @@ from nightshift.assets.responses import ticket_responses
 from nightshift.lib.clock import utcnow
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.answer_cache import AnswerCache, entry_id
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
@@ -24,6 +25,7 @@ from nightshift.warehouse.database import BLOCK
     kinds={"lancedb"},
     pool="lancedb_writer",
 )
+@traced
 def cached_answers(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, answer_cache: AnswerCache,
     knowledge: KnowledgeBase,

@@ -12,6 +12,7 @@ from nightshift.llm.prompts import DAILY_DIGEST
 from nightshift.llm.requests import DIGEST
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.reporting import themes
 from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -24,6 +25,7 @@ from nightshift.resources.warehouse import DuckDBWarehouse
     kinds={"duckdb"},
     pool="duckdb_writer",
 )
+@traced
 def daily_digest(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, prices: Prices) -> dg.MaterializeResult:
     """The day's digest in DuckDB `daily_digests`: clusters of tickets, rising categories, and the model's write-up."""
     day = partition_day(context)

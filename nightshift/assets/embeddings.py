@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from nightshift.assets.ingest import raw_tickets
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore, matrix_of
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -40,6 +41,7 @@ def embedding_rows(ids: list[str], day: str, vectors: np.ndarray, model_id: str,
     kinds={"lancedb"},
     pool="lancedb_writer",
 )
+@traced
 def ticket_embeddings(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, embedder: EmbedderResource
 ) -> dg.MaterializeResult:

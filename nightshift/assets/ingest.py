@@ -7,8 +7,10 @@ import dagster as dg
 from nightshift.checks.results import record
 from nightshift.ingest.rules import quarantine_ids_stored_elsewhere, reason_kind
 from nightshift.lib.markdown import markdown_table
+from nightshift.observability import tracing
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.landing import LandingZone
 from nightshift.resources.warehouse import DuckDBWarehouse
 
@@ -22,6 +24,7 @@ RECONCILE = "rows_reconcile"
     pool="duckdb_writer",
     check_specs=[dg.AssetCheckSpec(RECONCILE, asset="raw_tickets", description="rows in = stored + quarantined, read back from DuckDB")],
 )
+@traced
 def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """The day's support tickets from the landing zone into DuckDB `tickets`.
 
@@ -40,6 +43,7 @@ def raw_tickets(context: dg.AssetExecutionContext, landing: LandingZone, warehou
     batch = landing.read(day)
     quarantine_ids_stored_elsewhere(batch, warehouse.tickets.stored_elsewhere([t["ticket_id"] for t in batch.tickets], day))
     warehouse.tickets.replace_day(day, batch.tickets, batch.quarantine)
+    tracing.tickets("ingest", batch.tickets, ("source_file", "source_line", "redactions"))
     stored, quarantined = warehouse.tickets.counts(day)
     reasons = Counter(reason_kind(q["reason"]) for q in batch.quarantine)
     context.log.info(f"{day}: {batch.rows_in} rows in, {stored} stored, {quarantined} quarantined")

@@ -12,6 +12,7 @@ from nightshift.knowledge.chunking import chunk_article
 from nightshift.lib.markdown import markdown_table
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.knowledge import KnowledgeBase
@@ -21,6 +22,7 @@ from nightshift.warehouse.database import BLOCK
 
 
 @dg.asset(group_name="nightly", kinds={"lancedb"}, pool="lancedb_writer")
+@traced
 def knowledge_base(
     context: dg.AssetExecutionContext, knowledge: KnowledgeBase, embedder: EmbedderResource, answer_cache: AnswerCache,
 ) -> dg.MaterializeResult:
@@ -53,6 +55,7 @@ def knowledge_base(
     kinds={"lancedb", "duckdb"},
     pool="duckdb_writer",
 )
+@traced
 def ticket_context(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, knowledge: KnowledgeBase,
 ) -> dg.MaterializeResult:

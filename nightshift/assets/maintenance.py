@@ -8,6 +8,7 @@ from pydantic import Field
 
 from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.metadata import typed
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.llm import LLMProvider
 from nightshift.resources.models import Prices, TriageModelStore
@@ -27,6 +28,7 @@ def folder_bytes(uri: str) -> int | None:
 
 
 @dg.asset(group_name="nightly", kinds={"duckdb", "lancedb"}, pool="duckdb_writer")
+@traced
 def retention(context: dg.AssetExecutionContext, config: RetentionConfig, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
               models: TriageModelStore, llm: LLMProvider, prices: Prices, answer_cache: AnswerCache) -> dg.MaterializeResult:
     """Deletes the provider's batch files of collected days older than `keep_days` (the ledger in DuckDB keeps every request

@@ -11,6 +11,7 @@ from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.requests import JUDGE, SHADOW
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.quality.judging import JUDGED, judge_requests_and_rows
 from nightshift.quality.sampling import SHADOWED_ROUTES
 from nightshift.resources.answer_cache import AnswerCache, entry_id
@@ -29,6 +30,7 @@ from nightshift.triage.routing import CACHE
     pool="llm_provider",
     retry_policy=PROVIDER_RETRY,
 )
+@traced
 def answer_quality(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, answer_cache: AnswerCache, llm: LLMProvider, prices: Prices,
     knowledge: KnowledgeBase,

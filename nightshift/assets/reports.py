@@ -12,6 +12,7 @@ from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.orchestration.timings import stage_seconds
+from nightshift.orchestration.tracing import traced
 from nightshift.quality.agreement import route_columns
 from nightshift.reporting import cost_table, trend_chart
 from nightshift.resources.models import Prices, TriageModelStore
@@ -29,6 +30,7 @@ TREND_DAYS = 14
     kinds={"duckdb"},
     pool="duckdb_writer",
 )
+@traced
 def daily_cost_and_quality(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, models: TriageModelStore, prices: Prices, quality: QualityPolicy,
 ) -> dg.MaterializeResult:

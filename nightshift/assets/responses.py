@@ -14,9 +14,10 @@ from nightshift.llm import prompts
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import PriceTable, spend_summary
 from nightshift.llm.requests import SAFETY
-from nightshift.observability import journey
+from nightshift.observability import journey, tracing
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
@@ -112,6 +113,7 @@ def responses(day: date, block: list[dict], latest: dict[str, dict], spent: dict
     pool="duckdb_writer",
     retry_policy=PROVIDER_RETRY,
 )
+@traced
 def ticket_responses(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, answer_cache: AnswerCache, llm: LLMProvider, prices: Prices,
     knowledge: KnowledgeBase, safety: SafetyPolicy,
@@ -142,7 +144,10 @@ def ticket_responses(
                 classified = verdicts(latest, spent)
                 warehouse.safety.record_verdicts(day, [{"ticket_id": tid, **v} for tid, v in classified.items()])
                 cached = answer_cache.get([t["cache_entry_id"] for t in block if t["route"] == CACHE and t["cache_entry_id"]])
-                yield responses(day, block, latest, spent, cached, warehouse.context.passages(day, within), classified, policy, table, index)
+                answered = responses(day, block, latest, spent, cached, warehouse.context.passages(day, within), classified, policy,
+                                     table, index)
+                tracing.tickets("answer", answered, ("route", "status", "source", "model", "attempts", "usd", "hold_reason"))
+                yield answered
 
         warehouse.answers.replace_day(day, blocks())
         grounded = warehouse.answers.grounded(day)

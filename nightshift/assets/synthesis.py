@@ -24,6 +24,7 @@ from nightshift.llm.requests import (
 )
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.quality.sampling import rank, shadow_sample
 from nightshift.reporting import themes
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
@@ -78,6 +79,7 @@ def counting(items: Iterable[T], counts: Counter, key: Callable[[T], str]) -> It
     pool="llm_provider",
     retry_policy=PROVIDER_RETRY,
 )
+@traced
 def synthesis_batches(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, llm: LLMProvider, prices: Prices,
     quality: QualityPolicy,

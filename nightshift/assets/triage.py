@@ -12,8 +12,10 @@ from nightshift.lib.markdown import markdown_table
 from nightshift.lib.tokens import count_tokens
 from nightshift.llm import prompts
 from nightshift.llm.pricing import expected_cost, frontier_sync_cost
+from nightshift.observability import tracing
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.knowledge import KnowledgeBase
@@ -29,6 +31,7 @@ from nightshift.triage.tightening import tighten
 
 
 @dg.asset(partitions_def=daily_partitions, deps=[ticket_embeddings], group_name="nightly", kinds={"scikitlearn", "lancedb"})
+@traced
 def triage_model(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
     embedder: EmbedderResource, models: TriageModelStore,
@@ -77,6 +80,7 @@ def triage_model(
     kinds={"duckdb"},
     pool="duckdb_writer",
 )
+@traced
 def ticket_triage(
     context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
     answer_cache: AnswerCache, models: TriageModelStore, prices: Prices, quality: QualityPolicy, knowledge: KnowledgeBase,
@@ -141,6 +145,7 @@ def ticket_triage(
             "model_version": model.version, "cache_entry_id": match.entry_id if match else None,
         })
     warehouse.triage.replace_day(day, rows, found)
+    tracing.tickets("triage", rows, ("category", "confidence", "route", "reason"))
 
     mix = Counter(r["route"] for r in rows)
     n = len(rows)

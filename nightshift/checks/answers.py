@@ -6,6 +6,7 @@ from nightshift.checks.results import conclude
 from nightshift.llm import prompts
 from nightshift.llm.structured_output import parse_content
 from nightshift.orchestration.partitions import partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 # Above this share of a day's tickets flagged for a person or left unanswered, the routing or the prompt needs a look.
@@ -28,6 +29,7 @@ def responses_match_schema(context: dg.AssetCheckExecutionContext, warehouse: Du
 
 
 @dg.asset_check(asset="ticket_responses", description="Share of the day's tickets a person must handle: flagged needs_human, or unanswered.")
+@traced
 def needs_human_share(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
     row = warehouse.answers.needing_people(partition_day(context))
     share = (row["flagged"] + row["failed"]) / row["tickets"] if row["tickets"] else 0.0

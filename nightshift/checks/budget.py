@@ -5,6 +5,7 @@ import dagster as dg
 from nightshift.checks.results import conclude
 from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.partitions import partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.llm import LLMProvider
 from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -39,6 +40,7 @@ def day_projected_within_budget(
 
 
 @dg.asset_check(asset="ticket_responses", description="What the day's requests cost, from the usage returned, stays under the budget.")
+@traced
 def day_spent_within_budget(
     context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, llm: LLMProvider, prices: Prices
 ) -> dg.AssetCheckResult:

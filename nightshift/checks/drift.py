@@ -6,6 +6,7 @@ import dagster as dg
 
 from nightshift.checks.results import conclude
 from nightshift.orchestration.partitions import partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.quality.mix import largest_moves, total_variation
 from nightshift.reporting.themes import TRAILING_DAYS
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -16,6 +17,7 @@ MAX_DISTANCE = 0.35
 
 
 @dg.asset_check(asset="ticket_triage", description=f"Category mix against the trailing {TRAILING_DAYS} days (total variation distance).")
+@traced
 def category_mix_drift(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
     day = partition_day(context)
     today = warehouse.triage.category_counts(day, day + timedelta(days=1))

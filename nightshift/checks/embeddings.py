@@ -6,11 +6,13 @@ import dagster as dg
 
 from nightshift.checks.results import conclude
 from nightshift.orchestration.partitions import partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
 @dg.asset_check(asset="ticket_embeddings", blocking=True, description="DuckDB tickets and LanceDB vectors agree for the day.")
+@traced
 def embeddings_match_tickets(
     context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore
 ) -> dg.AssetCheckResult:

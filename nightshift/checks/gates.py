@@ -14,12 +14,14 @@ from nightshift.checks.answers import SCHEMA, responses_match_schema
 from nightshift.checks.budget import PROJECTED, day_projected_within_budget
 from nightshift.checks.privacy import ANSWERS_PII, responses_carry_no_pii
 from nightshift.checks.suites import RESPONSES_SUITE, TRIAGE_SUITE, responses_expectations, triage_expectations
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.llm import LLMProvider
 from nightshift.resources.models import Prices, TriageModelStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
 @dg.multi_asset_check(specs=[PROJECTED, TRIAGE_SUITE], name="ticket_triage_gate")
+@traced
 def triage_gate(
     context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, llm: LLMProvider, prices: Prices, models: TriageModelStore
 ) -> Iterator[dg.AssetCheckResult]:
@@ -29,6 +31,7 @@ def triage_gate(
 
 
 @dg.multi_asset_check(specs=[SCHEMA, ANSWERS_PII, RESPONSES_SUITE], name="ticket_responses_gate")
+@traced
 def responses_gate(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> Iterator[dg.AssetCheckResult]:
     """Before any answer is reused from the cache: every answer parses, carries no personal data, and the day's rows are
     well formed."""

@@ -9,12 +9,14 @@ import dagster as dg
 
 from nightshift.checks.results import conclude
 from nightshift.orchestration.partitions import partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
 @dg.asset_check(asset="ticket_responses", description="Per route, the share of answers citing a current knowledge-base passage "
                 "(of those that had passages to cite) is at least the grounded target.")
+@traced
 def answers_are_grounded(
     context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, knowledge: KnowledgeBase
 ) -> dg.AssetCheckResult:

@@ -8,6 +8,7 @@ from nightshift.checks.results import conclude
 from nightshift.ingest.redaction import scan
 from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.partitions import partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
 
@@ -28,6 +29,7 @@ def pii_verdict(
 @dg.asset_check(asset="synthesis_batches",
                 description="The day's requests, as sent to the provider, carry no personal data the redactor detects "
                 "(emails, phones, cards, IBANs, national ids, IP and MAC addresses, secrets).")
+@traced
 def requests_carry_no_pii(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, prices: Prices) -> dg.AssetCheckResult:
     sent = BatchLedger(warehouse.db, None, prices.table()).sent_texts(partition_day(context))
     return pii_verdict(context, warehouse, sent, "requests")

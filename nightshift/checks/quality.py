@@ -11,6 +11,7 @@ import dagster as dg
 
 from nightshift.checks.results import conclude
 from nightshift.orchestration.partitions import partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.quality.sampling import SHADOWED_ROUTES
 from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -18,6 +19,7 @@ from nightshift.resources.warehouse import DuckDBWarehouse
 
 @dg.asset_check(asset="daily_cost_and_quality", description="Over the rolling window, the lower bound of each measured cheap route's "
                 "agreement with the frontier model (Wilson 95%) is at least the target.")
+@traced
 def cheap_answers_meet_quality_target(
     context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, quality: QualityPolicy
 ) -> dg.AssetCheckResult:

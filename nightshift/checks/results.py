@@ -5,6 +5,7 @@ from datetime import date
 
 import dagster as dg
 
+from nightshift.observability import tracing
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import partition_day
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -32,5 +33,7 @@ def record(
     figures = {k: v for k, v in plain.items() if isinstance(v, (bool, int, float, str))}
     warehouse.reports.record_check(day, asset, check_name, bool(passed), severity.value, json.dumps(figures, sort_keys=True))
     verdict = "passed" if passed else "failed" if severity == dg.AssetCheckSeverity.ERROR else "warned"
+    tracing.span(f"check {asset}.{check_name}", {"nightshift.check": check_name, "nightshift.asset": asset, tracing.STATUS: verdict,
+                                                 tracing.DAY: day.isoformat()}, failed=None if passed else verdict)
     return dg.AssetCheckResult(asset_key=asset, check_name=check_name, passed=bool(passed), severity=severity,
                                metadata=typed(metadata), description=f"{verdict} for {day}")

@@ -4,6 +4,7 @@ import dagster as dg
 
 from nightshift.checks.results import conclude
 from nightshift.orchestration.partitions import partition_day
+from nightshift.orchestration.tracing import traced
 from nightshift.quality import expectations
 from nightshift.resources.models import TriageModelStore
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -24,6 +25,7 @@ def run_suite(
 
 
 @dg.asset_check(asset="raw_tickets", blocking=True, description="Great Expectations: the day's stored tickets (schema, unique ids, text lengths).")
+@traced
 def tickets_expectations(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
     return run_suite(context, warehouse, "tickets", expectations.tickets_suite)
 
@@ -48,5 +50,6 @@ def responses_expectations(context: dg.AssetCheckExecutionContext, warehouse: Du
 
 
 @dg.asset_check(asset="daily_digest", description="Great Expectations: the day's digest (one row, status, headline length).")
+@traced
 def digest_expectations(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
     return run_suite(context, warehouse, "daily_digests", expectations.digests_suite)

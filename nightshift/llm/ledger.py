@@ -25,6 +25,7 @@ from nightshift.llm.client import BatchClient, BatchState, Providers
 from nightshift.llm.engine import TERMINAL
 from nightshift.llm.pricing import PriceTable
 from nightshift.llm.requests import QUALITY_KINDS, SCHEMAS, Request
+from nightshift.observability import tracing
 from nightshift.warehouse.database import Warehouse, tickets_within
 
 RETRYABLE = ("invalid", "failed", "expired", "cancelled")
@@ -258,13 +259,18 @@ class BatchLedger:
             lines = (request_json(row["custom_id"], row["body"]) for row in map(json.loads, for_files))
             for part, (path, count) in enumerate(split(lines, parts, *limits)):
                 metadata = {"day": day.isoformat(), "prompt_versions": versions, "model": model, "attempt": str(attempt), "part": str(part)}
+                started = utcnow()
                 state = client.submit(path, f"nightshift-{day}-{model}-a{attempt}-p{part}.jsonl", metadata)
                 path.unlink()
                 now = utcnow()
+                submitted = tracing.span("batch submit", {tracing.BATCH_ID: state.id, "gen_ai.provider.name": provider,
+                                                          "gen_ai.request.model": model, tracing.ATTEMPT: attempt,
+                                                          "nightshift.requests": state.total, tracing.STATUS: state.status},
+                                         start=started, end=now)
                 self.db.insert("llm_batches", [{
                     "batch_id": state.id, "day": day, "provider": provider, "model": model, "prompt_versions": versions,
                     "attempt": attempt, "input_file_id": state.input_file_id, "status": state.status, "requests": state.total,
-                    "error": state.errors, "submitted_at": now}])
+                    "error": state.errors, "submitted_at": now, "trace_context": tracing.context_text(submitted)}])
                 rows = islice(for_ledger, count)
                 while block := [{**json.loads(line), "day": day, "batch_id": state.id, "status": "submitted", "submitted_at": now}
                                 for line in islice(rows, BLOCK)]:
@@ -280,6 +286,7 @@ class BatchLedger:
             error = None if status == 200 else f"HTTP {status}: {(body.get('error') or {}).get('message', 'no detail')}"
             rows.append(row)
             outcomes.append(outcome(row, LineResult(request.custom_id, body, error), "failed", self.prices))
+            self._traced([row], [outcomes[-1]], [body.get("id")])
         self.db.insert("llm_requests", rows)
         self._apply(outcomes, sync=True)
         return outcomes
@@ -287,8 +294,14 @@ class BatchLedger:
     # -- polling and collecting -------------------------------------------------------------
 
     def poll(self, batch: dict) -> BatchState:
-        """Ask the provider a batch (a row of llm_batches) was sent to how it stands, and record it."""
-        return self._record(batch["batch_id"], self.client(batch["provider"]).poll(batch["batch_id"]))
+        """Ask the provider a batch (a row of llm_batches) was sent to how it stands, and record it; a change of status is
+        a span, linked to the batch's submit span."""
+        state = self._record(batch["batch_id"], self.client(batch["provider"]).poll(batch["batch_id"]))
+        if state.status != batch["status"]:
+            tracing.span("batch poll", {tracing.BATCH_ID: state.id, tracing.STATUS: state.status, "nightshift.completed": state.completed,
+                                        "nightshift.failed": state.failed, "nightshift.was": batch["status"]},
+                         links=tracing.context_of(batch.get("trace_context")))
+        return state
 
     def rescue(self, batch: dict) -> BatchState:
         """A batch that would miss its deadline: cancelled (an expired one already ended), so the collection asks its
@@ -322,13 +335,18 @@ class BatchLedger:
                 continue
             results = self.client(batch["provider"]).fetch(state)
             seen: set[str] = set()
+            linked = {"trace_context": batch.get("trace_context")}
             while found := {r.custom_id: r for r in islice(results, block)}:
                 seen.update(found)
                 rows = self._batch_requests(state.id, "list_contains($2, custom_id)", list(found))
-                self._apply([outcome(r, found[r["custom_id"]], state.status, self.prices) for r in rows])
+                outcomes = [outcome(r, found[r["custom_id"]], state.status, self.prices) for r in rows]
+                self._apply(outcomes)
+                self._traced([{**r, **linked} for r in rows], outcomes, [(found[r["custom_id"]].body or {}).get("id") for r in rows])
             # The lines that never ran: the batch expired or was cancelled first.
             rows = self._batch_requests(state.id, "NOT list_contains($2, custom_id)", list(seen))
             self._apply([outcome(r, None, state.status, self.prices) for r in rows])
+            tracing.span("batch collect", {tracing.BATCH_ID: state.id, tracing.STATUS: state.status, "nightshift.answered": len(seen),
+                                           "nightshift.never_ran": len(rows)}, links=tracing.context_of(batch.get("trace_context")))
             with self.db.connect() as con:
                 con.execute("UPDATE llm_batches SET collected_at = ? WHERE batch_id = ?", [utcnow(), batch["batch_id"]])
             collected += 1
@@ -371,6 +389,13 @@ class BatchLedger:
         return self.send(day, todo)[1], exhausted
 
     # -- internals --------------------------------------------------------------------------
+
+    def _traced(self, rows: list[dict], outcomes: list[dict], response_ids: list[str | None]) -> None:
+        """A span per answered request, when tracing is on."""
+        if not tracing.enabled():
+            return
+        for row, done, response_id in zip(rows, outcomes, response_ids):
+            tracing.request(row, done, self.prices.provider_of(row["model"]), response_id)
 
     def _apply(self, outcomes: list[dict], sync: bool = False) -> None:
         if not outcomes:

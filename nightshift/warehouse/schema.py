@@ -115,6 +115,7 @@ BATCHES = Table("llm_batches", """
     collected_at TIMESTAMP          -- results read into the ledger; null while the sensor watches it
     files_deleted_at TIMESTAMP      -- the provider's input, output and error files deleted by the retention job
     rescued_at TIMESTAMP            -- cancelled to meet its deadline: its unanswered requests are asked synchronously
+    trace_context VARCHAR           -- its submit span (trace id-span id, hex) when traced: later spans link to it
 """)
 
 REQUESTS = Table("llm_requests", """
@@ -366,4 +367,6 @@ MIGRATIONS: tuple[str, ...] = (
               add_columns(COST_AND_QUALITY, "rescued_tickets", "rescue_usd")]),
     # Stage timings beside cost and quality.
     add_columns(COST_AND_QUALITY, "ingest_s", "collect_s"),
+    # Traces: a batch's later spans link to its submit span.
+    add_columns(BATCHES, "trace_context", "trace_context"),
 )
