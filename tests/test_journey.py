@@ -17,7 +17,8 @@ NOT_YET = dict.fromkeys(("category", "confidence", "route", "reason", "cache_tic
 def test_a_ticket_only_ingested_says_what_has_not_happened_yet():
     text = markdown({**LANDED, **NOT_YET}, [])
     assert "2026-11-01/a.csv, line 7" in text and "**Redacted**: 3 (EMAIL 1, PHONE 2)" in text
-    assert "**Triage**: not yet" in text and "no request: none yet" in text and "not collected yet" in text
+    assert "**Embedded**: no vector stored" in text and "**Triage**: not yet" in text
+    assert "no request: none yet" in text and "not collected yet" in text
     assert redactions_by_kind("[IBAN] [IBAN] [EMAIL] [offline responder, no model]") == {"IBAN": 2, "EMAIL": 1}
 
 

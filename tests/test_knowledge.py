@@ -193,7 +193,8 @@ def test_a_fabricated_citation_is_rejected_and_retried_with_the_reason_and_trace
     replies = [line for line in shown.stdout.splitlines() if line.startswith("| ") and " | reply | " in line]
     assert [line.split(" | ")[2] for line in replies] == ["1", "2"]
     assert "invalid" in replies[0] and FABRICATED_CITATION in replies[0] and " ok " in replies[1]
-    for part in (f"## Ticket {ticket} ({SAMPLE_START})", "**Landed**: ", "**Route**: ", "**Retrieved**: 1. ", "; grounded: True",
+    for part in (f"## Ticket {ticket} ({SAMPLE_START})", "**Landed**: ", "**Embedded**: 384 dimensions",
+                 "**Route**: ", "**Retrieved**: 1. ", "; grounded: True",
                  f"### Checks of {SAMPLE_START}", "| ticket_responses | "):
         assert part in shown.stdout, part
     listed = CliRunner().invoke(app, ["trace", "--failed", "--day", SAMPLE_START.isoformat()], catch_exceptions=False)

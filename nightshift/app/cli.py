@@ -10,7 +10,7 @@ import shutil
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, cast
 
 import typer
 
@@ -232,13 +232,16 @@ def trace(
 ) -> None:
     """One ticket's journey: where it landed, redactions by kind, triage and route, safety, retrieved passages, every
     request and attempt with its batch and error, the answer with its citations, $ and tokens, and its day's checks."""
+    from nightshift.app.settings import resources_for
     from nightshift.llm.ledger import BatchLedger
     from nightshift.llm.pricing import load_prices
     from nightshift.observability import journey
+    from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
     from nightshift.warehouse.database import Warehouse
     from nightshift.warehouse.journeys import JourneySQL
 
-    path = Home.from_env().warehouse
+    home = Home.from_env()
+    path = home.warehouse
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `nightshift demo` or `nightshift run` first")
     db = Warehouse(path, lock_wait_s=10)
@@ -252,8 +255,10 @@ def trace(
     found = JourneySQL(db).of(ticket_id)
     if found is None:
         raise fail(f"no ticket {ticket_id} in {path} (a quarantined row has no ticket: see tickets_quarantine)")
+    attempts = BatchLedger(db, None, load_prices(os.environ.get("NIGHTSHIFT_PRICES") or None)).attempts_of(ticket_id)
+    vectors = cast(LanceDBStore, resources_for(home)["vectors"])
     # Printed as it is: the ticket's data is text, never terminal markup.
-    print(journey.markdown(found, BatchLedger(db, None, load_prices(os.environ.get("NIGHTSHIFT_PRICES") or None)).attempts_of(ticket_id)))
+    print(journey.markdown(found, attempts, vectors.dimensions(EMBEDDINGS, ticket_id)))
 
 
 @app.command()

@@ -23,6 +23,7 @@ from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
 from nightshift.resources.safety import SafetyPolicy
+from nightshift.resources.vector_store import EMBEDDINGS
 from nightshift.resources.warehouse import DuckDBWarehouse
 from nightshift.safety.outbound import ReplyPolicy, hold_reason
 from nightshift.triage.routing import CACHE, HUMAN
@@ -176,7 +177,7 @@ def ticket_responses(
                 ("ticket", "route", "attempts", "error"), [(r["ticket_id"], r["route"], r["attempts"], r["error"]) for r in failed])),
             # The first few failures followed through every stage, as `nightshift trace` prints them.
             "failed_journeys": dg.MetadataValue.md("\n\n".join(
-                journey.markdown(found, ledger.attempts_of(r["ticket_id"]))
+                journey.markdown(found, ledger.attempts_of(r["ticket_id"]), answer_cache.vectors.dimensions(EMBEDDINGS, r["ticket_id"]))
                 for r in failed[:JOURNEYS] if (found := warehouse.journeys.of(r["ticket_id"]))) or "no failed ticket"),
             "dagster/row_count": summary["tickets"],
         }))

@@ -67,6 +67,11 @@ class LanceDBStore(dg.ConfigurableResource):
             found.update(by_id(opened.search().where(f"ticket_id IN ({quoted})").select(["ticket_id", "vector"]).limit(None).to_arrow()))
         return found
 
+    def dimensions(self, table: str, ticket_id: str) -> int | None:
+        """How many dimensions a ticket's stored vector has; None when it has none."""
+        vector = self.vectors_of(table, [ticket_id]).get(ticket_id)
+        return None if vector is None else len(vector)
+
     def add(self, table: str, rows: pa.Table) -> None:
         """Append rows (a block of a day) to the table, made with their schema when it is new."""
         target = self.db().create_table(table, schema=rows.schema, exist_ok=True)
