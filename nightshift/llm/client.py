@@ -69,13 +69,13 @@ class Providers:
         self.clients = dict(clients)
 
     def __getitem__(self, provider: str) -> BatchClient:
-        if provider not in self.clients:
-            # Batches recorded before providers were named carry the client's own name (local, or an OpenAI base URL).
-            if "openai" in self.clients and provider not in ("anthropic",):
-                return self.clients["openai"]
-            raise KeyError(f"no client for provider {provider!r} is configured (have {sorted(self.clients)}); "
-                           "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL) for Claude models")
-        return self.clients[provider]
+        if provider in self.clients:
+            return self.clients[provider]
+        if provider != "anthropic" and "openai" in self.clients:
+            # A batch recorded before providers were named carries its client's name: local, or an OpenAI base URL.
+            return self.clients["openai"]
+        raise KeyError(f"no client for provider {provider!r} is configured (have {sorted(self.clients)}); "
+                       "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL) for Claude models")
 
 
 def chat_responder(client: openai.OpenAI, dialect: str = dialects.JSON_SCHEMA) -> Responder:

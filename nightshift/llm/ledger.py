@@ -285,8 +285,9 @@ class BatchLedger:
             status, body = self.client(self.prices.provider_of(request.model)).complete(request.sent)
             error = None if status == 200 else f"HTTP {status}: {(body.get('error') or {}).get('message', 'no detail')}"
             rows.append(row)
-            outcomes.append(outcome(row, LineResult(request.custom_id, body, error), "failed", self.prices))
-            self._traced([row], [outcomes[-1]], [body.get("id")])
+            result = LineResult(request.custom_id, body, error)
+            outcomes.append(outcome(row, result, "failed", self.prices))
+            self._traced([row], outcomes[-1:], {request.custom_id: result})
         self.db.insert("llm_requests", rows)
         self._apply(outcomes, sync=True)
         return outcomes
@@ -335,13 +336,12 @@ class BatchLedger:
                 continue
             results = self.client(batch["provider"]).fetch(state)
             seen: set[str] = set()
-            linked = {"trace_context": batch.get("trace_context")}
             while found := {r.custom_id: r for r in islice(results, block)}:
                 seen.update(found)
                 rows = self._batch_requests(state.id, "list_contains($2, custom_id)", list(found))
                 outcomes = [outcome(r, found[r["custom_id"]], state.status, self.prices) for r in rows]
                 self._apply(outcomes)
-                self._traced([{**r, **linked} for r in rows], outcomes, [(found[r["custom_id"]].body or {}).get("id") for r in rows])
+                self._traced(rows, outcomes, found, batch.get("trace_context"))
             # The lines that never ran: the batch expired or was cancelled first.
             rows = self._batch_requests(state.id, "NOT list_contains($2, custom_id)", list(seen))
             self._apply([outcome(r, None, state.status, self.prices) for r in rows])
@@ -390,12 +390,13 @@ class BatchLedger:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _traced(self, rows: list[dict], outcomes: list[dict], response_ids: list[str | None]) -> None:
-        """A span per answered request, when tracing is on."""
+    def _traced(self, rows: list[dict], outcomes: list[dict], results: dict[str, LineResult], batch_span: str | None = None) -> None:
+        """A span per answered request, linked to its batch's submit span, when tracing is on."""
         if not tracing.enabled():
             return
-        for row, done, response_id in zip(rows, outcomes, response_ids):
-            tracing.request(row, done, self.prices.provider_of(row["model"]), response_id)
+        for row, done in zip(rows, outcomes):
+            tracing.request({**row, "trace_context": batch_span}, done, self.prices.provider_of(row["model"]),
+                            (results[row["custom_id"]].body or {}).get("id"))
 
     def _apply(self, outcomes: list[dict], sync: bool = False) -> None:
         if not outcomes:

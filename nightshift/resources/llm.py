@@ -48,7 +48,7 @@ class LLMProvider(dg.ConfigurableResource):
 
     def providers(self) -> Providers:
         """The client of each provider: ``openai`` (the Batch API or the local engine) and ``anthropic``."""
-        main = self.client()
+        main = self._main_client()
         if self.anthropic_api_key or self.anthropic_base_url:
             api = anthropic.Anthropic(base_url=self.anthropic_base_url or None, api_key=self.anthropic_api_key or None,
                                       max_retries=self.max_retries, timeout=self.timeout_s)
@@ -58,7 +58,8 @@ class LLMProvider(dg.ConfigurableResource):
     def deadline_policy(self) -> Deadlines | None:
         return parse_deadlines(self.deadlines, self.deadline_days, self.rescue_share) if self.deadlines else None
 
-    def client(self) -> BatchClient:
+    def _main_client(self) -> BatchClient:
+        """OpenAI's models' client: the Batch API, or the local engine (which answers every model)."""
         if self.provider == "openai":
             api = openai.OpenAI(base_url=self.base_url or None, api_key=self.api_key or None,
                                 max_retries=self.max_retries, timeout=self.timeout_s)
