@@ -23,9 +23,9 @@ def test_a_ticket_only_ingested_says_what_has_not_happened_yet():
 
 
 def test_an_error_with_a_pipe_or_a_line_break_stays_in_its_cell():
-    attempt = {"kind": "reply", "attempt": 1, "mode": "batch", "model": "m", "batch_id": "b1", "batch_status": "completed",
+    attempt = {"kind": "reply", "custom_id": "T1", "attempt": 1, "mode": "batch", "model": "m", "batch_id": "b1", "batch_status": "completed",
                "status": "failed", "error": "HTTP 500: a | b\nc", "input_tokens": 1, "output_tokens": 2, "usd": 0.5,
                "rescued": False, "superseded_at": None}
     row = next(line for line in markdown({**LANDED, **NOT_YET}, [attempt]).splitlines() if line.startswith("| 1 |"))
-    assert "HTTP 500: a \\| b c" in row and row.count(" | ") == 9
+    assert "HTTP 500: a \\| b c" in row and "b1 (completed): T1" in row and row.count(" | ") == 9
     assert failures("2026-11-01", []) == "no failed or held ticket on 2026-11-01"

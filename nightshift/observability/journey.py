@@ -48,9 +48,10 @@ def markdown(journey: dict, attempts: list[dict], dimensions: int | None = None)
     passages = ", ".join(f"{p['rank']}. {p['title']} ({p['chunk_id']}, {p['similarity']:.2f})" for p in j["passages"])
     lines += [f"- **Retrieved**: {passages or 'no passage'}", "", "### Requests", ""]
     lines.append(markdown_table(
-        ("#", "kind", "attempt", "mode", "model", "batch (status)", "status", "error", "tokens in/out", "$"),
+        ("#", "kind", "attempt", "mode", "model", "batch (status): custom id", "status", "error", "tokens in/out", "$"),
         [(n, a["kind"], a["attempt"], a["mode"] + (", rescued" if a["rescued"] else ""), a["model"],
-          f"{a['batch_id']} ({a['batch_status']})" if a["batch_id"] else "", a["status"] + (", superseded" if a["superseded_at"] else ""),
+          (f"{a['batch_id']} ({a['batch_status']}): " if a["batch_id"] else "") + a["custom_id"],
+          a["status"] + (", superseded" if a["superseded_at"] else ""),
           cell(a["error"]), f"{a['input_tokens']}/{a['output_tokens']}", dollars(a["usd"])) for n, a in enumerate(attempts, start=1)],
         "no request: " + ("served from the cache" if j["source"] == "cache" else "held for a person" if j["source"] == "human" else "none yet")))
     lines += ["", "### Answer", ""]
