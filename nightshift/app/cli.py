@@ -205,6 +205,8 @@ def demo(
         'query "SELECT day, markdown FROM daily_digests" --format json',
         'query "SELECT route, status, agrees, reason FROM answer_quality LIMIT 5"   # the judge\'s verdicts',
         "report   # cost, the saving by lever, and each cheap route's measured agreement",
+        f"trace {example_ticket(home)}   # one ticket's journey: triage, route, every request and attempt, the answer, $",
+        f"trace --failed --day {first + timedelta(days=days - 1)}   # the day's failed and held tickets, each with why",
         "dev   # the Dagster UI, with these runs",
     ]
     home_line = [f"export NIGHTSHIFT_HOME={shlex.quote(str(home.root))}"] if os.environ.get("NIGHTSHIFT_HOME") else []
@@ -222,6 +224,14 @@ def how_to_call() -> str:
         return "nightshift"
     relative = os.path.relpath(program.resolve(), Path.cwd())
     return shlex.quote(relative if not relative.startswith("..") else str(program.resolve()))
+
+
+def example_ticket(home: Home) -> str:
+    """A ticket a model answered, to show `nightshift trace` on."""
+    from nightshift.warehouse.database import Warehouse
+
+    rows = Warehouse(home.warehouse).rows("SELECT min(ticket_id) AS t FROM ticket_responses WHERE source IN ('batch', 'sync')")
+    return rows[0]["t"] or "TICKET_ID"
 
 
 @app.command()
