@@ -77,8 +77,10 @@ def copy_cache(db, copies: int) -> int:
         copy = rows
         for name in ("entry_id", "source_ticket_id"):
             copy = copy.set_column(copy.schema.get_field_index(name), name, suffixed(copy[name], k))
-        older = pc.subtract(copy["created_at"], pa.scalar(timedelta(days=k), pa.duration("us")))
-        table.add(copy.set_column(copy.schema.get_field_index("created_at"), "created_at", older))
+        for name, unit in (("created_at", "us"), ("source_day", "ms")):
+            back = pc.subtract(copy[name], pa.scalar(timedelta(days=k), pa.duration(unit)))
+            copy = copy.set_column(copy.schema.get_field_index(name), name, back.cast(copy.schema.field(name).type))
+        table.add(copy)
     return rows.num_rows * copies
 
 

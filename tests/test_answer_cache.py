@@ -1,6 +1,6 @@
 """The semantic cache round trip in a temporary LanceDB."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -52,3 +52,25 @@ def test_adding_the_same_entry_twice_keeps_one(tmp_path):
     cache.add([entry("a", [1, 0, 0])], dim=3)
     cache.add([entry("a", [1, 0, 0])], dim=3)
     assert store.table("answer_cache").count_rows() == 1
+
+
+def test_a_day_looked_up_never_finds_its_own_or_later_answers(tmp_path):
+    cache = AnswerCache(vectors=LanceDBStore(uri=str(tmp_path / "lancedb")), ttl_days=30)
+    day = date(2026, 11, 20)
+    cache.add([{**entry("yesterday", [1, 0, 0]), "source_day": day - timedelta(days=1)},
+               {**entry("today", [1, 0.01, 0]), "source_day": day}], dim=3)
+    query = np.stack([unit([1, 0.01, 0])])
+    assert cache.lookup(query, "p1", ["m-small"], NOW)[0].entry_id == "today"  # no day: everything live
+    assert cache.lookup(query, "p1", ["m-small"], NOW, before=day)[0].entry_id == "yesterday"  # a rerun of the day
+    assert cache.lookup(query, "p1", ["m-small"], NOW, before=day - timedelta(days=1)) == [None]  # a backfill before both
+
+
+def test_a_cache_written_before_entries_knew_their_day_keeps_them_as_older(tmp_path):
+    store = LanceDBStore(uri=str(tmp_path / "lancedb"))
+    cache = AnswerCache(vectors=store, ttl_days=30)
+    cache.add([entry("old-style", [1, 0, 0])], dim=3)
+    table = store.table("answer_cache")
+    table.drop_columns(["source_day"])  # as an older nightshift wrote it
+    cache.add([{**entry("new", [0, 1, 0]), "source_day": date(2026, 11, 20)}], dim=3)
+    assert "source_day" in store.table("answer_cache").schema.names
+    assert cache.lookup(np.stack([unit([1, 0, 0])]), "p1", ["m-small"], NOW, before=date(2026, 11, 20))[0].entry_id == "old-style"

@@ -109,6 +109,14 @@ def test_run_waits_for_the_batches_through_the_sensor(sample_home, tmp_path):
     assert shown.exit_code == 0 and "2026-11-02" in shown.stdout and "sync $" in shown.stdout
     assert (tmp_path / "trend.png").read_bytes().startswith(b"\x89PNG")
 
+    # A rerun of the first day routes as its night did (its own answers, cached since, are not its cache) and costs
+    # nothing more.
+    routes = "SELECT ticket_id, route FROM ticket_triage WHERE day = '2026-11-01' ORDER BY ticket_id"
+    spent = "SELECT sum(usd) AS usd FROM llm_requests WHERE superseded_at IS NULL"
+    before = (invoke("query", routes, "--format", "json").stdout, invoke("query", spent, "--format", "json").stdout)
+    assert invoke("run", "--start", "2026-11-01").exit_code == 0
+    assert (invoke("query", routes, "--format", "json").stdout, invoke("query", spent, "--format", "json").stdout) == before
+
 
 @pytest.mark.slow
 def test_bench_cost_with_a_provider_mix_ends_with_json_and_dollars_per_provider(home, tmp_path, monkeypatch):

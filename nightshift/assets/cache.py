@@ -45,7 +45,7 @@ def cached_answers(
         passages = index.passages([c for ids in cites.values() for c in ids])
         entries = [{"entry_id": entry_id(r["prompt_version"], r["model"], r["ticket_id"]), "vector": by_id[r["ticket_id"]],
                     "answer": r["response"], "category": r["category"], "prompt_version": r["prompt_version"],
-                    "model": r["model"], "source_ticket_id": r["ticket_id"], "created_at": utcnow(),
+                    "model": r["model"], "source_ticket_id": r["ticket_id"], "source_day": day, "created_at": utcnow(),
                     "cited_versions": sorted({f"{passages[c]['article_id']}@{passages[c]['article_version']}"
                                               for c in cites[r["ticket_id"]] if c in passages})}
                    # An answer whose cited passage left the knowledge base since it was written rests on nothing current.

@@ -111,7 +111,8 @@ def ticket_triage(
     matrix = np.stack([by_id[i] for i in ids]) if ids else np.zeros((0, 384), np.float32)
     category, priority = model.predict(texts, matrix)
     known = model.nearest_known(matrix, ids)
-    cached = answer_cache.lookup(matrix, prompts.SUPPORT_REPLY, sorted(set(table.routes.values())), datetime.now(UTC).replace(tzinfo=None))
+    cached = answer_cache.lookup(matrix, prompts.SUPPORT_REPLY, sorted(set(table.routes.values())), datetime.now(UTC).replace(tzinfo=None),
+                                 before=day)
     window = quality.window_days
     measured = warehouse.quality.agreement(day - timedelta(days=window + 1), day - timedelta(days=1))
     config = tighten(routing.RoutingConfig(cache_threshold=model.cache_threshold), measured, quality.bounds(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import dagster as dg
 import numpy as np
@@ -41,14 +41,15 @@ class AnswerCache(dg.ConfigurableResource):
     ttl_days: int = Field(default=30, description="Entries older than this never hit.")
 
     def add(self, rows: list[dict], dim: int) -> None:
-        """Entries: entry_id, vector, answer, category, prompt_version, model, source_ticket_id, created_at, and
-        cited_versions (``article_id@version`` of every article the answer cites)."""
+        """Entries: entry_id, vector, answer, category, prompt_version, model, source_ticket_id, source_day (the day of the
+        ticket it answered), created_at, and cited_versions (``article_id@version`` of every article the answer cites)."""
         if not rows:
             return
         schema = pa.schema([
             ("entry_id", pa.string()), ("vector", pa.list_(pa.float32(), dim)), ("answer", pa.string()),
             ("category", pa.string()), ("prompt_version", pa.string()), ("model", pa.string()),
             ("source_ticket_id", pa.string()), ("created_at", pa.timestamp("us")), ("cited_versions", pa.list_(pa.string())),
+            ("source_day", pa.date32()),
         ])
         # Column by column, the vectors as one float32 buffer: a Python float per dimension is 30 bytes, not 4.
         flat = pa.array(np.asarray([r["vector"] for r in rows], dtype=np.float32).reshape(-1))
@@ -59,6 +60,9 @@ class AnswerCache(dg.ConfigurableResource):
         if existing is not None and "cited_versions" not in existing.schema.names:
             # A cache written before answers cited anything: its entries answer an older prompt version and never hit.
             db.drop_table(TABLE)
+        elif existing is not None and "source_day" not in existing.schema.names:
+            # Entries written before they knew their day: they count as older than any day looked up.
+            existing.add_columns({"source_day": "CAST(NULL AS DATE)"})
         target = db.create_table(TABLE, schema=schema, exist_ok=True)
         # Upserted in blocks: LanceDB's merge holds its whole input and the join beside it.
         for start in range(0, table.num_rows, BLOCK):
@@ -101,13 +105,17 @@ class AnswerCache(dg.ConfigurableResource):
         return {r["entry_id"]: r for r in rows}
 
     def lookup(self, queries: np.ndarray, prompt_version: str, models: list[str], now: datetime,
-               block: int = 2000) -> list[CacheMatch | None]:
+               block: int = 2000, before: date | None = None) -> list[CacheMatch | None]:
+        """The nearest live entry for each query; with ``before``, only entries answering tickets of earlier days, so a
+        rerun of a day never finds that day's own answers and routes as the night did."""
         table = self.vectors.table(TABLE)
         if table is None:
             return [None] * len(queries)
         oldest = (now - timedelta(days=self.ttl_days)).strftime("%Y-%m-%d %H:%M:%S")
         where = (f"prompt_version = {sql_string(prompt_version)} AND model IN ({', '.join(map(sql_string, models))}) "
                  f"AND created_at >= TIMESTAMP '{oldest}'")
+        if before is not None and "source_day" in table.schema.names:
+            where += f" AND (source_day IS NULL OR source_day < DATE '{before.isoformat()}')"
         queries = np.asarray(queries, dtype=np.float32)
         if not len(queries):
             return []
