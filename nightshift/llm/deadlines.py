@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from nightshift.llm.engine import TERMINAL
+
 EVERY_ROUTE = "*"
 
 
@@ -38,7 +40,7 @@ class Deadlines:
             return False
         if status == "expired":
             return True
-        return status not in ("completed", "failed", "cancelled") and now >= submitted + self.rescue_share * (due - submitted)
+        return status not in TERMINAL and now >= submitted + self.rescue_share * (due - submitted)
 
 
 def parse_deadlines(text: str, days: int = 1, rescue_share: float = 0.8) -> Deadlines:
