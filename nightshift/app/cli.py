@@ -10,12 +10,15 @@ import shutil
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Optional, cast
+from typing import TYPE_CHECKING, Annotated, Optional, cast
 
 import typer
 
 from nightshift.app.tables import console, print_report, print_rows, print_summaries, progress_bar
 from nightshift.lib.home import Home
+
+if TYPE_CHECKING:
+    from nightshift.warehouse.database import Warehouse
 
 app = typer.Typer(
     help="nightshift: nightly, asynchronous LLM work on support tickets. State lives in $NIGHTSHIFT_HOME "
@@ -226,11 +229,23 @@ def how_to_call() -> str:
     return shlex.quote(relative if not relative.startswith("..") else str(program.resolve()))
 
 
-def example_ticket(home: Home) -> str:
-    """A ticket a model answered, to show `nightshift trace` on."""
+def existing_warehouse(home: Home) -> Warehouse:
+    """The home's warehouse, which a night has written (a lake is there once configured)."""
+    from nightshift.app.settings import warehouse_for
     from nightshift.warehouse.database import Warehouse
 
-    rows = Warehouse(home.warehouse).rows("SELECT min(ticket_id) AS t FROM ticket_responses WHERE source IN ('batch', 'sync')")
+    configured = warehouse_for(home)
+    db = Warehouse(configured.path, lock_wait_s=10, data_path=configured.data_path)
+    if not db.is_lake and not Path(db.path).exists():
+        raise fail(f"no warehouse at {db.path}: run `nightshift demo` or `nightshift run` first")
+    return db
+
+
+def example_ticket(home: Home) -> str:
+    """A ticket a model answered, to show `nightshift trace` on."""
+    from nightshift.app.settings import warehouse_for
+
+    rows = warehouse_for(home).db.rows("SELECT min(ticket_id) AS t FROM ticket_responses WHERE source IN ('batch', 'sync')")
     return rows[0]["t"] or "TICKET_ID"
 
 
@@ -247,14 +262,10 @@ def trace(
     from nightshift.llm.pricing import load_prices
     from nightshift.observability import journey
     from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
-    from nightshift.warehouse.database import Warehouse
     from nightshift.warehouse.journeys import JourneySQL
 
     home = Home.from_env()
-    path = home.warehouse
-    if not path.exists():
-        raise fail(f"no warehouse at {path}: run `nightshift demo` or `nightshift run` first")
-    db = Warehouse(path, lock_wait_s=10)
+    db = existing_warehouse(home)
     if failed:
         if not day:
             raise fail("--failed lists one day's failures: give --day YYYY-MM-DD")
@@ -264,7 +275,7 @@ def trace(
         raise fail("give a ticket id, or --failed --day YYYY-MM-DD")
     found = JourneySQL(db).of(ticket_id)
     if found is None:
-        raise fail(f"no ticket {ticket_id} in {path} (a quarantined row has no ticket: see tickets_quarantine)")
+        raise fail(f"no ticket {ticket_id} in {db.path} (a quarantined row has no ticket: see tickets_quarantine)")
     attempts = BatchLedger(db, None, load_prices(os.environ.get("NIGHTSHIFT_PRICES") or None)).attempts_of(ticket_id)
     vectors = cast(LanceDBStore, resources_for(home)["vectors"])
     # Printed as it is: the ticket's data is text, never terminal markup.
@@ -276,21 +287,19 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
     format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:
-    """Run SQL against the DuckDB warehouse and print the result."""
+    """Run SQL against the warehouse (its DuckDB file or its lake) and print the result."""
     import duckdb
-
-    from nightshift.warehouse.database import open_database
 
     if format not in ("table", "csv", "json"):
         raise fail(f"--format must be table, csv or json, got {format!r}")
-    path = Home.from_env().warehouse
-    if not path.exists():
-        raise fail(f"no warehouse at {path}: run `nightshift demo` or `nightshift ingest` first")
     try:
-        with open_database(str(path), read_only=True, wait_s=10) as con:
+        with existing_warehouse(Home.from_env()).connect(read_only=True) as con:
+            # A file is opened read-only; a lake has no such mode, so whatever the SQL changed is rolled back.
+            con.execute("BEGIN TRANSACTION")
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()
+            con.execute("ROLLBACK")
     except duckdb.Error as exc:
         raise fail(str(exc)) from None
     if format == "csv":
@@ -309,14 +318,10 @@ def report(
     plot: Annotated[Optional[Path], typer.Option(dir_okay=False, help="Also write the trend chart (as in the UI) to this PNG.")] = None,
 ) -> None:
     """Cost and quality per day (daily_cost_and_quality) and over all of them."""
-    from nightshift.warehouse.database import Warehouse
     from nightshift.warehouse.reports import ReportsSQL
 
-    path = Home.from_env().warehouse
-    if not path.exists():
-        raise fail(f"no warehouse at {path}: run `nightshift demo` or `nightshift run` first")
     since = datetime.now(UTC).date() - timedelta(days=days)
-    rows = ReportsSQL(Warehouse(path, lock_wait_s=10)).days(since)
+    rows = ReportsSQL(existing_warehouse(Home.from_env())).days(since)
     if not rows:
         raise fail(f"no day after {since} has a cost-and-quality row: materialize daily_cost_and_quality (collect_job) first")
     print_report(rows)

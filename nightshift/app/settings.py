@@ -24,6 +24,7 @@ from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.safety import SafetyPolicy
 from nightshift.resources.vector_store import LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
+from nightshift.warehouse.lake import is_lake
 
 
 def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.ConfigurableResource]:
@@ -40,7 +41,7 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             encoding=env("NIGHTSHIFT_ENCODING") or FALLBACK_ENCODING,
             delimiter=env("NIGHTSHIFT_DELIMITER", ""),
         ),
-        "warehouse": DuckDBWarehouse(path=str(home.warehouse)),
+        "warehouse": warehouse_for(home),
         "vectors": vectors,
         "answer_cache": AnswerCache(vectors=vectors),
         "knowledge": KnowledgeBase(
@@ -76,6 +77,16 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             openai_base_url=env("OPENAI_BASE_URL") or None,
         ),
     }
+
+
+def warehouse_for(home: Home) -> DuckDBWarehouse:
+    """NIGHTSHIFT_WAREHOUSE=ducklake:postgres:dbname=... host=... puts the tables in a DuckLake that many processes and
+    machines write, its Parquet files under NIGHTSHIFT_LAKE_DATA (a directory they all see, or s3://...; default
+    $NIGHTSHIFT_HOME/lake); unset, they are in the home's DuckDB file. A catalog password belongs in PGPASSWORD or
+    ~/.pgpass, never in the setting: the UI shows it."""
+    location = os.environ.get("NIGHTSHIFT_WAREHOUSE") or str(home.warehouse)
+    data = (os.environ.get("NIGHTSHIFT_LAKE_DATA") or str(home.root / "lake")) if is_lake(location) else None
+    return DuckDBWarehouse(path=location, data_path=data)
 
 
 def llm_for(home: Home) -> LLMProvider:

@@ -218,10 +218,9 @@ class BatchLedger:
                 yield request, row["attempt"] + 1
         stale = [cid for cid, row in latest.items() if row["kind"] in kinds and (cid, row["request_hash"]) not in keep]
         if stale:
-            with self.db.connect() as con:
-                con.register("stale", pa.table({"custom_id": stale}))
-                con.execute("UPDATE llm_requests SET superseded_at = ? WHERE day = ? AND superseded_at IS NULL "
-                            "AND custom_id IN (SELECT custom_id FROM stale)", [utcnow(), day])
+            self.db.write(lambda con: con.register("stale", pa.table({"custom_id": stale})).execute(
+                "UPDATE llm_requests SET superseded_at = ? WHERE day = ? AND superseded_at IS NULL "
+                "AND custom_id IN (SELECT custom_id FROM stale)", [utcnow(), day]))
 
     def send(self, day: date, todo: Iterable[tuple[Request, int]]) -> tuple[list[dict], list[BatchState]]:
         """Send what is to do: realtime (sync) requests now, one by one at full price; the rest as one batch per model and
@@ -308,19 +307,17 @@ class BatchLedger:
         """A batch that would miss its deadline: cancelled (an expired one already ended), so the collection asks its
         unanswered requests synchronously; what it finished before is kept, and paid for once."""
         state = self.client(batch["provider"]).cancel(batch["batch_id"]) if batch["status"] not in TERMINAL else None
-        with self.db.connect() as con:
-            con.execute("UPDATE llm_batches SET rescued_at = ? WHERE batch_id = ?", [utcnow(), batch["batch_id"]])
+        self.db.execute("UPDATE llm_batches SET rescued_at = ? WHERE batch_id = ?", [utcnow(), batch["batch_id"]])
         return self._record(batch["batch_id"], state) if state else self.poll(batch)
 
     def _record(self, batch_id: str, state: BatchState) -> BatchState:
-        with self.db.connect() as con:
-            con.execute(
-                "UPDATE llm_batches SET status = ?, completed = ?, failed = ?, output_file_id = ?, error_file_id = ?, "
-                "error = coalesce(?, error), polled_at = ?, "
-                "finished_at = CASE WHEN ? AND finished_at IS NULL THEN ? ELSE finished_at END WHERE batch_id = ?",
-                [state.status, state.completed, state.failed, state.output_file_id, state.error_file_id, state.errors,
-                 utcnow(), state.status in TERMINAL, utcnow(), batch_id],
-            )
+        self.db.execute(
+            "UPDATE llm_batches SET status = ?, completed = ?, failed = ?, output_file_id = ?, error_file_id = ?, "
+            "error = coalesce(?, error), polled_at = ?, "
+            "finished_at = CASE WHEN ? AND finished_at IS NULL THEN ? ELSE finished_at END WHERE batch_id = ?",
+            [state.status, state.completed, state.failed, state.output_file_id, state.error_file_id, state.errors,
+             utcnow(), state.status in TERMINAL, utcnow(), batch_id],
+        )
         return state
 
     def collect(self, day: date, block: int = BLOCK) -> dict[str, int]:
@@ -347,8 +344,7 @@ class BatchLedger:
             self._apply([outcome(r, None, state.status, self.prices) for r in rows])
             tracing.span("batch collect", {tracing.BATCH_ID: state.id, tracing.STATUS: state.status, "nightshift.answered": len(seen),
                                            "nightshift.never_ran": len(rows)}, links=tracing.context_of(batch.get("trace_context")))
-            with self.db.connect() as con:
-                con.execute("UPDATE llm_batches SET collected_at = ? WHERE batch_id = ?", [utcnow(), batch["batch_id"]])
+            self.db.execute("UPDATE llm_batches SET collected_at = ? WHERE batch_id = ?", [utcnow(), batch["batch_id"]])
             collected += 1
         return {"batches_collected": collected, "batches_in_flight": pending}
 
@@ -364,9 +360,9 @@ class BatchLedger:
         freed = sum(self.client(provider).delete_file(f) for provider, f in files)
         ids = [f for _, f in files]
         if rows:
-            with self.db.connect() as con:
-                con.register("done", pa.table({"batch_id": [r["batch_id"] for r in rows]}))
-                con.execute("UPDATE llm_batches SET files_deleted_at = ? WHERE batch_id IN (SELECT batch_id FROM done)", [utcnow()])
+            done = pa.table({"batch_id": [r["batch_id"] for r in rows]})
+            self.db.write(lambda con: con.register("done", done).execute(
+                "UPDATE llm_batches SET files_deleted_at = ? WHERE batch_id IN (SELECT batch_id FROM done)", [utcnow()]))
         return len(ids), freed
 
     def retry(self, day: date, max_attempts: int) -> tuple[list[BatchState], int]:
@@ -402,13 +398,11 @@ class BatchLedger:
         if not outcomes:
             return
         match = "r.batch_id IS NULL AND r.attempt = o.attempt" if sync else "r.batch_id = o.batch_id"
-        with self.db.connect() as con:
-            con.register("o", pa.Table.from_pylist(outcomes, schema=OUTCOME))
-            con.execute(
-                "UPDATE llm_requests AS r SET status = o.status, answer = o.answer, error = o.error, "
-                "input_tokens = o.input_tokens, cached_tokens = o.cached_tokens, output_tokens = o.output_tokens, "
-                "cache_write_tokens = o.cache_write_tokens, rescue_usd = o.rescue_usd, usd = o.usd, "
-                "frontier_sync_usd = o.frontier_sync_usd, sync_usd = o.sync_usd, uncached_usd = o.uncached_usd, "
-                "finished_at = o.finished_at "
-                f"FROM o WHERE r.custom_id = o.custom_id AND {match} AND r.superseded_at IS NULL"
-            )
+        self.db.write(lambda con: con.register("o", pa.Table.from_pylist(outcomes, schema=OUTCOME)).execute(
+            "UPDATE llm_requests AS r SET status = o.status, answer = o.answer, error = o.error, "
+            "input_tokens = o.input_tokens, cached_tokens = o.cached_tokens, output_tokens = o.output_tokens, "
+            "cache_write_tokens = o.cache_write_tokens, rescue_usd = o.rescue_usd, usd = o.usd, "
+            "frontier_sync_usd = o.frontier_sync_usd, sync_usd = o.sync_usd, uncached_usd = o.uncached_usd, "
+            "finished_at = o.finished_at "
+            f"FROM o WHERE r.custom_id = o.custom_id AND {match} AND r.superseded_at IS NULL"
+        ))

@@ -17,14 +17,16 @@ from nightshift.warehouse.tickets import TicketsSQL
 
 
 class DuckDBWarehouse(dg.ConfigurableResource):
-    """A DuckDB file holding tickets, quarantine and every later output table."""
+    """A DuckDB file, or a DuckLake, holding tickets, quarantine and every later output table."""
 
-    path: str = Field(description="Path of the DuckDB database file.")
-    lock_wait_s: float = Field(default=120.0, description="How long to wait for another process's lock on the file.")
+    path: str = Field(description="Path of the DuckDB database file, or a DuckLake catalog (ducklake:postgres:...).")
+    data_path: str | None = Field(default=None, description="Where a DuckLake's Parquet files go (a shared directory or s3://...).")
+    lock_wait_s: float = Field(default=120.0, description="How long to wait for another process's lock on the file, or to "
+                                                          "retry a lake commit that conflicted with another writer's.")
 
     @property
     def db(self) -> Warehouse:
-        return Warehouse(self.path, self.lock_wait_s)
+        return Warehouse(self.path, self.lock_wait_s, self.data_path)
 
     @property
     def tickets(self) -> TicketsSQL:

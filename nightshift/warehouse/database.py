@@ -1,24 +1,32 @@
-"""The DuckDB file: opened per operation, read-only for reads, migrated once per process before the first write."""
+"""The warehouse's database: a DuckDB file (one machine), or a DuckLake that many processes and machines write.
+
+Either is opened per operation and migrated once per process before the first use; the SQL is the same.
+"""
 
 from __future__ import annotations
 
+import random
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from nightshift.warehouse import lake
 from nightshift.warehouse.schema import MIGRATIONS, TABLES
 
-# Files this process has brought up to date: the migrations run at most once per file and process.
+# Databases this process has brought up to date: the migrations run at most once per database and process.
 _migrated: set[str] = set()
 _migrating = threading.Lock()
+
+T = TypeVar("T")
 
 
 def open_database(path: str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
@@ -40,14 +48,18 @@ def open_database(path: str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyC
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply the migrations this file has not seen; returns its schema version."""
+    """Apply the migrations this database has not seen, in the caller's transaction; returns its schema version."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, applied_at TIMESTAMP DEFAULT current_timestamp)")
     (current,) = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0]
-    for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
-        con.execute("BEGIN TRANSACTION")
+    (tables,) = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
+                            "AND table_name IN (SELECT unnest(?))", [list(TABLES)]).fetchall()[0]
+    # The first migration creates every table as it is described now, so a new warehouse is current after it; the later
+    # ones only bring older warehouses up (and a DuckLake refuses some of them on a table that is already current).
+    fresh = current == 0 and tables == 0
+    steps = [(len(MIGRATIONS), MIGRATIONS[0])] if fresh else list(enumerate(MIGRATIONS[current:], start=current + 1))
+    for version, sql in steps:
         con.execute(sql)
         con.execute("INSERT INTO schema_migrations (version) VALUES (?)", [version])
-        con.execute("COMMIT")
     return len(MIGRATIONS)
 
 
@@ -66,34 +78,83 @@ def tickets_within(within: tuple[str, str] | None) -> tuple[str, list[str]]:
 
 
 class Warehouse:
-    """A DuckDB file holding tickets, quarantine and every later output table; the gateways query it."""
+    """Tickets, quarantine and every later output table, in a DuckDB file or a DuckLake; the gateways query it.
 
-    def __init__(self, path: str | Path, lock_wait_s: float = 120.0):
+    ``path`` is a file path, or a DuckLake catalog (``ducklake:postgres:dbname=... host=...``) whose data files go to
+    ``data_path``.
+    """
+
+    def __init__(self, path: str | Path, lock_wait_s: float = 120.0, data_path: str | None = None):
         self.path = str(path)
         self.lock_wait_s = lock_wait_s
+        self.data_path = data_path
+        self.is_lake = lake.is_lake(self.path)
+        if self.is_lake and not data_path:
+            raise ValueError("a DuckLake warehouse needs a data path (NIGHTSHIFT_LAKE_DATA): where its Parquet files go")
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        # Connections are opened per operation: DuckDB allows one writer per file, so nobody holds it long.
-        if self.path not in _migrated or not Path(self.path).exists():
-            self._migrate()
-        con = open_database(self.path, read_only, self.lock_wait_s)
+        # Connections are opened per operation: DuckDB allows one writer per file, so nobody holds it long. A lake has
+        # no such lock; each operation takes a cursor (its own transactions) on the process's attached lake.
+        self._ensure_migrated()
+        con = self._open(read_only)
         try:
             yield con
         finally:
             con.close()
 
-    def _migrate(self) -> None:
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        if self.is_lake:
+            return lake.cursor(self.path, str(self.data_path))
+        return open_database(self.path, read_only, self.lock_wait_s)
+
+    def _current(self) -> bool:
+        return self.path in _migrated and (self.is_lake or Path(self.path).exists())
+
+    def _ensure_migrated(self) -> None:
+        if self._current():
+            return
         with _migrating:
-            if self.path in _migrated and Path(self.path).exists():
+            if self._current():
                 return
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            con = open_database(self.path, False, self.lock_wait_s)
+            if not self.is_lake:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._transact(migrate)
+            _migrated.add(self.path)
+
+    def write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work`` in one write transaction: committed when it returns, rolled back if it raises.
+
+        On a lake, writers in other processes may commit first; where their changes conflict with these (a delete
+        and an insert on the same table), the transaction is run again from the start on the new snapshot. So ``work``
+        must be whole, and it is: every write replaces a day, or updates rows by their id.
+        """
+        self._ensure_migrated()
+        return self._transact(work)
+
+    def execute(self, sql: str, params: Sequence | None = None) -> None:
+        """One write statement, in a transaction of its own."""
+        self.write(lambda con: con.execute(sql, params))
+
+    def _transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        deadline = time.monotonic() + self.lock_wait_s
+        while True:
+            con = self._open(False)
             try:
-                migrate(con)
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    result = work(con)
+                    con.execute("COMMIT")
+                    return result
+                except Exception:
+                    con.execute("ROLLBACK")
+                    raise
+            except duckdb.TransactionException as exc:
+                if not lake.is_conflict(exc) or time.monotonic() >= deadline:
+                    raise
             finally:
                 con.close()
-            _migrated.add(self.path)
+            time.sleep(random.uniform(0.05, 0.5))  # apart, so the writers that lost do not meet again at once
 
     def query(self, sql: str, params: Sequence | None = None) -> pa.Table:
         with self.connect(read_only=True) as con:
@@ -121,26 +182,17 @@ class Warehouse:
         """A day of ``table`` as a pandas frame, every column (for the Great Expectations suites)."""
         return self.query(f"SELECT * FROM {TABLES[table].name} WHERE day = ?", [day]).to_pandas()
 
-    @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write connection in one transaction: committed when the block ends, rolled back if it raises."""
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
-
     def replace_day(self, day: date, tables: dict[str, list[dict]]) -> None:
         """Replace one day's rows of each table in one transaction: reruns never duplicate."""
-        with self.transaction() as con:
+        def replace(con: duckdb.DuckDBPyConnection) -> None:
             for name, rows in tables.items():
                 con.execute(f"DELETE FROM {TABLES[name].name} WHERE day = ?", [day])
                 if rows:
-                    incoming = pa.Table.from_pylist(rows, schema=TABLES[name].arrow)  # noqa: F841 (scanned by name below)
-                    con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM incoming")
+                    con.register("incoming", pa.Table.from_pylist(rows, schema=TABLES[name].arrow))
+                    con.execute(f"INSERT INTO {TABLES[name].name} BY NAME SELECT * FROM incoming")
+                    con.unregister("incoming")
+
+        self.write(replace)
 
     def replace_day_in_blocks(self, day: date, table: str, blocks: Iterable[list[dict]]) -> int:
         """Replace one day's rows of ``table`` with rows made a block at a time; returns how many.
@@ -154,16 +206,17 @@ class Warehouse:
                 if rows:
                     pq.write_table(pa.Table.from_pylist(rows, schema=TABLES[table].arrow), f"{spool}/{number:06d}.parquet")
                     stored += len(rows)
-            with self.transaction() as con:
+            def replace(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"DELETE FROM {TABLES[table].name} WHERE day = ?", [day])
                 if stored:
                     con.execute(f"INSERT INTO {TABLES[table].name} BY NAME SELECT * FROM read_parquet('{spool}/*.parquet')")
+
+            self.write(replace)
         return stored
 
     def insert(self, table: str, rows: list[dict]) -> None:
         """Append rows; columns they leave out take the table's defaults."""
         if not rows:
             return
-        with self.connect() as con:
-            incoming = pa.Table.from_pylist(rows)  # noqa: F841 (scanned by name below)
-            con.execute(f"INSERT INTO {TABLES[table].name} BY NAME SELECT * FROM incoming")
+        self.write(lambda con: con.register("incoming", pa.Table.from_pylist(rows)).execute(
+            f"INSERT INTO {TABLES[table].name} BY NAME SELECT * FROM incoming"))

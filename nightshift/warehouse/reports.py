@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
+
 from nightshift.warehouse.database import Warehouse
 
 # A day's figures from every table that has them; $ and tokens come from the ledger.
@@ -52,9 +54,9 @@ class ReportsSQL:
 
     def record_check(self, day: date, asset: str, check_name: str, passed: bool, severity: str, metadata: str) -> None:
         """The day's outcome of a check, replacing an earlier evaluation."""
-        with self.db.connect() as con:
-            con.execute("BEGIN TRANSACTION")
+        def replace(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("DELETE FROM check_results WHERE day = ? AND check_name = ?", [day, check_name])
             con.execute("INSERT INTO check_results (day, asset, check_name, passed, severity, metadata) VALUES (?, ?, ?, ?, ?, ?)",
                         [day, asset, check_name, passed, severity, metadata])
-            con.execute("COMMIT")
+
+        self.db.write(replace)

@@ -23,10 +23,9 @@ class SafetySQL:
         """verdicts: ticket_id, verdict, verdict_reason, verdict_model, verdict_usd; tickets left out keep what they had."""
         if not verdicts:
             return
-        with self.db.connect() as con:
-            incoming = pa.Table.from_pylist(verdicts)  # noqa: F841 (scanned by name below)
-            con.execute("UPDATE ticket_safety s SET verdict = v.verdict, verdict_reason = v.verdict_reason, verdict_model = v.verdict_model, "
-                        "verdict_usd = v.verdict_usd FROM incoming v WHERE s.day = ? AND s.ticket_id = v.ticket_id", [day])
+        self.db.write(lambda con: con.register("incoming", pa.Table.from_pylist(verdicts)).execute(
+            "UPDATE ticket_safety s SET verdict = v.verdict, verdict_reason = v.verdict_reason, verdict_model = v.verdict_model, "
+            "verdict_usd = v.verdict_usd FROM incoming v WHERE s.day = ? AND s.ticket_id = v.ticket_id", [day]))
 
     def summary(self, day: date) -> dict:
         row = self.db.rows(
