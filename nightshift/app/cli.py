@@ -592,6 +592,25 @@ def instance_yaml_command() -> None:
 
 
 @app.command()
+def worker(
+    name: Annotated[Optional[str], typer.Option(help="Its name on the broker (NAME@host), shown in each step's event log.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Steps it runs at once, each in a process of its own.")] = 1,
+) -> None:
+    """A Celery worker that executes the steps of nightshift's jobs sent to NIGHTSHIFT_CELERY_BROKER (redis://...).
+
+    Give it the environment the jobs run in: the same NIGHTSHIFT_* settings (a lake warehouse, a home or LanceDB URI
+    every worker sees) and the same Dagster instance (DAGSTER_PG_URL), where it records each step's events."""
+    from nightshift.app.instance import cli_instance
+    from nightshift.deployment import workers
+
+    url = workers.broker()
+    if not url:
+        raise fail(f"set {workers.BROKER}=redis://host:6379/0, the broker the jobs send their steps to")
+    cli_instance(Home.from_env()).dispose()  # DAGSTER_HOME as the orchestrator composes it
+    workers.run_worker(url, name, concurrency)
+
+
+@app.command()
 def dev(port: Annotated[int, typer.Option(help="UI port.")] = 3000) -> None:
     """Start `dg dev` (UI and daemon) on this home's Dagster instance, bound to loopback."""
     from nightshift.app.instance import dagster_home, write_workspace

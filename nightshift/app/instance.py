@@ -10,6 +10,7 @@ import dagster as dg
 import yaml
 
 from nightshift.lib.home import Home
+from nightshift.warehouse.lake import is_lake
 
 # nightshift's instance settings ship inside the package, so a plain `pip install .` has them too, and a
 # dagster.yaml in the working directory never competes with the instance's own.
@@ -56,4 +57,18 @@ def write_workspace(dagster_dir: Path) -> Path:
 
 def cli_instance(home: Home) -> dg.DagsterInstance:
     dagster_home(home)
-    return dg.DagsterInstance.get()
+    instance = dg.DagsterInstance.get()
+    set_writer_pool(instance)
+    return instance
+
+
+WRITER_POOL = "duckdb_writer"
+
+
+def set_writer_pool(instance: dg.DagsterInstance) -> None:
+    """How many steps may write the warehouse at once: one for a DuckDB file (it takes one writer), and
+    NIGHTSHIFT_LAKE_WRITERS (default 4) for a lake, which takes many. The other pools stay at dagster.yaml's limit."""
+    lake = is_lake(os.environ.get("NIGHTSHIFT_WAREHOUSE", ""))
+    slots = int(os.environ.get("NIGHTSHIFT_LAKE_WRITERS", "4")) if lake else 1
+    if instance.event_log_storage.get_concurrency_info(WRITER_POOL).slot_count != slots:
+        instance.event_log_storage.set_concurrency_slots(WRITER_POOL, slots)

@@ -11,7 +11,8 @@ from datetime import date
 from typing import Any, TypeVar
 
 import dagster as dg
-from dagster._core.definitions.job_base import InMemoryJob
+from dagster._core.definitions.job_base import IJob, InMemoryJob
+from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._core.definitions.repository_definition.valid_definitions import SINGLETON_REPOSITORY_NAME
 from dagster._core.execution.api import create_execution_plan, execute_run
 from dagster._core.execution.execute_in_process import merge_run_tags
@@ -27,6 +28,8 @@ Result = TypeVar("Result")
 
 # The repository the UI loads from the code location (a Definitions object is its single repository).
 REPOSITORY = RemoteRepositoryOrigin(RegisteredCodeLocationOrigin(CODE_LOCATION), SINGLETON_REPOSITORY_NAME)
+# The same code location as a worker in another process loads it.
+CODE_LOCATION_MODULE = ReconstructableRepository.for_module("nightshift.definitions", "defs")
 
 
 class RunFailed(Exception):
@@ -40,17 +43,21 @@ def execute(job: dg.JobDefinition, partition_key: str, instance: dg.DagsterInsta
     record no code location: the UI would leave the run off its timeline and warn on re-execute. So the run is
     created as a launched run is (the job's own definition, the location's origin) and executed here, the way a
     run worker executes it, with the job's executor set to in-process.
+
+    With Celery as the jobs' executor, this process only orchestrates: each step goes to a worker, which rebuilds the
+    job from the code location's module (nightshift.definitions, in its own environment).
     """
-    run_config = {**QUIET_RUN, "execution": {"config": {"in_process": {}}}}
-    in_memory = InMemoryJob(job)
+    on_workers = job.executor_def.name == "celery"
+    run_config = QUIET_RUN if on_workers else {**QUIET_RUN, "execution": {"config": {"in_process": {}}}}
+    target: IJob = CODE_LOCATION_MODULE.get_reconstructable_job(job.name) if on_workers else InMemoryJob(job)
     run = instance.create_run_for_job(
         job_def=job, run_config=run_config,
         execution_plan=create_execution_plan(
-            in_memory, run_config=run_config, instance_ref=instance.get_ref() if instance.is_persistent else None),
+            target, run_config=run_config, instance_ref=instance.get_ref() if instance.is_persistent else None),
         tags=merge_run_tags(job, partition_key, {"nightshift/launched_by": "cli", **tags}, None, instance, run_config),
         remote_job_origin=REPOSITORY.get_job_origin(job.name),
     )
-    result = execute_run(in_memory, run, instance)
+    result = execute_run(target, run, instance)
     if not result.success:
         raise RunFailed(f"{job.name} run {result.run_id} for {partition_key} failed; see `nightshift dev` or the logs above")
     return result

@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -142,15 +142,13 @@ class Warehouse:
             con = self._open(False)
             try:
                 con.execute("BEGIN TRANSACTION")
-                try:
-                    result = work(con)
-                    con.execute("COMMIT")
-                    return result
-                except Exception:
+                result = work(con)
+                con.execute("COMMIT")
+                return result
+            except Exception as exc:
+                with suppress(duckdb.Error):  # a failed COMMIT has already ended the transaction
                     con.execute("ROLLBACK")
-                    raise
-            except duckdb.TransactionException as exc:
-                if not lake.is_conflict(exc) or time.monotonic() >= deadline:
+                if not (isinstance(exc, duckdb.TransactionException) and lake.is_conflict(exc)) or time.monotonic() >= deadline:
                     raise
             finally:
                 con.close()
