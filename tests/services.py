@@ -1,6 +1,7 @@
-"""Real servers for the tests that need one: PostgreSQL and Arize Phoenix started on loopback, Debian's Chromium.
+"""Real servers for the tests that need one: PostgreSQL, Redis, Celery workers and Arize Phoenix started on loopback,
+Debian's Chromium.
 
-`.ci/run` installs both and sets NIGHTSHIFT_REQUIRE_SERVICES=1, so in CI a missing one fails the test; elsewhere the
+`.ci/run` installs them and sets NIGHTSHIFT_REQUIRE_SERVICES=1, so in CI a missing one fails the test; elsewhere the
 test is skipped with the reason.
 """
 
@@ -9,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,8 +37,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on 127.0.0.1; yields the URL of an empty database."""
+def postgres(*more: str) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1; yields the URL of an empty database `dagster` (and creates the
+    databases named in ``more`` beside it)."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
         unavailable("PostgreSQL server binaries not installed (Debian package postgresql)")
@@ -53,12 +56,66 @@ def postgres() -> Iterator[str]:
         run(f"{bin_dir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(root, "server.log"), "start",
             "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {root}")
         try:
-            run(f"{bin_dir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "dagster")
+            for name in ("dagster", *more):
+                run(f"{bin_dir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", name)
             yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/dagster"
         finally:
             run(f"{bin_dir}/pg_ctl", "-D", data, "-w", "-m", "fast", "stop")
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def redis() -> Iterator[str]:
+    """A Redis server on 127.0.0.1 that keeps nothing on disk; yields its URL."""
+    server = shutil.which("redis-server")
+    if not server:
+        unavailable("redis-server not installed (Debian package redis-server)")
+    port = free_port()
+    process = subprocess.Popen([str(server), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextmanager
+def workers(names: list[str], env: dict[str, str], logs: Path) -> Iterator[dict[str, subprocess.Popen]]:
+    """`nightshift worker` processes, one per name, with ``env``; each logs to ``logs``/NAME.log. Yields them by name
+    once each is ready for steps."""
+    program = Path(sys.executable).with_name("nightshift")
+    started: dict[str, subprocess.Popen] = {}
+    try:
+        for name in names:
+            with open(logs / f"{name}.log", "w") as log:
+                started[name] = subprocess.Popen([str(program), "worker", "--name", name], env={**env, "PYTHONUNBUFFERED": "1"},
+                                                 stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        for name, process in started.items():
+            while " ready." not in (logs / f"{name}.log").read_text():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"worker {name} did not start: {(logs / f'{name}.log').read_text()[-2000:]}")
+                time.sleep(0.2)
+        yield started
+    finally:
+        for process in started.values():
+            process.terminate()
+        for process in started.values():
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def chromium() -> str:
