@@ -5,6 +5,7 @@
 #   bash dev.sh lint    ruff and mypy, as configured in pyproject.toml
 #   bash dev.sh model   add the optional local model (llama.cpp server + SmolLM2-135M); the first build takes ~8 minutes
 #   bash dev.sh viewer  install the trace viewer (Arize Phoenix) into .venv-viewer, then serve it on 127.0.0.1:6006
+#   bash dev.sh s3      install an S3-compatible server (moto) into .venv-s3, then serve it on 127.0.0.1:9000
 #   bash dev.sh lock    rewrite requirements.lock from the current .venv
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,6 +23,15 @@ if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -e . 2> >(grep -v "is ignored" >&2)
     echo "$want" > "$venv/.installed"
 fi
+
+# A server nightshift talks to but never imports, in a venv of its own: DIR PROGRAM PACKAGE WHAT.
+server_venv() {
+    if [ ! -x "$1/bin/$2" ]; then
+        echo "installing $4 into $1" >&2
+        python3 -m venv "$1"
+        "$1/bin/pip" install --quiet --disable-pip-version-check "$3" 2> >(grep -v "is ignored" >&2)
+    fi
+}
 
 command=${1:-}
 shift || true
@@ -43,19 +53,23 @@ case "$command" in
         # Its own venv: Phoenix pins clash with nightshift's (it would take anthropic back to 1.x). It is a server
         # nightshift sends traces to, never a library nightshift imports.
         viewer=${NIGHTSHIFT_VIEWER_VENV:-.venv-viewer}
-        if [ ! -x "$viewer/bin/phoenix" ]; then
-            echo "installing the trace viewer into $viewer (about a minute)" >&2
-            python3 -m venv "$viewer"
-            "$viewer/bin/pip" install --quiet --disable-pip-version-check "arize-phoenix==20.26.1" 2> >(grep -v "is ignored" >&2)
-        fi
+        server_venv "$viewer" phoenix "arize-phoenix==20.26.1" "the trace viewer (about a minute)"
         [ "${1:-}" = "--install-only" ] && exit 0
         export PHOENIX_WORKING_DIR=${PHOENIX_WORKING_DIR:-${NIGHTSHIFT_HOME:-.nightshift}/phoenix} PHOENIX_HOST=${PHOENIX_HOST:-127.0.0.1}
         export PHOENIX_TELEMETRY_ENABLED=false
         mkdir -p "$PHOENIX_WORKING_DIR"
         echo "traces: export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${PHOENIX_PORT:-6006}, then run a night" >&2
         exec "$viewer/bin/phoenix" serve ;;
+    s3)
+        # moto's server, in its own venv like the viewer: a stand-in for the object store the tests reach on loopback,
+        # with dependencies (Flask, boto3, cfn-lint) nightshift itself never needs.
+        s3=${NIGHTSHIFT_S3_VENV:-.venv-s3}
+        server_venv "$s3" moto_server "moto[server]==5.2.6" "the S3 server, moto (about half a minute)"
+        [ "${1:-}" = "--install-only" ] && exit 0
+        echo "S3 on http://127.0.0.1:9000: export AWS_ENDPOINT_URL=http://127.0.0.1:9000 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1" >&2
+        exec "$s3/bin/moto_server" -H 127.0.0.1 -p 9000 ;;
     lock)
         { sed -n '1,2p' requirements.lock; "$venv/bin/pip" freeze --exclude-editable | grep -v '^nightshift'; } > requirements.lock.new
         mv requirements.lock.new requirements.lock ;;
-    *) echo "usage: bash dev.sh demo|test|lint|model|viewer|lock [args]" >&2; exit 2 ;;
+    *) echo "usage: bash dev.sh demo|test|lint|model|viewer|s3|lock [args]" >&2; exit 2 ;;
 esac

@@ -5,117 +5,54 @@ Debian's Chromium.
 test is skipped with the reason.
 """
 
-import glob
 import os
+import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 import httpx
 import pytest
 
+from nightshift.deployment import loopback
+from nightshift.deployment.loopback import Unavailable, free_port
+
 CHROMIUM = "/usr/bin/chromium"
 PHOENIX = Path(__file__).resolve().parents[1] / ".venv-viewer" / "bin" / "phoenix"
 
+T = TypeVar("T")
 
-def unavailable(reason: str) -> None:
+
+def unavailable(reason: str) -> NoReturn:
     if os.environ.get("NIGHTSHIFT_REQUIRE_SERVICES"):
         pytest.fail(f"{reason} (CI installs it: see .ci/run)")
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
-def postgres(*more: str) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on 127.0.0.1; yields the URL of an empty database `dagster` (and creates the
-    databases named in ``more`` beside it)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        unavailable("PostgreSQL server binaries not installed (Debian package postgresql)")
-    bin_dir = os.path.dirname(found[-1])
-    # PostgreSQL refuses to run as root: run it as the package's postgres user, in a directory that user owns.
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    root = tempfile.mkdtemp(prefix="nightshift-pg-")
-    data, port = os.path.join(root, "data"), free_port()
-    if as_user:
-        shutil.chown(root, "postgres")
-    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True)  # noqa: E731
-    try:
-        run(f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        run(f"{bin_dir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(root, "server.log"), "start",
-            "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {root}")
+def available(server: AbstractContextManager[T]) -> Iterator[T]:
+    """A server of nightshift.deployment.loopback, or the test skipped (failed in CI) when it is not installed."""
+    with ExitStack() as stack:
         try:
-            for name in ("dagster", *more):
-                run(f"{bin_dir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", name)
-            yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/dagster"
-        finally:
-            run(f"{bin_dir}/pg_ctl", "-D", data, "-w", "-m", "fast", "stop")
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+            entered = stack.enter_context(server)
+        except Unavailable as exc:
+            unavailable(str(exc))
+        yield entered
 
 
-@contextmanager
-def redis() -> Iterator[str]:
-    """A Redis server on 127.0.0.1 that keeps nothing on disk; yields its URL."""
-    server = shutil.which("redis-server")
-    if not server:
-        unavailable("redis-server not installed (Debian package redis-server)")
-    port = free_port()
-    process = subprocess.Popen([str(server), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.1)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def postgres(*more: str) -> AbstractContextManager[str]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1; yields the URL of an empty database `dagster`."""
+    return available(loopback.postgres(*more))
 
 
-@contextmanager
-def workers(names: list[str], env: dict[str, str], logs: Path) -> Iterator[dict[str, subprocess.Popen]]:
-    """`nightshift worker` processes, one per name, with ``env``; each logs to ``logs``/NAME.log. Yields them by name
-    once each is ready for steps."""
-    program = Path(sys.executable).with_name("nightshift")
-    started: dict[str, subprocess.Popen] = {}
-    try:
-        for name in names:
-            with open(logs / f"{name}.log", "w") as log:
-                started[name] = subprocess.Popen([str(program), "worker", "--name", name], env={**env, "PYTHONUNBUFFERED": "1"},
-                                                 stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        for name, process in started.items():
-            while " ready." not in (logs / f"{name}.log").read_text():
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"worker {name} did not start: {(logs / f'{name}.log').read_text()[-2000:]}")
-                time.sleep(0.2)
-        yield started
-    finally:
-        for process in started.values():
-            process.terminate()
-        for process in started.values():
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+def cluster(root: Path, names: list[str], env: dict[str, str]) -> AbstractContextManager[loopback.Cluster]:
+    """PostgreSQL, Redis and a `nightshift worker` per name, on 127.0.0.1."""
+    return available(loopback.cluster(root, names, env))
 
 
 def chromium() -> str:
@@ -152,3 +89,29 @@ def phoenix() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
+
+
+MOTO = Path(__file__).resolve().parents[1] / ".venv-s3" / "bin" / "moto_server"
+
+
+@contextmanager
+def s3(bucket: str) -> Iterator[dict[str, str]]:
+    """An S3 server (moto) on 127.0.0.1 with an empty ``bucket``; yields the AWS_* variables that reach it."""
+    if not MOTO.exists():
+        unavailable("the S3 server is not installed (bash dev.sh s3 --install-only)")
+    port = free_port()
+    process = subprocess.Popen([str(MOTO), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        loopback.wait_until(lambda: loopback.accepts(port), process, "moto_server", 60)
+        httpx.put(f"{url}/{bucket}").raise_for_status()  # moto takes an unsigned CreateBucket
+        yield {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def s3_keys(env: dict[str, str], bucket: str, prefix: str) -> list[str]:
+    """The keys under ``prefix`` in ``bucket`` (ListObjectsV2, unsigned: moto answers it)."""
+    listing = httpx.get(f"{env['AWS_ENDPOINT_URL']}/{bucket}", params={"list-type": "2", "prefix": prefix}).text
+    return re.findall(r"<Key>([^<]+)</Key>", listing)

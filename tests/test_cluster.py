@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -19,7 +18,7 @@ from nightshift.ingest.samples import write_days
 from nightshift.knowledge.sample import write_sample
 from nightshift.warehouse.database import Warehouse
 from tests.conftest import SAMPLE_START
-from tests.services import postgres, redis, workers
+from tests.services import cluster
 
 pytestmark = pytest.mark.slow
 
@@ -75,19 +74,6 @@ def in_process(tmp_path_factory) -> dict[str, list[dict]]:
     return state(Warehouse(root / "home" / "warehouse.duckdb"))
 
 
-@contextmanager
-def cluster(root: Path):
-    """PostgreSQL, Redis and two workers named w1 and w2; yields the environment every process of the night shares."""
-    with postgres("lake") as dagster_url, redis() as broker:
-        port = re.search(r":(\d+)/", dagster_url).group(1)  # type: ignore[union-attr]
-        env = {**one_machine(), "NIGHTSHIFT_HOME": str(root / "home"), "NIGHTSHIFT_CELERY_BROKER": broker,
-               "NIGHTSHIFT_WAREHOUSE": f"ducklake:postgres:dbname=lake host=127.0.0.1 port={port} user=postgres",
-               "NIGHTSHIFT_LAKE_DATA": str(root / "lake-data"), "DAGSTER_PG_URL": dagster_url}
-        landing(root / "home")
-        with workers(["w1", "w2"], env, root) as started:
-            yield env, started
-
-
 def lake(env: dict[str, str]) -> Warehouse:
     return Warehouse(env["NIGHTSHIFT_WAREHOUSE"], data_path=env["NIGHTSHIFT_LAKE_DATA"])
 
@@ -126,7 +112,9 @@ def step_workers(env: dict[str, str]) -> dict[str, set[str]]:
 
 
 def test_a_backfill_on_two_workers_ends_as_it_does_in_one_process(tmp_path, in_process):
-    with cluster(tmp_path) as (env, _):
+    with cluster(tmp_path, ["w1", "w2"], one_machine()) as night:
+        env = night.env
+        landing(tmp_path / "home")
         backfill(env)
         assert_complete_and_identical(env, in_process)
         by_worker = step_workers(env)
@@ -141,7 +129,9 @@ def pool_processes(worker: subprocess.Popen) -> list[int]:
 
 
 def test_a_worker_killed_mid_step_costs_nothing_but_a_rerun_of_the_step(tmp_path, in_process):
-    with cluster(tmp_path) as (env, started):
+    with cluster(tmp_path, ["w1", "w2"], one_machine()) as night:
+        env, started = night.env, night.workers
+        landing(tmp_path / "home")
         log = tmp_path / "w1.log"
         killed: list[str] = []
 

@@ -601,13 +601,14 @@ def worker(
     Give it the environment the jobs run in: the same NIGHTSHIFT_* settings (a lake warehouse, a home or LanceDB URI
     every worker sees) and the same Dagster instance (DAGSTER_PG_URL), where it records each step's events."""
     from nightshift.app.instance import cli_instance
-    from nightshift.deployment import workers
+    from nightshift.deployment.broker import BROKER, broker
+    from nightshift.orchestration.executors import run_worker
 
-    url = workers.broker()
+    url = broker()
     if not url:
-        raise fail(f"set {workers.BROKER}=redis://host:6379/0, the broker the jobs send their steps to")
+        raise fail(f"set {BROKER}=redis://host:6379/0, the broker the jobs send their steps to")
     cli_instance(Home.from_env()).dispose()  # DAGSTER_HOME as the orchestrator composes it
-    workers.run_worker(url, name, concurrency)
+    run_worker(url, name, concurrency)
 
 
 @app.command()

@@ -9,8 +9,8 @@ import dagster as dg
 
 from nightshift import assets, checks
 from nightshift.app.settings import resources_for
-from nightshift.deployment import workers
 from nightshift.lib.home import Home
+from nightshift.orchestration.executors import jobs_executor
 from nightshift.orchestration.jobs import collect_job, ingest_job, maintenance_job, nightly_job
 from nightshift.orchestration.schedules import maintenance_schedule, nightly_schedule
 from nightshift.orchestration.sensors import batch_sensor
@@ -19,9 +19,8 @@ from nightshift.orchestration.sensors import batch_sensor
 def build_definitions(home: Home, mapping: str | None = None) -> dg.Definitions:
     """The code location for a home; the CLI builds it with its own --map. With NIGHTSHIFT_CELERY_BROKER set, every
     job's steps run on Celery workers (nightshift worker)."""
-    url = workers.broker()
     return dg.Definitions(
-        executor=workers.executor(url) if url else None,
+        executor=jobs_executor(),
         assets=dg.load_assets_from_package_module(assets),
         asset_checks=dg.load_asset_checks_from_package_module(checks),
         jobs=[ingest_job, nightly_job, collect_job, maintenance_job],

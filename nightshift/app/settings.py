@@ -31,7 +31,7 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
     env = os.environ.get
     provider = cast(Literal["local", "openai"], env("NIGHTSHIFT_EMBEDDER", "local"))  # the resource validates it
     # LanceDB takes object-store URIs too (s3://bucket/nightshift), for machines that share it.
-    vectors = LanceDBStore(uri=env("NIGHTSHIFT_LANCEDB_URI") or str(home.vectors))
+    vectors = LanceDBStore(uri=env("NIGHTSHIFT_LANCEDB_URI") or str(home.vectors), storage_options=object_store())
     return {
         "landing": LandingZone(
             root=str(home.landing),
@@ -77,6 +77,14 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             openai_base_url=env("OPENAI_BASE_URL") or None,
         ),
     }
+
+
+def object_store() -> dict[str, str]:
+    """LanceDB's options for an S3-compatible store at AWS_ENDPOINT_URL (MinIO, Ceph, moto); none for AWS itself."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        return {}
+    return {"aws_endpoint": endpoint, **({"allow_http": "true"} if endpoint.startswith("http://") else {})}
 
 
 def warehouse_for(home: Home) -> DuckDBWarehouse:

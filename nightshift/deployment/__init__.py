@@ -1,1 +1,2 @@
-"""Running a night on more than one process tree: Celery workers, and the settings that place steps on them."""
+"""Beyond one process tree: where the steps of a night run (Celery over Redis) and the servers a cluster needs,
+started on loopback for the tests and the cluster benchmark."""

@@ -156,7 +156,7 @@ class KnowledgeIndex:
 
     async def _text_leg(self, texts: Sequence[str], k: int, in_flight: int = 64) -> list[list[tuple[int, float]]]:
         """Per ticket, the ``k`` best BM25 passages as (row id, score), best first; empty text finds nothing."""
-        table = await (await lancedb.connect_async(self.db.uri)).open_table(TABLE)
+        table = await (await lancedb.connect_async(self.db.uri, storage_options=self.db.storage_options)).open_table(TABLE)
         gate = asyncio.Semaphore(in_flight)
 
         async def one(text: str) -> list[tuple[int, float]]:

@@ -34,9 +34,11 @@ class LanceDBStore(dg.ConfigurableResource):
     """A LanceDB database directory (local path or object-store URI)."""
 
     uri: str = Field(description="LanceDB directory or URI, e.g. ~/.nightshift/lancedb or s3://bucket/lancedb.")
+    storage_options: dict[str, str] = Field(default_factory=dict, description="Object-store options (an S3-compatible "
+                                            "endpoint); credentials stay in the usual AWS_* variables.")
 
     def db(self):
-        return lancedb.connect(self.uri)
+        return lancedb.connect(self.uri, storage_options=self.storage_options or None)
 
     def table(self, name: str):
         """The table, or None before anything was written to it."""

@@ -3,7 +3,8 @@
 Unlike a DuckDB file, which one process at a time may write, a lake takes writers from many processes and machines:
 each commit is a new snapshot in the catalog, and DuckLake itself retries a commit that raced another without
 touching the same data. The extensions come from PyPI packages built for this DuckDB (it loads only extensions of its
-own version), so nothing is downloaded when a lake is attached.
+own version), so nothing is downloaded when a lake is attached. Data files go to a directory, or to s3://... (httpfs),
+with the usual AWS_* credentials.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib.util
 import os
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 
@@ -44,12 +46,26 @@ def extension_file(name: str) -> str:
     return str(found[0])
 
 
+def s3_secret(con: duckdb.DuckDBPyConnection) -> None:
+    """Credentials for data files on S3 (or an S3-compatible store at AWS_ENDPOINT_URL), from the usual AWS_* variables."""
+    env = os.environ.get
+    options = {"KEY_ID": env("AWS_ACCESS_KEY_ID"), "SECRET": env("AWS_SECRET_ACCESS_KEY"), "REGION": env("AWS_REGION")}
+    endpoint = urlsplit(env("AWS_ENDPOINT_URL") or "")
+    if endpoint.netloc:
+        options.update(ENDPOINT=endpoint.netloc, URL_STYLE="path")
+    settings = "".join(f", {key} '{value}'" for key, value in options.items() if value)
+    con.execute(f"CREATE OR REPLACE SECRET nightshift_s3 (TYPE s3{settings}{', USE_SSL false' if endpoint.scheme == 'http' else ''})")
+
+
 def attach(catalog: str, data_path: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached and in use."""
     con = duckdb.connect()
-    for name in EXTENSIONS:
+    remote = data_path.startswith("s3://")
+    for name in (*EXTENSIONS, "httpfs") if remote else EXTENSIONS:
         con.load_extension(extension_file(name))
-    if "://" not in data_path:
+    if remote:
+        s3_secret(con)
+    elif "://" not in data_path:
         Path(data_path).mkdir(parents=True, exist_ok=True)
     con.execute(f"ATTACH '{catalog}' AS {ALIAS} (DATA_PATH '{data_path.rstrip('/')}/')")
     con.execute(f"USE {ALIAS}")

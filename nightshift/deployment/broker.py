@@ -1,0 +1,43 @@
+"""The Celery broker the jobs send their steps to, and what the orchestrator and every worker agree on."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+BROKER = "NIGHTSHIFT_CELERY_BROKER"
+QUEUE = "dagster"  # the queue dagster-celery routes steps to
+
+
+def broker() -> str | None:
+    """The broker's URL (redis://host:6379/0), or None: steps run in the orchestrating process tree."""
+    return os.environ.get(BROKER) or None
+
+
+def backend(url: str) -> str:
+    """Where workers leave each step's events for the orchestrator: the broker's Redis, or NIGHTSHIFT_CELERY_BACKEND."""
+    return os.environ.get("NIGHTSHIFT_CELERY_BACKEND") or url
+
+
+# Celery's own setting names, on top of dagster-celery's defaults.
+SETTINGS = {
+    # A worker takes one step at a time and holds no queue of its own, so a free worker gets the next step.
+    "worker_prefetch_multiplier": 1,
+    # A step's message is acknowledged when the step is over, not when it starts; if the process running it dies
+    # (SIGKILL, the OOM killer), the message goes back on the queue and a live worker runs the step again. Every write
+    # of a step replaces its day or updates rows by id, so the second run stores what the first would have.
+    "task_acks_late": True,
+    "task_reject_on_worker_lost": True,
+}
+
+
+def worker_name(name: str | None) -> str:
+    """A name unique on the broker, shown in each step's event log: NAME@host."""
+    name = name or f"nightshift-{os.getpid()}"
+    return name if "@" in name else f"{name}@{socket.gethostname()}"
+
+
+def worker_argv(name: str | None, concurrency: int) -> list[str]:
+    """Celery's worker command line: the steps' queue, a pool of ``concurrency`` step processes."""
+    return ["worker", "--hostname", worker_name(name), "--queues", QUEUE, "--concurrency", str(concurrency),
+            "--pool", "prefork", "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
