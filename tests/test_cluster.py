@@ -118,6 +118,10 @@ def test_a_backfill_on_two_workers_ends_as_it_does_in_one_process(tmp_path, in_p
         backfill(env)
         assert_complete_and_identical(env, in_process)
         by_worker = step_workers(env)
+        # The CLI reads the lake as it reads the file.
+        asked = subprocess.run([NIGHTSHIFT, "query", "SELECT count(*) AS n FROM ticket_responses", "--format", "json"],
+                               env=env, capture_output=True, text=True, timeout=120)
+        assert json.loads(asked.stdout) == [{"n": len(in_process["ticket_responses"])}], asked.stderr
     assert set(by_worker) == {"w1", "w2"}, by_worker
     # Every step of both jobs ran somewhere: ingest to submit, and collect to the day's report.
     ran = set().union(*by_worker.values())

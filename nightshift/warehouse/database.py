@@ -126,8 +126,8 @@ class Warehouse:
         """Run ``work`` in one write transaction: committed when it returns, rolled back if it raises.
 
         On a lake, writers in other processes may commit first; where their changes conflict with these (a delete
-        and an insert on the same table), the transaction is run again from the start on the new snapshot. So ``work``
-        must be whole, and it is: every write replaces a day, or updates rows by their id.
+        and an insert on the same table), nothing of this attempt is stored and ``work`` runs again from the start,
+        on the new snapshot, until ``lock_wait_s`` is spent.
         """
         self._ensure_migrated()
         return self._transact(work)
