@@ -20,6 +20,7 @@ from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteRepo
 
 from nightshift.app.instance import CODE_LOCATION
 from nightshift.llm.ledger import BatchLedger
+from nightshift.orchestration.executors import CELERY
 
 # Runs keep their full event log in the instance; the terminal shows progress, warnings and the summary.
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -47,7 +48,7 @@ def execute(job: dg.JobDefinition, partition_key: str, instance: dg.DagsterInsta
     With Celery as the jobs' executor, this process only orchestrates: each step goes to a worker, which rebuilds the
     job from the code location's module (nightshift.definitions, in its own environment).
     """
-    on_workers = job.executor_def.name == "celery"
+    on_workers = job.executor_def.name == CELERY
     run_config = QUIET_RUN if on_workers else {**QUIET_RUN, "execution": {"config": {"in_process": {}}}}
     target: IJob = CODE_LOCATION_MODULE.get_reconstructable_job(job.name) if on_workers else InMemoryJob(job)
     run = instance.create_run_for_job(

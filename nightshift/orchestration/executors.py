@@ -16,13 +16,15 @@ from dagster_celery.tasks import create_task
 
 from nightshift.deployment.broker import SETTINGS, backend, broker, worker_argv
 
+CELERY = "celery"  # the executor's name: a job with it runs its steps on workers
+
 
 def jobs_executor() -> dg.ExecutorDefinition | None:
     """dagster-celery's executor for the configured broker; None (Dagster's default) without one."""
     url = broker()
     if not url:
         return None
-    return celery_executor.configured({"broker": url, "backend": backend(url), "config_source": SETTINGS}, name="celery")
+    return celery_executor.configured({"broker": url, "backend": backend(url), "config_source": SETTINGS}, name=CELERY)
 
 
 def worker_app(url: str) -> Celery:
