@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
+import sqlalchemy.exc
 import yaml
 
 from nightshift.lib.home import Home
@@ -55,10 +57,25 @@ def write_workspace(dagster_dir: Path) -> Path:
     return path
 
 
-def cli_instance(home: Home) -> dg.DagsterInstance:
+def cli_instance(home: Home, attempts: int = 5) -> dg.DagsterInstance:
     dagster_home(home)
+    # Processes started at once on a new PostgreSQL database (workers, the CLI) race to create the instance's tables and
+    # the writer pool's row, and all but one fail; they find them made when they try again.
+    for attempt in range(1, attempts):
+        try:
+            return prepared_instance()
+        except sqlalchemy.exc.DBAPIError:
+            time.sleep(attempt)
+    return prepared_instance()
+
+
+def prepared_instance() -> dg.DagsterInstance:
     instance = dg.DagsterInstance.get()
-    set_writer_pool(instance)
+    try:
+        set_writer_pool(instance)
+    except Exception:
+        instance.dispose()
+        raise
     return instance
 
 

@@ -95,20 +95,19 @@ def redis() -> Iterator[str]:
 @contextmanager
 def workers(names: list[str], env: dict[str, str], logs: Path) -> Iterator[dict[str, subprocess.Popen]]:
     """`nightshift worker` processes, one per name, with ``env``, each logging to ``logs``/NAME.log; yields them by
-    name once each is ready for steps.
-
-    They start one after another: the first creates the Dagster instance's tables in a new database, and two
-    processes creating them at once collide.
+    name once each is ready for steps. They start at once, as a deployment's do, racing to create the Dagster
+    instance's tables in a new database.
     """
     program = str(Path(sys.executable).with_name("nightshift"))
     started: dict[str, subprocess.Popen] = {}
     try:
         for name in names:
-            log = logs / f"{name}.log"
-            with log.open("w") as out:
+            with (logs / f"{name}.log").open("w") as out:
                 started[name] = subprocess.Popen([program, "worker", "--name", name], env={**env, "PYTHONUNBUFFERED": "1"},
                                                  stdout=out, stderr=subprocess.STDOUT)
-            wait_until(lambda: " ready." in log.read_text(), started[name], f"worker {name}", 120, log)  # noqa: B023
+        for name, process in started.items():
+            log = logs / f"{name}.log"
+            wait_until(lambda: " ready." in log.read_text(), process, f"worker {name}", 120, log)  # noqa: B023
         yield started
     finally:
         for process in started.values():
