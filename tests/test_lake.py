@@ -7,16 +7,12 @@ from datetime import date
 import pytest
 
 from nightshift.app.instance import WRITER_POOL, cli_instance
+from nightshift.deployment.loopback import lake_catalog
 from nightshift.warehouse.database import Warehouse
 from nightshift.warehouse.schema import TABLES
 from tests.services import postgres
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2)]
-
-
-def catalog(url: str) -> str:
-    port = url.rsplit(":", 1)[1].split("/")[0]
-    return f"ducklake:postgres:dbname=lake host=127.0.0.1 port={port} user=postgres"
 
 
 def rows_of(day: date, writer: int) -> list[dict]:
@@ -34,14 +30,14 @@ def writer(location: str, data: str, number: int) -> None:
 @pytest.mark.slow  # a real PostgreSQL server
 def test_the_lake_holds_the_files_tables_and_concurrent_replacements_keep_one_copy_of_each_day(tmp_path):
     with postgres("lake") as url:
-        db = Warehouse(catalog(url), data_path=str(tmp_path / "data"))
+        db = Warehouse(lake_catalog(url), data_path=str(tmp_path / "data"))
         tables = {r["table_name"] for r in db.rows("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lake'")}
         assert set(TABLES) <= tables
 
         # Four processes replace the same two days at once: the replacements conflict (a delete and an insert on one
         # table), and each loser runs again on the new snapshot.
         context = multiprocessing.get_context("spawn")
-        processes = [context.Process(target=writer, args=(catalog(url), str(tmp_path / "data"), n)) for n in range(4)]
+        processes = [context.Process(target=writer, args=(lake_catalog(url), str(tmp_path / "data"), n)) for n in range(4)]
         for process in processes:
             process.start()
         for process in processes:

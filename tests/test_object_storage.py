@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from nightshift.deployment.loopback import lake_catalog
 from nightshift.ingest.samples import write_days
 from nightshift.knowledge.sample import write_sample
 from nightshift.warehouse.database import Warehouse
@@ -24,8 +25,7 @@ def test_two_nights_keep_vectors_and_tables_in_a_bucket(tmp_path, monkeypatch):
     write_days(home / "landing", SAMPLE_START, 2)
     write_sample(home / "knowledge")
     with postgres("lake") as url, s3(BUCKET) as aws:
-        port = url.rsplit(":", 1)[1].split("/")[0]
-        lake = {"NIGHTSHIFT_WAREHOUSE": f"ducklake:postgres:dbname=lake host=127.0.0.1 port={port} user=postgres",
+        lake = {"NIGHTSHIFT_WAREHOUSE": lake_catalog(url),
                 "NIGHTSHIFT_LAKE_DATA": f"s3://{BUCKET}/lake", "NIGHTSHIFT_LANCEDB_URI": f"s3://{BUCKET}/lancedb"}
         env = {**{k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}, **aws, **lake, "NIGHTSHIFT_HOME": str(home)}
         done = subprocess.run([str(Path(sys.executable).with_name("nightshift")), "run", "--start", "2026-11-01", "--end", "2026-11-02"],

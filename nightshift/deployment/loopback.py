@@ -119,6 +119,12 @@ def workers(names: list[str], env: dict[str, str], logs: Path) -> Iterator[dict[
                 process.kill()
 
 
+def lake_catalog(dagster_url: str, database: str = "lake") -> str:
+    """The DuckLake catalog in ``database`` of the PostgreSQL server that ``postgres()`` started."""
+    port = dagster_url.rsplit(":", 1)[1].split("/")[0]
+    return f"ducklake:postgres:dbname={database} host=127.0.0.1 port={port} user=postgres"
+
+
 @dataclass
 class Cluster:
     env: dict[str, str]  # what every process of the night shares: the orchestrator's and each worker's environment
@@ -131,9 +137,8 @@ def cluster(root: Path, names: list[str], base_env: dict[str, str]) -> Iterator[
     ``root``/home and the lake's data files under ``root``/lake-data."""
     root.mkdir(parents=True, exist_ok=True)
     with postgres("lake") as dagster_url, redis() as broker:
-        port = dagster_url.rsplit(":", 1)[1].split("/")[0]
         env = {**base_env, "NIGHTSHIFT_HOME": str(root / "home"), "NIGHTSHIFT_CELERY_BROKER": broker,
-               "NIGHTSHIFT_WAREHOUSE": f"ducklake:postgres:dbname=lake host=127.0.0.1 port={port} user=postgres",
+               "NIGHTSHIFT_WAREHOUSE": lake_catalog(dagster_url),
                "NIGHTSHIFT_LAKE_DATA": str(root / "lake-data"), "DAGSTER_PG_URL": dagster_url}
         env.pop("DAGSTER_HOME", None)  # each process composes the instance in the shared home, as the CLI does
         with workers(names, env, root) as started:
