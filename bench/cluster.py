@@ -27,7 +27,6 @@ from nightshift.knowledge.sample import write_sample
 
 FIRST = date(2026, 3, 2)  # fixed, so two runs of the benchmark see the same tickets
 NIGHTSHIFT = str(Path(sys.executable).with_name("nightshift"))
-CLUSTER_SETTINGS = ("NIGHTSHIFT_CELERY", "NIGHTSHIFT_WAREHOUSE", "NIGHTSHIFT_LAKE", "DAGSTER_PG_URL", "DAGSTER_HOME")
 
 
 def backfill(home: Path, days: int, per_day: int, env: dict[str, str]) -> float:
@@ -52,8 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     tickets = args.days * args.per_day
     # Every process must see the same first partition, workers included (they start before the landing files exist).
-    one_machine = {**{k: v for k, v in os.environ.items() if not k.startswith(CLUSTER_SETTINGS)},
-                   "NIGHTSHIFT_FIRST_DAY": FIRST.isoformat()}
+    one_machine = {**loopback.one_machine(), "NIGHTSHIFT_FIRST_DAY": FIRST.isoformat()}
     print(f"a backfill of {args.days} days x {args.per_day} tickets; {os.cpu_count()} cores", flush=True)
     with tempfile.TemporaryDirectory(prefix="nightshift-bench-cluster-") as tmp:
         root = Path(tmp)

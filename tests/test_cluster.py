@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from nightshift.deployment.loopback import one_machine
 from nightshift.ingest.samples import write_days
 from nightshift.knowledge.sample import write_sample
 from nightshift.warehouse.database import Warehouse
@@ -53,12 +54,6 @@ def backfill(env: dict[str, str]) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
-
-
-def one_machine() -> dict[str, str]:
-    """This environment without any setting of the cluster's (each CLI process composes its instance in its home)."""
-    cluster = ("NIGHTSHIFT_CELERY", "NIGHTSHIFT_WAREHOUSE", "NIGHTSHIFT_LAKE", "DAGSTER_PG_URL", "DAGSTER_HOME")
-    return {k: v for k, v in os.environ.items() if not k.startswith(cluster)}
 
 
 def state(db: Warehouse) -> dict[str, list[dict]]:

@@ -119,6 +119,15 @@ def workers(names: list[str], env: dict[str, str], logs: Path) -> Iterator[dict[
                 process.kill()
 
 
+# The settings that place a night on a cluster; without them, it runs in one process tree on the home's own files.
+CLUSTER_SETTINGS = ("NIGHTSHIFT_CELERY", "NIGHTSHIFT_WAREHOUSE", "NIGHTSHIFT_LAKE", "DAGSTER_PG_URL", "DAGSTER_HOME")
+
+
+def one_machine() -> dict[str, str]:
+    """This process's environment without any cluster setting (each CLI process composes its instance in its home)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(CLUSTER_SETTINGS)}
+
+
 def lake_catalog(dagster_url: str, database: str = "lake") -> str:
     """The DuckLake catalog in ``database`` of the PostgreSQL server that ``postgres()`` started."""
     port = dagster_url.rsplit(":", 1)[1].split("/")[0]
