@@ -49,8 +49,10 @@ def test_provider_facing_assets_retry_with_backoff_and_checks_gate_what_must_not
         assert graph.get(dg.AssetKey(key)).assets_def.op.retry_policy == PROVIDER_RETRY
     assert PROVIDER_RETRY.backoff == dg.Backoff.EXPONENTIAL
     blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
-    assert {"day_projected_within_budget", "responses_match_schema", "responses_carry_no_pii", "tickets_expectations",
+    assert {"day_projected_within_budget", "responses_match_schema", "tickets_expectations",
             "triage_expectations", "responses_expectations", "embeddings_match_tickets"} <= blocking
+    # Personal data in an answer holds back that answer from the cache (its admission), not the whole day.
+    assert "responses_carry_no_pii" not in blocking
     assert "category_mix_drift" not in blocking and "needs_human_share" not in blocking
 
 

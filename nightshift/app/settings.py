@@ -14,7 +14,7 @@ import dagster as dg
 from nightshift.ingest.files import FALLBACK_ENCODING
 from nightshift.ingest.redaction import PHONE_REGIONS
 from nightshift.lib.home import Home
-from nightshift.resources.answer_cache import AnswerCache
+from nightshift.resources.answer_cache import RELEVANCE_FLOOR, AnswerCache
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.landing import LandingZone
@@ -43,7 +43,12 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
         ),
         "warehouse": warehouse_for(home),
         "vectors": vectors,
-        "answer_cache": AnswerCache(vectors=vectors),
+        "answer_cache": AnswerCache(
+            vectors=vectors,
+            error_bound=float(env("NIGHTSHIFT_CACHE_ERROR_BOUND", "0.02")),
+            probes=int(env("NIGHTSHIFT_CACHE_PROBES", "10")),
+            relevance_floor=float(env("NIGHTSHIFT_CACHE_RELEVANCE_FLOOR", str(RELEVANCE_FLOOR))),
+        ),
         "knowledge": KnowledgeBase(
             vectors=vectors,
             folder=env("NIGHTSHIFT_KNOWLEDGE") or str(home.knowledge),

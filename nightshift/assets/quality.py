@@ -8,6 +8,7 @@ import dagster as dg
 from nightshift.assets.responses import ticket_responses
 from nightshift.lib.markdown import markdown_table
 from nightshift.llm.ledger import BatchLedger
+from nightshift.llm.pricing import PriceTable
 from nightshift.llm.requests import JUDGE, SHADOW
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
@@ -20,6 +21,14 @@ from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_erro
 from nightshift.resources.models import Prices
 from nightshift.resources.warehouse import DuckDBWarehouse
 from nightshift.triage.routing import CACHE
+
+
+def as_judged(answers: dict[str, dict], prices: PriceTable) -> dict[str, dict]:
+    """The cheap answers as the judge saw them: one taken back since (given the frontier's answer instead) is judged as
+    it was, by the model of its route, so its verdict stands; one whose cache entry was gone had nothing to judge."""
+    return {tid: a if not a["replaced_because"] else {
+        **a, "response": a["replaced_response"], "status": "ok" if a["replaced_response"] else "failed", "error": a["replaced_because"],
+        "model": a["model"] if a["route"] == CACHE else prices.routes.get(a["route"], a["model"])} for tid, a in answers.items()}
 
 
 @dg.asset(
@@ -50,7 +59,7 @@ def answer_quality(
         latest = ledger.latest(day, kinds=(SHADOW, JUDGE))
         shadows = [row for row in latest.values() if row["kind"] == SHADOW]
         sampled = [row["ticket_id"] for row in shadows]
-        answers, texts = warehouse.answers.by_ticket(day, sampled), warehouse.tickets.texts_of(day, sampled)
+        answers, texts = as_judged(warehouse.answers.by_ticket(day, sampled), table), warehouse.tickets.texts_of(day, sampled)
         cited = [c for s in shadows for c in json.loads((answers.get(s["ticket_id"]) or {}).get("response") or "{}").get("citations") or []]
         passages = knowledge.index().passages(cited) if knowledge.enabled() else None
         requests, rows = judge_requests_and_rows(shadows, answers, latest, ledger.spent(day, kinds=(SHADOW, JUDGE)), texts, table, passages)

@@ -55,6 +55,10 @@ def daily_cost_and_quality(
     window = day - timedelta(days=quality.window_days)
     row.update(route_columns(warehouse.quality.agreement(day - timedelta(days=1), day), warehouse.quality.agreement(window, day),
                              warehouse.quality.supported(window, day)))
+    row.update(warehouse.answers.admissions(day))
+    wrong = warehouse.quality.wrong_serves(window, day)
+    row.update(cache_wrong_serve_rate=wrong.rate, cache_wrong_serve_rate_low=wrong.low if wrong.n else None,
+               cache_wrong_serve_rate_high=wrong.high if wrong.n else None)
     warehouse.reports.replace_day(day, row)
     trend = warehouse.reports.days(day - timedelta(days=TREND_DAYS), day)
     numeric = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
@@ -11,13 +12,14 @@ from nightshift.knowledge.index import KnowledgeIndex
 from nightshift.lib.markdown import markdown_table
 from nightshift.lib.tokens import count_request, count_tokens
 from nightshift.llm import prompts
-from nightshift.llm.ledger import BatchLedger
+from nightshift.llm.ledger import RETRYABLE, BatchLedger
 from nightshift.llm.pricing import PriceTable, spend_summary
-from nightshift.llm.requests import SAFETY
+from nightshift.llm.requests import JUDGE, SAFETY, SHADOW, Request, reply_requests
 from nightshift.observability import journey, tracing
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.orchestration.tracing import traced
+from nightshift.quality.judging import agrees
 from nightshift.resources.answer_cache import AnswerCache
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
@@ -26,7 +28,7 @@ from nightshift.resources.safety import SafetyPolicy
 from nightshift.resources.vector_store import EMBEDDINGS
 from nightshift.resources.warehouse import DuckDBWarehouse
 from nightshift.safety.outbound import ReplyPolicy, hold_reason
-from nightshift.triage.routing import CACHE, HUMAN
+from nightshift.triage.routing import CACHE, FRONTIER, HUMAN
 from nightshift.warehouse.database import BLOCK, span
 
 ANSWER_FIELDS = ("summary", "sentiment", "category", "draft_reply", "needs_human")
@@ -81,20 +83,83 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
             "rescued": bool(spent["rescued"]), "rescue_usd": spent["rescue_usd"]}
 
 
+def from_shadow(shadow: dict, spent: dict | None) -> dict:
+    """The frontier's shadow answer, given in place of a cheap answer taken back. It was paid for as the price of
+    measuring quality (and is counted there), so giving it costs the reply nothing more."""
+    return {"status": "ok", "source": SHADOW, "model": shadow["model"], "response": shadow["answer"], "attempts": 0,
+            "batch_id": shadow["batch_id"], "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "rescued": False, "rescue_usd": 0.0,
+            "frontier_sync_usd": float((spent or {}).get("frontier_sync_usd") or 0.0)}
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What the judge said today: per judged ticket whether its cheap answer stands, and the cache entries that may not
+    serve today because a serve of theirs was judged wrong."""
+
+    verdicts: dict[str, bool]
+    withdrawn: dict[str, str]
+    max_attempts: int
+
+    def given_up(self, row: dict | None) -> bool:
+        """A request that failed with no attempt left: what it was to bring will not come."""
+        return row is not None and row["status"] in RETRYABLE and row["attempt"] >= self.max_attempts
+
+
+def cheap_answer(ticket: dict, latest: dict[str, dict], spent: dict[str, dict], cached: dict[str, dict], judged: Judged,
+                 prices: PriceTable, passages: list[dict] | None) -> tuple[dict, bool]:
+    """A cache or model route's row, and whether the ticket must be asked afresh of the frontier model.
+
+    A cache serve is given only while its entry stands: one judged wrong today (on any ticket), or gone from the cache, is
+    taken back, and so is a probe the judge could not judge; a probe waits, pending, for its verdict. An answer taken back
+    gets the frontier's shadow answer when there is one, else a new frontier request. A small-model answer the judge
+    found wrong gets the shadow answer too: a judged-wrong answer is never given."""
+    tid = ticket["ticket_id"]
+    shadow, verdict = latest.get(f"{SHADOW}:{tid}"), judged.verdicts.get(tid)
+    if ticket["route"] != CACHE:
+        answered = from_request(latest.get(tid), spent.get(tid))
+        if verdict is False and shadow is not None and shadow["status"] == "ok":
+            return {**from_shadow(shadow, spent.get(shadow["custom_id"])), "replaced_because": "the judge found it wrong",
+                    "replaced_response": answered["response"]}, False
+        return answered, False
+    entry_id = ticket["cache_entry_id"]
+    entry = cached.get(entry_id)
+    why = "its cache entry is gone" if entry is None else judged.withdrawn.get(entry_id)
+    if why is None and ticket["cache_probe"] and verdict is None:
+        if not (judged.given_up(shadow) or judged.given_up(latest.get(f"{JUDGE}:{tid}"))):
+            return {**from_cache(ticket, entry, prices, passages), "status": "pending"}, False
+        why = "its probe could not be judged"
+    if why is None:
+        return from_cache(ticket, entry, prices, passages), False
+    taken_back = {"replaced_because": why, "replaced_response": entry["answer"] if entry else None, "cache_entry_id": entry_id}
+    if tid in latest:  # asked afresh on an earlier collection
+        return {**from_request(latest[tid], spent.get(tid)), **taken_back}, False
+    if shadow is not None and shadow["status"] == "ok":
+        return {**from_shadow(shadow, spent.get(shadow["custom_id"])), **taken_back}, False
+    return {**UNANSWERED, "status": "pending", "source": "batch", **taken_back, "replaced_because": f"{why}: asked afresh"}, True
+
+
+def judged_today(ledger: BatchLedger, warehouse: DuckDBWarehouse, day: date, max_attempts: int) -> Judged:
+    verdicts = {r["ticket_id"]: agrees(json.loads(r["answer"])) for r in ledger.latest(day, kinds=(JUDGE,)).values() if r["status"] == "ok"}
+    wrong = warehouse.triage.served_from(day, [tid for tid, good in verdicts.items() if not good])
+    return Judged(verdicts, {entry: f"a serve of its entry (to {tid}) was judged wrong" for tid, entry in sorted(wrong.items())},
+                  max_attempts)
+
+
 def responses(day: date, block: list[dict], latest: dict[str, dict], spent: dict[str, dict], cached: dict[str, dict],
               context_of: dict[str, list[dict]], classified: dict[str, dict], policy: ReplyPolicy, prices: PriceTable,
-              index: KnowledgeIndex | None) -> list[dict]:
-    """One row per triaged ticket of a block: its answer (from the cache, a request, or none when held for a person), the
-    hold the safety verdict or the reply policy puts on it, and what it cites."""
-    rows, answers = [], []
+              index: KnowledgeIndex | None, judged: Judged) -> tuple[list[dict], list[dict]]:
+    """One row per triaged ticket of a block: its answer (from the cache, a request, the frontier's shadow, or none when
+    held for a person), the hold the safety verdict or the reply policy puts on it, and what it cites; and the tickets
+    to ask afresh of the frontier model."""
+    rows, answers, again = [], [], []
     for ticket in block:
         tid = ticket["ticket_id"]
         if ticket["route"] == HUMAN:
             row = {**UNANSWERED, "status": "held", "source": "human", "needs_human": True, "hold_reason": ticket["reason"]}
-        elif ticket["route"] == CACHE:
-            row = from_cache(ticket, cached.get(ticket["cache_entry_id"]), prices, context_of.get(tid))
         else:
-            row = from_request(latest.get(tid), spent.get(tid))
+            row, ask = cheap_answer(ticket, latest, spent, cached, judged, prices, context_of.get(tid))
+            if ask:
+                again.append(ticket)
         answers.append(json.loads(row["response"]) if row.get("response") else {})
         row = {"ticket_id": tid, "day": day, "route": ticket["route"], "prompt_version": prompts.SUPPORT_REPLY,
                **{k: answers[-1].get(k) for k in ANSWER_FIELDS}, **row}
@@ -103,7 +168,7 @@ def responses(day: date, block: list[dict], latest: dict[str, dict], spent: dict
             row.update(status="held", needs_human=True, hold_reason=held)
         rows.append(row)
     passages = index.passages([c for answer in answers for c in answer.get("citations") or []]) if index is not None else None
-    return [{**row, **sources(answer, passages, row["ticket_id"] in context_of)} for row, answer in zip(rows, answers)]
+    return [{**row, **sources(answer, passages, row["ticket_id"] in context_of)} for row, answer in zip(rows, answers)], again
 
 
 @dg.asset(
@@ -138,6 +203,9 @@ def ticket_responses(
         policy = safety.reply_policy()
         index = knowledge.index() if knowledge.enabled() else None
 
+        judged = judged_today(ledger, warehouse, day, llm.max_attempts)
+        again: list[Request] = []
+
         def blocks() -> Iterator[list[dict]]:
             for block in warehouse.triage.triaged_blocks(day, BLOCK):
                 within = span(block)
@@ -145,12 +213,15 @@ def ticket_responses(
                 classified = verdicts(latest, spent)
                 warehouse.safety.record_verdicts(day, [{"ticket_id": tid, **v} for tid, v in classified.items()])
                 cached = answer_cache.get([t["cache_entry_id"] for t in block if t["route"] == CACHE and t["cache_entry_id"]])
-                answered = responses(day, block, latest, spent, cached, warehouse.context.passages(day, within), classified, policy,
-                                     table, index)
+                context_of = warehouse.context.passages(day, within)
+                answered, ask = responses(day, block, latest, spent, cached, context_of, classified, policy, table, index, judged)
+                again.extend(reply_requests([{**t, "route": FRONTIER} for t in ask], table, context_of))
                 tracing.tickets("answer", answered, ("route", "status", "source", "model", "attempts", "usd", "hold_reason"))
                 yield answered
 
         warehouse.answers.replace_day(day, blocks())
+        # Tickets whose cache answer was taken back with no frontier answer at hand: asked now, collected next time.
+        asked_afresh = ledger.send(day, ledger.plan(day, again, (), llm.max_attempts))[1]
         grounded = warehouse.answers.grounded(day)
         summary = warehouse.answers.summary(day)
         held = warehouse.answers.with_status(day, "held", 20)
@@ -172,6 +243,9 @@ def ticket_responses(
             "batch_turnaround_s": ledger.turnaround_s(day),
             **collected,
             "batches_resubmitted": len(retried),
+            "cache_withdrawn": summary["cache_withdrawn"],
+            "asked_afresh": len(again),
+            "batches_asked_afresh": len(asked_afresh),
             "requests_out_of_attempts": exhausted,
             "failures": dg.MetadataValue.md(markdown_table(
                 ("ticket", "route", "attempts", "error"), [(r["ticket_id"], r["route"], r["attempts"], r["error"]) for r in failed])),

@@ -27,6 +27,7 @@ from nightshift.resources.warehouse import DuckDBWarehouse
 from nightshift.safety import screening
 from nightshift.triage import routing
 from nightshift.triage.artifact import fingerprint, train
+from nightshift.triage.cache_serving import Match, Record, serves
 from nightshift.triage.tightening import tighten
 
 
@@ -117,6 +118,11 @@ def ticket_triage(
     measured = warehouse.quality.agreement(day - timedelta(days=window + 1), day - timedelta(days=1))
     config = tighten(routing.RoutingConfig(cache_threshold=model.cache_threshold), measured, quality.bounds(),
                      f"over the {window} days before")
+    # Which entries may serve: their category, and their record of judged serves on earlier days.
+    judged = warehouse.quality.cache_records([m.entry_id for m in cached if m], before=day)
+    served = serves([Match(m.entry_id, m.similarity, m.category) if m else None for m in cached], category.labels,
+                    {m.entry_id: Record(m.trust, *judged.get(m.entry_id, (0, 0))) for m in cached if m}, config.cache_threshold,
+                    answer_cache.probes)
 
     screened = [screening.screen(text) for text in texts]
     flagged = [screening.describe(flags) or None for flags in screened]
@@ -126,13 +132,14 @@ def ticket_triage(
     decisions = routing.cap_realtime([routing.route(routing.Signals(
         questions=routing.question_count(ticket["body"]), category=category.labels[i],
         confidence=float(category.confidence[i]), priority=prios[i], tokens=tokens[i], nearest_known=float(known[i]),
-        cache_similarity=match.similarity if (match := cached[i]) else None, cache_category=match.category if match else None,
+        cache_similarity=serve.similarity if (serve := served[i]) else None, cache_category=serve.category if serve else None,
+        cache_probe=bool(serve and serve.probe),
         passages=None if passages is None else passages.get(ticket["ticket_id"], 0), safety=flagged[i],
     ), config) for i, ticket in enumerate(tickets)], [bool(g) for g in given], safety.realtime_cap)
 
     rows, found = [], []
     for i, (ticket, decision) in enumerate(zip(tickets, decisions)):
-        match = cached[i]
+        match, serve = cached[i], served[i]
         found.append({"ticket_id": ticket["ticket_id"], "day": day, "prefilter": flagged[i],
                       "sampled": not flagged[i] and screening.in_sample(ticket["ticket_id"], safety.sample_share)})
         rows.append({
@@ -144,6 +151,8 @@ def ticket_triage(
             "cache_similarity": match.similarity if match else None, "nearest_known": float(known[i]),
             "input_tokens": tokens[i], "expected_usd": expected_cost(table, decision.route, tokens[i]),
             "model_version": model.version, "cache_entry_id": match.entry_id if match else None,
+            "cache_probe": decision.route == routing.CACHE and bool(serve and serve.probe),
+            "cache_judged": serve.judged if serve else None,
         })
     warehouse.triage.replace_day(day, rows, found)
     tracing.tickets("triage", rows, ("category", "confidence", "route", "reason"))
@@ -157,6 +166,8 @@ def ticket_triage(
         "tickets": n,
         **{f"route_{name}": mix.get(name, 0) for name in routing.ROUTES},
         "cache_hit_rate": mix.get(routing.CACHE, 0) / n if n else 0.0,
+        "cache_probes": sum(bool(r["cache_probe"]) for r in rows),
+        "cache_matches_refused": sum(1 for m, s in zip(cached, served) if m is not None and s is None),
         "safety_flagged": sum(1 for f in found if f["prefilter"]),
         "safety_sampled": sum(1 for f in found if f["sampled"]),
         **{f"flagged_{kind}": sum(any(f.kind == kind for f in s) for s in screened) for kind in screening.KINDS},

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -46,8 +47,10 @@ class Faults:
     cancel_after: float | None = None     # the batch is cancelled once this share finished
     line_delay_s: float = 0.0             # extra time per line: a slow batch
     wrong_share: float = 0.0              # reply answers given a wrong category and an off-topic draft (same lines every time)
-    wrong_model: str | None = None        # only this model's answers are made wrong; None: every model's
+    wrong_model: str | None = None        # only this model's answers are made wrong or off-topic; None: every model's
     fabricate_share: float = 0.0          # reply answers citing a passage they were not given, until told (a retry note)
+    off_topic_share: float = 0.0          # reply answers whose draft is off-topic, their category left as it was
+    echo_share: float = 0.0               # reply answers (any model's) whose draft repeats the values the ticket carries
 
 
 # What a wrong answer says: valid JSON, so only a judge can tell.
@@ -76,6 +79,25 @@ def rewritten(body: dict, field: str, change: dict) -> dict:
 def answered_wrongly(body: dict) -> dict:
     """A reply answer given a wrong category and an off-topic draft."""
     return rewritten(body, "draft_reply", {"category": WRONG_CATEGORY, "draft_reply": OFF_TOPIC_REPLY})
+
+
+def answered_off_topic(body: dict) -> dict:
+    """A reply answer whose draft is about something else, its category untouched: only a reader of the reply notices."""
+    return rewritten(body, "draft_reply", {"draft_reply": OFF_TOPIC_REPLY})
+
+
+# Long runs of letters and digits with at least four digits: account numbers, ids, keys, as a polite model repeats them.
+VALUE = re.compile(r"(?<![\w-])[A-Za-z0-9][A-Za-z0-9-]{7,}(?![\w-])")
+
+
+def answered_with_echo(body: dict, request: dict) -> dict:
+    """A reply answer whose draft repeats every value-like run of the ticket it was asked about."""
+    user = next((str(m.get("content", "")) for m in request.get("messages", []) if m.get("role") == "user"), "")
+    values = [v for v in VALUE.findall(prompts.ticket_of(user) or "") if sum(ch.isdigit() for ch in v) >= 4]
+    if not values:
+        return body
+    answer = json.loads(body["choices"][0]["message"]["content"])
+    return rewritten(body, "draft_reply", {"draft_reply": f"{answer['draft_reply']} For your records: {', '.join(values)}."})
 
 
 # What a fabricated citation cites: no passage has this id.
@@ -276,9 +298,13 @@ class LocalBatchEngine:
             status, answer = self.responder(body)
         except Exception as exc:  # a responder bug must fail the line, not the batch
             return 500, {"error": {"message": f"{type(exc).__name__}: {exc}", "type": "server_error"}}
-        wanted = self.faults.wrong_model in (None, body.get("model"))
-        if status == 200 and wanted and draw(f"wrong:{key}") < self.faults.wrong_share:
+        wanted = status == 200 and self.faults.wrong_model in (None, body.get("model"))
+        if wanted and draw(f"wrong:{key}") < self.faults.wrong_share:
             answer = answered_wrongly(answer)
+        if wanted and draw(f"off-topic:{key}") < self.faults.off_topic_share:
+            answer = answered_off_topic(answer)
+        if status == 200 and draw(f"echo:{key}") < self.faults.echo_share:
+            answer = answered_with_echo(answer, body)
         if status == 200 and not told(body) and draw(f"fabricate:{key}") < self.faults.fabricate_share:
             answer = cited_falsely(answer)
         return status, answer

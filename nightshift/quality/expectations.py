@@ -21,7 +21,7 @@ from nightshift.triage import routing
 # exceed the ingest limit a little; twice the limit still catches a ticket that bypassed it.
 REDACTED_MAX_CHARS = 2 * Rules().max_text_chars
 ANSWER_STATUSES = ["ok", "pending", "failed", "held"]
-ANSWER_SOURCES = ["batch", "sync", "cache", "human"]
+ANSWER_SOURCES = ["batch", "sync", "cache", "shadow", "human"]
 
 
 @dataclass(frozen=True)

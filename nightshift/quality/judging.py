@@ -15,6 +15,11 @@ from nightshift.llm.requests import JUDGE, SHADOW, Request, judge_request
 PENDING, JUDGED, UNMEASURED = "pending", "judged", "unmeasured"
 
 
+def agrees(verdict: dict) -> bool:
+    """The judge's answer says the cheap answer may stand: the same intent as the frontier's, and acceptable to send."""
+    return bool(verdict["same_intent"] and verdict["acceptable"])
+
+
 def usd(spent: dict[str, dict], kind: str, ticket_id: str) -> float:
     return float((spent.get(f"{kind}:{ticket_id}") or {}).get("usd") or 0.0)
 
@@ -37,10 +42,11 @@ def judge_requests_and_rows(
                "acceptable": None, "agrees": None, "supported": None, "reason": None, "judge_model": None,
                "shadow_usd": usd(spent, SHADOW, tid), "judge_usd": usd(spent, JUDGE, tid)}
         rows.append(row)
-        if shadow["status"] == "submitted" or cheap.get("status") == "pending":
+        # A probe's cheap answer is known (the cache entry's) while it waits, pending, for this verdict.
+        if shadow["status"] == "submitted" or (cheap.get("status") == "pending" and not cheap.get("response")):
             row["reason"] = "waiting for the answers"
             continue
-        if shadow["status"] != "ok" or cheap.get("status") != "ok":
+        if shadow["status"] != "ok" or cheap.get("status") not in ("ok", "pending"):
             failed = f"the frontier answer: {shadow['error']}" if shadow["status"] != "ok" else f"the cheap answer: {cheap.get('error')}"
             row.update(status=UNMEASURED, reason=f"nothing to compare, no usable {failed}")
             continue
@@ -56,6 +62,6 @@ def judge_requests_and_rows(
         else:
             said = json.loads(verdict["answer"])
             row.update(status=JUDGED, same_intent=said["same_intent"], acceptable=said["acceptable"],
-                       agrees=bool(said["same_intent"] and said["acceptable"]), reason=said["reason"], judge_model=verdict["model"],
+                       agrees=agrees(said), reason=said["reason"], judge_model=verdict["model"],
                        supported=said["supported"] if passages is not None else None)
     return requests, rows

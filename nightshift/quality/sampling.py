@@ -4,6 +4,8 @@ Per cheap route (cache, small model) a share of the day's tickets, never fewer t
 never more than a maximum: the interval narrows with the count judged, not with the share, so past a few dozen a week
 more samples buy little and cost the frontier price each.
 The pick ranks tickets by a hash of their id, so a rerun of the day samples the same tickets and sends nothing new.
+The cache route's pick comes first from the serves of probation entries (every one is judged before it is given), then
+from the entries with the fewest judged serves on record: the judge's budget buys the most where least is known.
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ def rank(ticket_id: str) -> str:
 
 
 def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int | None = None) -> list[dict]:
-    """The triaged rows (ticket_id, route, ...) to shadow: ceil(share x n) per cheap route, at least ``minimum``, at most ``maximum``."""
+    """The triaged rows (ticket_id, route, ...) to shadow: ceil(share x n) per cheap route, at least ``minimum``, at most ``maximum``;
+    and every cache probe (rows with cache_probe true), whatever the maximum."""
     by_route: dict[str, list[dict]] = defaultdict(list)
     for row in triaged:
         if row["route"] in SHADOWED_ROUTES:
             by_route[row["route"]].append(row)
     picked = []
     for route in SHADOWED_ROUTES:
-        rows = sorted(by_route[route], key=lambda r: rank(r["ticket_id"]))
+        rows = sorted(by_route[route], key=lambda r: (not r.get("cache_probe"), r.get("cache_judged") or 0, rank(r["ticket_id"])))
         wanted = max(math.ceil(share * len(rows)), minimum)
-        picked += rows[:min(wanted, maximum) if maximum is not None else wanted]
+        probes = sum(bool(r.get("cache_probe")) for r in rows)
+        picked += rows[:max(probes, min(wanted, maximum) if maximum is not None else wanted)]
     return picked

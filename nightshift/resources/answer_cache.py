@@ -13,6 +13,9 @@ from pydantic import Field
 from nightshift.resources.vector_store import LanceDBStore
 
 TABLE = "answer_cache"
+# Bitext's agent replies against their own requests: 98% at or above 0.40, and 4% of replies paired with a request of
+# another category (python -m bench.relevance_floor; README, "What the cache will and will not serve").
+RELEVANCE_FLOOR = 0.4
 BLOCK = 10_000  # entries upserted at a time
 
 
@@ -23,6 +26,7 @@ class CacheMatch:
     source_ticket_id: str
     category: str
     answer: str
+    trust: str
 
 
 def entry_id(prompt_version: str, model: str, ticket_id: str) -> str:
@@ -39,17 +43,23 @@ class AnswerCache(dg.ConfigurableResource):
 
     vectors: LanceDBStore
     ttl_days: int = Field(default=30, description="Entries older than this never hit.")
+    error_bound: float = Field(default=0.02, description="The wrong-serve rate the cache must stay under: a small model whose "
+                               "measured wrong rate (upper 95% bound) is within it has its answers verified on admission.")
+    probes: int = Field(default=10, description="Serves of probation entries a night, each judged before it is given.")
+    relevance_floor: float = Field(default=RELEVANCE_FLOOR, description="Reply-ticket similarity under which a reply is "
+                                   "off-topic, until 30 frontier answers of the day calibrate it.")
 
     def add(self, rows: list[dict], dim: int) -> None:
         """Entries: entry_id, vector, answer, category, prompt_version, model, source_ticket_id, source_day (the day of the
-        ticket it answered), created_at, and cited_versions (``article_id@version`` of every article the answer cites)."""
+        ticket it answered), created_at, cited_versions (``article_id@version`` of every article the answer cites), and
+        trust (verified or probation: see triage.cache_serving)."""
         if not rows:
             return
         schema = pa.schema([
             ("entry_id", pa.string()), ("vector", pa.list_(pa.float32(), dim)), ("answer", pa.string()),
             ("category", pa.string()), ("prompt_version", pa.string()), ("model", pa.string()),
             ("source_ticket_id", pa.string()), ("created_at", pa.timestamp("us")), ("cited_versions", pa.list_(pa.string())),
-            ("source_day", pa.date32()),
+            ("source_day", pa.date32()), ("trust", pa.string()),
         ])
         # Column by column, the vectors as one float32 buffer: a Python float per dimension is 30 bytes, not 4.
         flat = pa.array(np.asarray([r["vector"] for r in rows], dtype=np.float32).reshape(-1))
@@ -60,10 +70,15 @@ class AnswerCache(dg.ConfigurableResource):
         if existing is not None and "cited_versions" not in existing.schema.names:
             # A cache written before answers cited anything: its entries answer an older prompt version and never hit.
             db.drop_table(TABLE)
-        elif existing is not None and "source_day" not in existing.schema.names:
-            # Entries written before they knew their day: they count as older than any day looked up.
-            existing.add_columns({"source_day": "CAST(NULL AS DATE)"})
-        target = db.create_table(TABLE, schema=schema, exist_ok=True)
+            existing = None
+        elif existing is not None:
+            # Entries written before they knew their day count as older than any day looked up; those admitted before
+            # the admission rules are on probation: nobody checked them.
+            missing = {"source_day": "CAST(NULL AS DATE)", "trust": "'probation'"}
+            missing = {name: value for name, value in missing.items() if name not in existing.schema.names}
+            if missing:
+                existing.add_columns(missing)
+        target = existing if existing is not None else db.create_table(TABLE, schema=schema)
         # Upserted in blocks: LanceDB's merge holds its whole input and the join beside it.
         for start in range(0, table.num_rows, BLOCK):
             target.merge_insert("entry_id").when_matched_update_all().when_not_matched_insert_all().execute(table.slice(start, BLOCK))
@@ -120,13 +135,15 @@ class AnswerCache(dg.ConfigurableResource):
         if not len(queries):
             return []
         matches: list[CacheMatch | None] = [None] * len(queries)
+        trust = ["trust"] if "trust" in table.schema.names else []
         # One multi-vector query per block of tickets: a query per ticket costs milliseconds of planning each, and one
         # query for a whole 100,000-ticket day holds gigabytes.
         for start in range(0, len(queries), block):
             found = (table.search(list(queries[start:start + block])).distance_type("cosine").where(where, prefilter=True)
-                     .select(["entry_id", "source_ticket_id", "category", "answer", "_distance"]).limit(1).to_arrow())
+                     .select(["entry_id", "source_ticket_id", "category", "answer", "_distance", *trust]).limit(1).to_arrow())
             for hit in found.to_pylist():  # query_index is left out when the block is one vector
                 # float32 cosine distance of a vector to itself can come back a hair below 0: keep similarity in [-1, 1].
                 matches[start + hit.get("query_index", 0)] = CacheMatch(hit["entry_id"], min(1.0, 1.0 - float(hit["_distance"])),
-                                                                 hit["source_ticket_id"], hit["category"], hit["answer"])
+                                                                 hit["source_ticket_id"], hit["category"], hit["answer"],
+                                                                 hit.get("trust") or "probation")
         return matches

@@ -60,6 +60,7 @@ class Signals:
     nearest_known: float                   # similarity to the nearest labelled/seen ticket
     cache_similarity: float | None = None  # nearest valid cache entry (same prompt version and model, fresh)
     cache_category: str | None = None
+    cache_probe: bool = False              # the entry is on probation: its serve is judged before it is given
     passages: int | None = None            # knowledge-base passages above the retrieval floor; None: no knowledge base
     safety: str | None = None              # what the safety pre-filter found (see safety.screening); None: nothing
 
@@ -108,7 +109,8 @@ def decide(s: Signals, config: RoutingConfig) -> Decision:
     if s.questions > config.max_small_questions:
         return Decision(FRONTIER, f"{s.questions} questions in one ticket")
     if s.cache_similarity is not None and s.cache_similarity >= config.cache_threshold and s.cache_category == s.category:
-        return Decision(CACHE, "cache hit {} >= {}, same category".format(*pair(s.cache_similarity, config.cache_threshold, 3)))
+        probe = "; entry on probation: judged before it is given" if s.cache_probe else ""
+        return Decision(CACHE, "cache hit {} >= {}, same category".format(*pair(s.cache_similarity, config.cache_threshold, 3)) + probe)
     if s.tokens > config.max_small_tokens:
         return Decision(FRONTIER, f"long ticket: {s.tokens} tokens > {config.max_small_tokens}")
     if s.confidence < config.min_confidence:

@@ -30,5 +30,20 @@ class QualitySQL:
     def day(self, day: date) -> list[dict]:
         return self.db.rows("SELECT * FROM answer_quality WHERE day = ? ORDER BY route, ticket_id", [day])
 
+    def cache_records(self, entry_ids: list[str], before: date) -> dict[str, tuple[int, int]]:
+        """Per cache entry, its judged serves on days before ``before``: (correct, wrong)."""
+        rows = self.db.rows_of_tickets(
+            entry_ids, "SELECT t.cache_entry_id AS entry_id, count(*) FILTER (WHERE q.agrees) AS correct, "
+            "count(*) FILTER (WHERE NOT q.agrees) AS wrong FROM answer_quality q JOIN ticket_triage t USING (ticket_id, day) "
+            "JOIN ids ON ids.ticket_id = t.cache_entry_id WHERE q.route = 'cache' AND q.status = 'judged' AND q.day < ? GROUP BY 1",
+            [before])
+        return {r["entry_id"]: (int(r["correct"]), int(r["wrong"])) for r in rows}
+
+    def wrong_serves(self, after: date, until: date) -> Share:
+        """Judged cache serves that were wrong, over the days after `after` up to `until`: the rate the error bound caps."""
+        row = self.db.rows("SELECT count(*) FILTER (WHERE NOT agrees) AS wrong, count(*) AS n FROM answer_quality "
+                           "WHERE route = 'cache' AND status = 'judged' AND day > ? AND day <= ?", [after, until])[0]
+        return wilson(int(row["wrong"]), int(row["n"]))
+
     def rejected(self, day: date) -> int:
         return int(self.db.rows("SELECT count(*) AS n FROM answer_quality WHERE day = ? AND NOT agrees", [day])[0]["n"])

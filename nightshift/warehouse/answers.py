@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 
+from nightshift.triage.admission import REASONS
 from nightshift.warehouse.database import Warehouse
 
 
@@ -23,6 +24,7 @@ class AnswersSQL:
             "SELECT count(*) AS tickets, "
             + "".join(f"count(*) FILTER (WHERE status = '{s}') AS status_{s}, " for s in ("ok", "pending", "failed", "held"))
             + "count(*) FILTER (WHERE source = 'cache' AND status = 'ok') AS cache_served, "
+            "count(*) FILTER (WHERE route = 'cache' AND replaced_because IS NOT NULL) AS cache_withdrawn, "
             "coalesce(sum(usd), 0) AS usd, coalesce(sum(frontier_sync_usd), 0) AS frontier_sync_usd, "
             "coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens, "
             "coalesce(avg(attempts) FILTER (WHERE source <> 'cache'), 0) AS mean_attempts "
@@ -42,17 +44,34 @@ class AnswersSQL:
         """These tickets' responses of the day: route, status, who answered (and the cache entry served), the JSON answer
         and the error."""
         rows = self.db.rows_of_tickets(ticket_ids, "SELECT ticket_id, route, status, model, cache_entry_id, prompt_version, response, "
-                                       "error FROM ticket_responses JOIN ids USING (ticket_id) WHERE day = ?", [day])
+                                       "error, replaced_because, replaced_response FROM ticket_responses JOIN ids USING (ticket_id) "
+                                       "WHERE day = ?", [day])
         return {r["ticket_id"]: r for r in rows}
 
     def fresh_for_cache(self, day: date, block: int) -> Iterator[list[dict]]:
-        """The day's good model answers (not themselves served from the cache, not rejected by the judge), with the
-        category they were asked under, ``block`` at a time."""
+        """The day's model answers (not themselves served from the cache), ``block`` at a time, with what the cache's
+        admission rules read: the route and status, the category the ticket was triaged under, the ticket as written and
+        redacted, what the safety stage found, the passages it was offered, and the judge's verdict when it was sampled."""
         return self.db.blocks(
-            "SELECT ticket_id, r.prompt_version, r.model, r.response, t.category FROM ticket_responses r "
-            "JOIN ticket_triage t USING (ticket_id, day) WHERE r.day = ? AND r.status = 'ok' AND r.source <> 'cache' "
-            "AND NOT EXISTS (SELECT 1 FROM answer_quality q WHERE q.day = r.day AND q.ticket_id = r.ticket_id AND NOT q.agrees)",
+            "SELECT ticket_id, r.route, r.source, r.status, r.prompt_version, r.model, r.response, t.category, k.subject, k.body, "
+            "k.text_redacted, s.prefilter, s.verdict, q.agrees AS judged, "
+            "(SELECT string_agg(c.text, ' ') FROM ticket_context c WHERE c.day = r.day AND c.ticket_id = r.ticket_id) AS help_text "
+            "FROM ticket_responses r JOIN ticket_triage t USING (ticket_id, day) JOIN tickets k USING (ticket_id, day) "
+            "LEFT JOIN ticket_safety s USING (ticket_id, day) "
+            "LEFT JOIN answer_quality q ON q.day = r.day AND q.ticket_id = r.ticket_id AND q.status = 'judged' "
+            "WHERE r.day = ? AND r.source NOT IN ('cache', 'human') AND r.response IS NOT NULL",
             [day], block)
+
+    def replace_admissions(self, day: date, rows: list[dict]) -> None:
+        self.db.replace_day(day, {"cache_admissions": rows})
+
+    def admissions(self, day: date) -> dict:
+        """The day's admissions in figures: admitted, on probation, refused, and refused per reason kind."""
+        return self.db.rows(
+            "SELECT count(*) FILTER (WHERE admitted) AS cache_admitted, count(*) FILTER (WHERE trust = 'probation') AS cache_probation, "
+            "count(*) FILTER (WHERE NOT admitted) AS cache_refused, "
+            + ", ".join(f"count(*) FILTER (WHERE '; ' || reasons LIKE '%; {kind}:%') AS refused_{kind}" for kind in REASONS)
+            + " FROM cache_admissions WHERE day = ?", [day])[0]
 
     def needing_people(self, day: date) -> dict:
         return self.db.rows(

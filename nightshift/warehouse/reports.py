@@ -32,7 +32,12 @@ SELECT
     (SELECT max(epoch(finished_at) - epoch(submitted_at)) FROM llm_batches WHERE day = $1) AS batch_turnaround_s,
     (SELECT count(*) FROM check_results WHERE day = $1) AS checks,
     (SELECT count(*) FILTER (WHERE passed) FROM check_results WHERE day = $1) AS checks_passed,
-    (SELECT avg(passed::INTEGER) FROM check_results WHERE day = $1) AS check_pass_rate
+    (SELECT avg(passed::INTEGER) FROM check_results WHERE day = $1) AS check_pass_rate,
+    (SELECT count(*) FILTER (WHERE cache_probe) FROM ticket_triage WHERE day = $1) AS cache_probes,
+    (SELECT count(*) FROM answer_quality WHERE day = $1 AND route = 'cache' AND status = 'judged') AS cache_judged_serves,
+    (SELECT count(*) FILTER (WHERE NOT agrees) FROM answer_quality WHERE day = $1 AND route = 'cache' AND status = 'judged') AS cache_wrong_serves,
+    (SELECT count(*) FROM ticket_responses WHERE day = $1 AND route = 'cache' AND replaced_because IS NOT NULL) AS cache_withdrawn,
+    (SELECT max(floor) FROM cache_admissions WHERE day = $1) AS relevance_floor
 """
 
 

@@ -92,6 +92,8 @@ TRIAGE = Table("ticket_triage", """
     model_version VARCHAR NOT NULL
     cache_entry_id VARCHAR          -- the cache entry a cache route serves
     triaged_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    cache_probe BOOLEAN             -- the entry served is on probation: the serve is judged before it is given
+    cache_judged INTEGER            -- judged serves on the entry's record before this day
 """)
 
 BATCHES = Table("llm_batches", """
@@ -154,7 +156,7 @@ RESPONSES = Table("ticket_responses", """
     day DATE NOT NULL
     route VARCHAR NOT NULL
     status VARCHAR NOT NULL         -- ok | pending | failed | held (a person answers: see hold_reason)
-    source VARCHAR NOT NULL         -- batch | sync | cache | human (no model was asked)
+    source VARCHAR NOT NULL         -- batch | sync | cache | shadow (the frontier's, given instead) | human (no model asked)
     model VARCHAR
     prompt_version VARCHAR NOT NULL
     summary VARCHAR
@@ -178,6 +180,8 @@ RESPONSES = Table("ticket_responses", """
     hold_reason VARCHAR             -- why a person answers instead: the safety pre-filter, classifier or reply policy
     rescued BOOLEAN                 -- answered synchronously because its batch would have missed the deadline
     rescue_usd DOUBLE               -- what that cost over the batch price (in usd)
+    replaced_because VARCHAR        -- a cheap answer taken back (judged wrong, its cache entry withdrawn or gone): why
+    replaced_response VARCHAR       -- the answer taken back, as the judge saw it (NULL: its cache entry was gone)
 """)
 
 SAFETY = Table("ticket_safety", """
@@ -291,6 +295,26 @@ COST_AND_QUALITY = Table("daily_cost_and_quality", """
     submit_s DOUBLE
     collect_s DOUBLE
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    cache_admitted INTEGER           -- the day's answers admitted to the answer cache (see cache_admissions)
+    cache_probation INTEGER          --   of them on probation: they serve only as judged probes until one is correct
+    cache_refused INTEGER            -- answers kept out; an answer refused for several reasons counts once here and
+    refused_held INTEGER             --   once under each of its reasons
+    refused_judge_rejected INTEGER
+    refused_category INTEGER
+    refused_off_topic INTEGER
+    refused_personal_data INTEGER
+    refused_safety INTEGER
+    refused_unusual_ticket INTEGER
+    refused_stale_citation INTEGER
+    refused_no_vector INTEGER
+    relevance_floor DOUBLE           -- the reply-ticket similarity under which a reply counts as off-topic
+    cache_probes INTEGER             -- serves of probation entries, judged before given
+    cache_judged_serves INTEGER      -- the day's cache serves the judge compared with the frontier's answer
+    cache_wrong_serves INTEGER       --   of them wrong: the entry retired and its other serves of the day withdrawn
+    cache_wrong_serve_rate DOUBLE    -- over the 7 days up to today, with its Wilson 95% interval: the error bound's test
+    cache_wrong_serve_rate_low DOUBLE
+    cache_wrong_serve_rate_high DOUBLE
+    cache_withdrawn INTEGER          -- served answers taken back (entry judged wrong or gone) and answered afresh
 """)
 
 ANSWER_QUALITY = Table("answer_quality", """
@@ -310,6 +334,18 @@ ANSWER_QUALITY = Table("answer_quality", """
     measured_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 """)
 
+CACHE_ADMISSIONS = Table("cache_admissions", """
+    ticket_id VARCHAR NOT NULL
+    day DATE NOT NULL
+    entry_id VARCHAR NOT NULL       -- the cache entry the answer would be (prompt version, model, ticket)
+    route VARCHAR NOT NULL          -- who answered: small_model | frontier | realtime | shadow (the frontier's, given instead)
+    admitted BOOLEAN NOT NULL
+    trust VARCHAR                   -- admitted: verified (serves) | probation (serves only as a judged probe)
+    reasons VARCHAR                 -- refused: every rule it broke, 'kind: particulars; ...' (values never written down)
+    relevance DOUBLE                -- cosine similarity of the reply and its ticket
+    floor DOUBLE                    -- the off-topic floor it was held to
+""")
+
 CHECK_RESULTS = Table("check_results", """
     day DATE NOT NULL
     asset VARCHAR NOT NULL
@@ -321,7 +357,7 @@ CHECK_RESULTS = Table("check_results", """
 """)
 
 TABLES = {t.name: t for t in (TICKETS, QUARANTINE, TRIAGE, BATCHES, REQUESTS, RESPONSES, CONTEXT, DIGEST_MATERIAL, DIGESTS,
-                              ANSWER_QUALITY, COST_AND_QUALITY, CHECK_RESULTS, SAFETY)}
+                              ANSWER_QUALITY, COST_AND_QUALITY, CHECK_RESULTS, SAFETY, CACHE_ADMISSIONS)}
 
 VIEWS = """
 CREATE OR REPLACE VIEW check_pass_rates AS
@@ -369,4 +405,8 @@ MIGRATIONS: tuple[str, ...] = (
     add_columns(COST_AND_QUALITY, "ingest_s", "collect_s"),
     # Traces: a batch's later spans link to its submit span.
     add_columns(BATCHES, "trace_context", "trace_context"),
+    # Cache trust: what each answer's admission found, probes of probation entries, and the day's figures.
+    ";".join([CACHE_ADMISSIONS.ddl(), add_columns(TRIAGE, "cache_probe", "cache_judged"),
+              add_columns(RESPONSES, "replaced_because", "replaced_response"),
+              add_columns(COST_AND_QUALITY, "cache_admitted", "cache_withdrawn")]),
 )

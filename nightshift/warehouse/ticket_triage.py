@@ -8,7 +8,7 @@ from datetime import date
 
 from nightshift.warehouse.database import Warehouse
 
-TRIAGED = ("SELECT ticket_id, t.route, t.reason, t.category, t.cache_entry_id, k.text_redacted "
+TRIAGED = ("SELECT ticket_id, t.route, t.reason, t.category, t.cache_entry_id, coalesce(t.cache_probe, false) AS cache_probe, k.text_redacted "
            "FROM ticket_triage t JOIN tickets k USING (ticket_id, day)")
 
 
@@ -30,8 +30,16 @@ class TriageSQL:
         return self.db.blocks(f"{TRIAGED} WHERE t.day = ?", [day], block)
 
     def labels(self, day: date) -> list[dict]:
-        """The day's tickets with their route and category and nothing else: what samples and counts are drawn from."""
-        return self.db.rows("SELECT ticket_id, route, category FROM ticket_triage WHERE day = ? ORDER BY ticket_id", [day])
+        """The day's tickets with their route, category and the standing of the cache entry a cache route serves (a probe,
+        how many judged serves it has): what samples and counts are drawn from."""
+        return self.db.rows("SELECT ticket_id, route, category, coalesce(cache_probe, false) AS cache_probe, "
+                            "coalesce(cache_judged, 0) AS cache_judged FROM ticket_triage WHERE day = ? ORDER BY ticket_id", [day])
+
+    def served_from(self, day: date, ticket_ids: list[str]) -> dict[str, str]:
+        """The cache entry each of these tickets of the day was served from, for those the cache served."""
+        rows = self.db.rows_of_tickets(ticket_ids, "SELECT ticket_id, cache_entry_id FROM ticket_triage JOIN ids USING (ticket_id) "
+                                       "WHERE day = ? AND route = 'cache'", [day])
+        return {r["ticket_id"]: r["cache_entry_id"] for r in rows}
 
     def category_counts(self, first: date, end: date) -> Counter:
         """Triaged tickets per category over the days from `first` up to, not including, `end`."""
