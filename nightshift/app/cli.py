@@ -488,6 +488,9 @@ def bench_cost(
     routes: Annotated[Optional[str], typer.Option(help="The provider mix: models for some routes, route=model,... (e.g. "
                                                       "frontier=claude-sonnet-5-5,realtime=claude-sonnet-5-5); "
                                                       "default NIGHTSHIFT_ROUTES, else the price table's.")] = None,
+    against_open_cache: Annotated[bool, typer.Option(help="Also run the same nights with the cache as it was before its admission "
+                                                          "rules (every answer the judge did not reject, served at once), and "
+                                                          "print both savings.")] = False,
 ) -> None:
     """$ and wall time of nightshift against every ticket sent synchronously to the frontier model, and $ per provider.
 
@@ -509,9 +512,19 @@ def bench_cost(
         raise fail(str(exc).strip("'\"")) from None
     nights = lambda home, days_, mapping: run_job(home, "nightly_job", days_, mapping, collect=True)  # noqa: E731
     try:
+        if against_open_cache:
+            os.environ["NIGHTSHIFT_CACHE_ADMISSION"] = "open"
+            try:
+                opened = run(csv_file, checked_map(map) or "", days, nights, offline, prices, None)
+            finally:
+                del os.environ["NIGHTSHIFT_CACHE_ADMISSION"]
+            print("the cache before its admission rules:\n" + report(opened) + "\n\nwith the rules:")
         result = run(csv_file, checked_map(map) or "", days, nights, offline, prices, keep)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    if against_open_cache:
+        print(f"the admission rules: saving {result['saving']:.1%} with {result['route_cache']} cache serves, against "
+              f"{opened['saving']:.1%} with {opened['route_cache']} open; they cost {opened['saving'] - result['saving']:.1%} of the baseline")
     print(report(result))
 
 

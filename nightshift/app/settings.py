@@ -48,6 +48,7 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             error_bound=float(env("NIGHTSHIFT_CACHE_ERROR_BOUND", "0.02")),
             probes=int(env("NIGHTSHIFT_CACHE_PROBES", "10")),
             relevance_floor=float(env("NIGHTSHIFT_CACHE_RELEVANCE_FLOOR", str(RELEVANCE_FLOOR))),
+            admission=cast(Literal["rules", "open"], env("NIGHTSHIFT_CACHE_ADMISSION", "rules")),
         ),
         "knowledge": KnowledgeBase(
             vectors=vectors,

@@ -97,7 +97,9 @@ def cached_answers(
                     relevance=similar.get(tid), judged=None if made_by == "shadow" else r["judged"], prefilter=r["prefilter"],
                     verdict=r["verdict"] or None, stale_citation=not all(c in passages for c in cites))
                 refused = admission.reasons(candidate, floor.value)
-                trust = None if refused else admission.trust(made_by, candidate.judged, small_trusted)
+                if answer_cache.admission == "open":
+                    refused = [r for r in refused if r.split(":")[0] in admission.OPEN]
+                trust = None if refused else admission.trust(made_by, candidate.judged, small_trusted or answer_cache.admission == "open")
                 key = entry_id(r["prompt_version"], r["model"], tid)
                 rows.append({"ticket_id": tid, "day": day, "entry_id": key, "route": made_by, "admitted": not refused,
                              "trust": trust, "reasons": "; ".join(refused) or None, "relevance": similar.get(tid), "floor": floor.value})

@@ -73,5 +73,6 @@ def daily_cost_and_quality(
                 ("Health", cost_table.HEALTH_COLUMNS),
                 ("Seconds per stage", cost_table.TIME_COLUMNS),
                 ("The saving by lever, and what measuring quality cost", cost_table.LEVER_COLUMNS),
-                ("Cheap routes: agreement with the frontier model (95% interval, judged)", cost_table.AGREEMENT_COLUMNS)))),
+                ("Cheap routes: agreement with the frontier model (95% interval, judged)", cost_table.AGREEMENT_COLUMNS),
+                ("The answer cache: admitted, refused by reason, and its serves judged", cost_table.TRUST_COLUMNS)))),
     }))

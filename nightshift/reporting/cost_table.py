@@ -70,6 +70,23 @@ TIME_COLUMNS: tuple[tuple[str, Render], ...] = (
 AGREEMENT_COLUMNS = (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[7:])
 
 
+def wrong_serves(row: dict) -> str:
+    """'0.0% (0.00-0.06, 57)': the cache's wrong serves over 7 days, its 95% interval; empty before any was judged."""
+    if row.get("cache_wrong_serve_rate") is None:
+        return ""
+    return f"{row['cache_wrong_serve_rate']:.1%} ({row['cache_wrong_serve_rate_low']:.2f}-{row['cache_wrong_serve_rate_high']:.2f})"
+
+
+# What the cache let in and kept out, and how its serves fared (see cached_answers and cache_admissions).
+TRUST_COLUMNS: tuple[tuple[str, Render], ...] = (
+    ("day", plain("day")), ("admitted", plain("cache_admitted")), ("probation", plain("cache_probation")),
+    ("refused", plain("cache_refused")), ("off-topic", plain("refused_off_topic")), ("category", plain("refused_category")),
+    ("personal", plain("refused_personal_data")), ("safety", plain("refused_safety")), ("floor", plain("relevance_floor", "{:.2f}")),
+    ("probes", plain("cache_probes")), ("judged serves", plain("cache_judged_serves")), ("wrong", plain("cache_wrong_serves")),
+    ("wrong, 7 days", wrong_serves), ("taken back", plain("cache_withdrawn")),
+)
+
+
 def cells(row: dict, columns: tuple[tuple[str, Render], ...] = COLUMNS) -> list[str]:
     return [render(row) for _, render in columns]
 

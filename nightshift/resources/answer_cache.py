@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 import dagster as dg
 import numpy as np
@@ -46,6 +47,10 @@ class AnswerCache(dg.ConfigurableResource):
     error_bound: float = Field(default=0.02, description="The wrong-serve rate the cache must stay under: a small model whose "
                                "measured wrong rate (upper 95% bound) is within it has its answers verified on admission.")
     probes: int = Field(default=10, description="Serves of probation entries a night, each judged before it is given.")
+    admission: Literal["rules", "open"] = Field(default="rules", description="rules: only answers safe to give someone else "
+                                                "(see triage.admission). open: every ok answer the judge did not reject, "
+                                                "verified at once, as the cache was before the rules; for measuring what "
+                                                "the rules cost (nightshift bench cost --against-open-cache), never for customers.")
     relevance_floor: float = Field(default=RELEVANCE_FLOOR, description="Reply-ticket similarity under which a reply is "
                                    "off-topic, until 30 frontier answers of the day calibrate it.")
 

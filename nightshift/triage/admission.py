@@ -28,6 +28,8 @@ from nightshift.safety.screening import describe, screen
 HELD, JUDGE_REJECTED, CATEGORY, OFF_TOPIC, PERSONAL, UNSAFE, UNUSUAL, STALE, NO_VECTOR = (
     "held", "judge_rejected", "category", "off_topic", "personal_data", "safety", "unusual_ticket", "stale_citation", "no_vector")
 REASONS = (HELD, JUDGE_REJECTED, CATEGORY, OFF_TOPIC, PERSONAL, UNSAFE, UNUSUAL, STALE, NO_VECTOR)
+# The cache before these rules kept out only what was held, rejected by the judge, or rested on a retired article.
+OPEN = (HELD, JUDGE_REJECTED, STALE, NO_VECTOR)
 
 VERIFIED, PROBATION = "verified", "probation"
 
@@ -308,7 +310,7 @@ class Floor:
     pass_others: float | None            # share of replies paired with another ticket at or above it: off-topic passes
 
 
-def relevance_floor(own: Sequence[float], others: Sequence[float], default: float, quantile: float = 0.02,
+def relevance_floor(own: Sequence[float] | np.ndarray, others: Sequence[float] | np.ndarray, default: float, quantile: float = 0.02,
                     minimum: int = 30, lowest: float = 0.2, highest: float = 0.6) -> Floor:
     """The reply-ticket similarity under which a reply is off-topic, from frontier answers: the ``quantile`` of their own
     similarities, so that share of good answers is refused, kept within [lowest, highest] so a strange night cannot
