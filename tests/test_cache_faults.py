@@ -1,7 +1,8 @@
 """Three nights through `nightshift batch-server` with faults that the cache must not multiply: the small model's replies
 wrong in category (30%) or off-topic with the right category (15%), every model repeating the values a ticket carries
 (40%), and each night near-copies of tickets with a customer's SSN, IBAN or API key, and injections the keyword screen
-does not catch. What the customers were given, read back from DuckDB:
+does not catch. One fault no admission rule was written for: the small model repeating its instructions instead of a
+reply (10%). What the customers were given, read back from DuckDB:
 
 - wrong answers served from the cache: at most the error bound (0.02) of the cache's serves;
 - no value planted in one ticket appears in a reply given to another ticket;
@@ -21,6 +22,7 @@ from nightshift.ingest.samples import write_days
 from nightshift.lib.home import Home
 from nightshift.llm.engine import OFF_TOPIC_REPLY, WRONG_CATEGORY, Faults, LocalBatchEngine
 from nightshift.llm.pricing import load_prices
+from nightshift.llm.prompts import REPLY_INSTRUCTIONS
 from nightshift.llm.server import BatchServer
 from nightshift.resources.vector_store import LanceDBStore
 from nightshift.warehouse.database import Warehouse
@@ -30,6 +32,7 @@ from tests.test_quality_loop import free_port
 DAYS = [SAMPLE_START + timedelta(days=i) for i in range(3)]
 SMALL_MODEL = load_prices().routes["small_model"]
 BOUND = 0.02
+PARROTED = REPLY_INSTRUCTIONS[:60]
 
 # Per night and customer: values redaction may or may not catch; a reply must never carry them to anyone else.
 PERSONAL = (
@@ -81,7 +84,7 @@ def test_three_nights_of_faults_and_hostile_tickets_never_multiply_through_the_c
         found, attacks = hostile_day(home.landing, day, n)
         values.update(found)
         injected += attacks
-    faults = Faults(wrong_share=0.3, wrong_model=SMALL_MODEL, off_topic_share=0.15, echo_share=0.4)
+    faults = Faults(wrong_share=0.3, wrong_model=SMALL_MODEL, off_topic_share=0.15, echo_share=0.4, parrot_share=0.1)
     engine = LocalBatchEngine(tmp_path / "provider", faults=faults)
     with BatchServer(engine, port=free_port(), token="t").running() as server:
         for name, value in {"NIGHTSHIFT_LLM": "openai", "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "t",
@@ -93,7 +96,7 @@ def test_three_nights_of_faults_and_hostile_tickets_never_multiply_through_the_c
     given = db.rows("SELECT r.ticket_id, r.response, t.cache_entry_id FROM ticket_responses r JOIN ticket_triage t USING (ticket_id, day) "
                     "WHERE r.status = 'ok' AND r.source = 'cache'")
     assert len(given) >= 10, "the cache still serves"
-    wrong = [g for g in given if WRONG_CATEGORY in g["response"] or OFF_TOPIC_REPLY in g["response"]]
+    wrong = [g for g in given if any(mark in g["response"] for mark in (WRONG_CATEGORY, OFF_TOPIC_REPLY, PARROTED))]
     assert len(wrong) <= BOUND * len(given), wrong
 
     # Values of one ticket never reach another: in any reply given, not only the cache's.
@@ -109,7 +112,7 @@ def test_three_nights_of_faults_and_hostile_tickets_never_multiply_through_the_c
     unsafe = {r["ticket_id"] for r in db.rows("SELECT ticket_id FROM ticket_safety WHERE prefilter IS NOT NULL OR verdict <> '' "
                                              "UNION SELECT ticket_id FROM ticket_responses WHERE status = 'held'")}
     assert not sources & (unsafe | set(injected))
-    assert not [e for e in cache if WRONG_CATEGORY in e["answer"] or OFF_TOPIC_REPLY in e["answer"]]
+    assert not [e for e in cache if any(mark in e["answer"] for mark in (WRONG_CATEGORY, OFF_TOPIC_REPLY, PARROTED))]
 
     # Every answer's admission is recorded, and the day's row counts them.
     rows = db.rows("SELECT * FROM daily_cost_and_quality ORDER BY day")
@@ -117,6 +120,10 @@ def test_three_nights_of_faults_and_hostile_tickets_never_multiply_through_the_c
     assert [(r["cache_admitted"], r["cache_admitted"] + r["cache_refused"]) for r in rows] == [(a["admitted"], a["n"]) for a in admissions]
     assert sum(r["refused_category"] for r in rows) > 0 and sum(r["refused_off_topic"] for r in rows) > 0
     assert sum(r["refused_personal_data"] for r in rows) > 0
+    parroted = db.rows("SELECT a.admitted, a.reasons FROM cache_admissions a JOIN ticket_responses r USING (ticket_id, day) "
+                       "WHERE r.response LIKE ?", [f"%{PARROTED}%"])
+    print({"parroted": len(parroted), "parroted_admitted": sum(p["admitted"] for p in parroted),
+           "parroted_reasons": sorted({k.split(":")[0] for p in parroted for k in (p["reasons"] or "").split("; ") if k})})
     print({"cache_given": len(given), "wrong_given": len(wrong), "probes": sum(r["cache_probes"] for r in rows),
            "withdrawn": sum(r["cache_withdrawn"] for r in rows),
            **{k: sum(r[k] or 0 for r in rows) for k in ("cache_admitted", "cache_probation", "cache_refused", "refused_category",

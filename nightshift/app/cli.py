@@ -552,6 +552,8 @@ def batch_server(
                                                         "the category left as it was.")] = 0.0,
     echo_share: Annotated[float, typer.Option(help="Fault injection: share of reply answers whose draft repeats the ticket's "
                                                    "values (account numbers, ids, keys).")] = 0.0,
+    parrot_share: Annotated[float, typer.Option(help="Fault injection: share of reply answers whose draft repeats the model's "
+                                                     "instructions instead of a reply.")] = 0.0,
 ) -> None:
     """Serve the local batch engine over the OpenAI Files, Batches and Chat routes, and Anthropic's Message Batches
     and Messages routes.
@@ -569,7 +571,7 @@ def batch_server(
         raise fail(f"binding {host} beyond loopback needs NIGHTSHIFT_BATCH_TOKEN set")
     for name, share in (("--fail-share", fail_share), ("--expire-after", expire_after), ("--cancel-after", cancel_after),
                         ("--wrong-share", wrong_share), ("--fabricate-share", fabricate_share),
-                        ("--off-topic-share", off_topic_share), ("--echo-share", echo_share)):
+                        ("--off-topic-share", off_topic_share), ("--echo-share", echo_share), ("--parrot-share", parrot_share)):
         if share is not None and not 0 <= share <= 1:
             raise fail(f"{name} must be between 0 and 1, got {share}")
     if chat_dialect not in DIALECTS:
@@ -577,7 +579,7 @@ def batch_server(
     responder = responder_for(chat_url, os.environ.get("NIGHTSHIFT_CHAT_API_KEY"), chat_dialect)
     engine = LocalBatchEngine(root or Home.from_env().root / "batch-server", responder, concurrency,
                               Faults(fail_share, expire_after, cancel_after, line_delay, wrong_share, wrong_model, fabricate_share,
-                                     off_topic_share, echo_share))
+                                     off_topic_share, echo_share, parrot_share))
     console.print(f"batch server on http://{host}:{port}/v1, state in {engine.root}, "
                   f"lines answered by {chat_url or 'the offline responder (not a model)'}")
     BatchServer(engine, host, port, os.environ.get("NIGHTSHIFT_BATCH_TOKEN") or None).serve()

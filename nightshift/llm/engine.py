@@ -47,10 +47,11 @@ class Faults:
     cancel_after: float | None = None     # the batch is cancelled once this share finished
     line_delay_s: float = 0.0             # extra time per line: a slow batch
     wrong_share: float = 0.0              # reply answers given a wrong category and an off-topic draft (same lines every time)
-    wrong_model: str | None = None        # only this model's answers are made wrong or off-topic; None: every model's
+    wrong_model: str | None = None        # only this model's answers are made wrong, off-topic or parroting; None: every model's
     fabricate_share: float = 0.0          # reply answers citing a passage they were not given, until told (a retry note)
     off_topic_share: float = 0.0          # reply answers whose draft is off-topic, their category left as it was
     echo_share: float = 0.0               # reply answers (any model's) whose draft repeats the values the ticket carries
+    parrot_share: float = 0.0             # reply answers whose draft repeats the model's instructions instead of replying
 
 
 # What a wrong answer says: valid JSON, so only a judge can tell.
@@ -98,6 +99,12 @@ def answered_with_echo(body: dict, request: dict) -> dict:
         return body
     answer = json.loads(body["choices"][0]["message"]["content"])
     return rewritten(body, "draft_reply", {"draft_reply": f"{answer['draft_reply']} For your records: {', '.join(values)}."})
+
+
+def answered_with_instructions(body: dict, request: dict) -> dict:
+    """A reply answer whose draft is the system prompt it was given: a small model's way of failing."""
+    system = next((str(m.get("content", "")) for m in request.get("messages", []) if m.get("role") == "system"), "")
+    return rewritten(body, "draft_reply", {"draft_reply": system[:600]}) if system else body
 
 
 # What a fabricated citation cites: no passage has this id.
@@ -303,6 +310,8 @@ class LocalBatchEngine:
             answer = answered_wrongly(answer)
         if wanted and draw(f"off-topic:{key}") < self.faults.off_topic_share:
             answer = answered_off_topic(answer)
+        if wanted and draw(f"parrot:{key}") < self.faults.parrot_share:
+            answer = answered_with_instructions(answer, body)
         if status == 200 and draw(f"echo:{key}") < self.faults.echo_share:
             answer = answered_with_echo(answer, body)
         if status == 200 and not told(body) and draw(f"fabricate:{key}") < self.faults.fabricate_share:
