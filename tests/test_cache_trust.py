@@ -1,5 +1,7 @@
-"""The cache's admission rules and an entry's standing, as plain functions."""
+"""The cache's admission rules, an entry's standing, and what a ticket is given when a cheap answer is taken back."""
 
+from nightshift.assets.responses import Judged, cheap_answer
+from nightshift.llm.pricing import load_prices
 from nightshift.quality.sampling import shadow_sample
 from nightshift.triage.admission import (
     CATEGORY,
@@ -103,3 +105,46 @@ def test_every_probe_is_shadowed_and_the_least_known_entries_come_first():
     assert {r["ticket_id"] for r in picked} == {"t0", "t1", "t2", "t3"}  # every probe, whatever the maximum
     picked = shadow_sample([{**r, "cache_probe": False} for r in rows], share=0.0, minimum=2, maximum=2)
     assert [r["ticket_id"] for r in picked] == ["t0", "t1"]  # the fewest judged serves first
+
+
+PRICES = load_prices()
+CACHED = '{"summary": "s", "category": "a", "draft_reply": "cached reply", "citations": []}'
+SHADOW = {"custom_id": "shadow:t1", "status": "ok", "model": PRICES.frontier, "answer": '{"draft_reply": "frontier reply"}',
+          "batch_id": "b1", "attempt": 1}
+SMALL = {"custom_id": "t1", "status": "ok", "mode": "batch", "model": "small", "answer": '{"draft_reply": "small reply"}',
+         "error": None, "batch_id": "b0"}
+SPENT = {"attempts": 1, "input_tokens": 1, "output_tokens": 1, "usd": 0.001, "frontier_sync_usd": 0.01, "rescued": False, "rescue_usd": 0.0}
+
+
+def ask(route="cache", probe=False, latest=None, cached=None, verdicts=None, withdrawn=None):
+    """One ticket's row as ticket_responses makes it, and whether it must be asked afresh."""
+    ticket = {"ticket_id": "t1", "route": route, "cache_entry_id": "e1", "cache_probe": probe, "text_redacted": "x", "category": "a"}
+    entries = {"e1": {"entry_id": "e1", "answer": CACHED, "model": "m"}} if cached is None else cached
+    return cheap_answer(ticket, latest or {}, {"t1": SPENT, "shadow:t1": SPENT}, entries, Judged(verdicts or {}, withdrawn or {}, 3),
+                        PRICES, None)
+
+
+def test_a_probe_waits_for_its_verdict_and_a_wrong_serve_is_taken_back():
+    row, again = ask(probe=True, latest={"shadow:t1": SHADOW})
+    assert row["status"] == "pending" and row["response"] and not again  # the judge sees the cache's answer
+    row, _ = ask(probe=True, latest={"shadow:t1": SHADOW}, verdicts={"t1": True})
+    assert row["status"] == "ok" and row["source"] == "cache"
+    # Judged wrong (on this ticket or another of the day): the frontier's shadow answer is given, and says why.
+    row, again = ask(latest={"shadow:t1": SHADOW}, withdrawn={"e1": "a serve of its entry (to t9) was judged wrong"})
+    assert row["source"] == "shadow" and "frontier reply" in row["response"] and "t9" in row["replaced_because"] and not again
+    assert row["replaced_response"] == CACHED
+    # No shadow for this ticket: it is asked afresh of the frontier model; an entry gone from the cache is taken back too.
+    row, again = ask(withdrawn={"e1": "judged wrong"})
+    assert row["status"] == "pending" and again
+    row, again = ask(cached={})
+    assert row["status"] == "pending" and again and "gone" in row["replaced_because"]
+    # A probe the judge could not judge (its shadow out of attempts) is not given either.
+    row, again = ask(probe=True, latest={"shadow:t1": {**SHADOW, "status": "failed", "attempt": 3}})
+    assert again and "could not be judged" in row["replaced_because"]
+
+
+def test_a_small_model_answer_judged_wrong_is_replaced_by_the_frontiers():
+    row, _ = ask("small_model", latest={"t1": SMALL, "shadow:t1": SHADOW}, verdicts={"t1": False})
+    assert row["source"] == "shadow" and row["replaced_response"] == SMALL["answer"]
+    row, _ = ask("small_model", latest={"t1": SMALL, "shadow:t1": SHADOW}, verdicts={"t1": True})
+    assert row["source"] == "batch" and "small reply" in row["response"]
