@@ -207,6 +207,7 @@ def demo(
         'query "SELECT route, cited_titles, grounded FROM ticket_responses LIMIT 5"   # the articles each answer cites',
         'query "SELECT day, markdown FROM daily_digests" --format json',
         'query "SELECT route, status, agrees, reason FROM answer_quality LIMIT 5"   # the judge\'s verdicts',
+        'query "SELECT route, admitted, trust, reasons FROM cache_admissions LIMIT 5"   # what the cache took, and why not',
         "report   # cost, the saving by lever, and each cheap route's measured agreement",
         f"trace {example_ticket(home)}   # one ticket's journey: triage, route, every request and attempt, the answer, $",
         f"trace --failed --day {first + timedelta(days=days - 1)}   # the day's failed and held tickets, each with why",

@@ -20,9 +20,11 @@ class JourneySQL:
             "t.category, t.confidence, t.route, t.reason, t.cache_ticket_id, t.cache_similarity, t.model_version, "
             "s.prefilter, s.sampled, s.verdict, s.verdict_reason, "
             "r.status, r.source, r.model, r.attempts, r.error, r.hold_reason, r.draft_reply, r.citations, r.cited_titles, "
-            "r.grounded, r.cache_entry_id, r.input_tokens, r.output_tokens, r.usd, r.frontier_sync_usd, r.rescued, r.rescue_usd "
+            "r.grounded, r.cache_entry_id, r.input_tokens, r.output_tokens, r.usd, r.frontier_sync_usd, r.rescued, r.rescue_usd, "
+            "r.replaced_because, t.cache_probe, a.admitted, a.trust, a.reasons AS refused_because "
             "FROM tickets k LEFT JOIN ticket_triage t USING (ticket_id, day) LEFT JOIN ticket_safety s USING (ticket_id, day) "
-            "LEFT JOIN ticket_responses r USING (ticket_id, day) WHERE k.ticket_id = ?", [ticket_id])
+            "LEFT JOIN ticket_responses r USING (ticket_id, day) LEFT JOIN cache_admissions a USING (ticket_id, day) "
+            "WHERE k.ticket_id = ?", [ticket_id])
         if not rows:
             return None
         journey = rows[0]
