@@ -34,7 +34,8 @@ OPEN = (HELD, JUDGE_REJECTED, STALE, NO_VECTOR)
 VERIFIED, PROBATION = "verified", "probation"
 
 # Identifier-like values. A number keeps only its digits, so "123-45-6789" in a ticket and "123456789" in a reply meet.
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Starting only where a run of address characters starts: from every position of a long run it would be quadratic.
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # "jane at example dot com", "jane[at]example[dot]com": written so that a filter misses them, read back as addresses.
 AT = re.compile(r"\s*[\[(]\s*at\s*[\])]\s*|\s+at\s+(?=[\w-]+\s*(?:[\[(]\s*dot\s*[\])]|\s+dot\s+|\.))", re.IGNORECASE)
 DOT = re.compile(r"\s*[\[(]\s*dot\s*[\])]\s*|\s+dot\s+(?=[a-z]{2,}\b)", re.IGNORECASE)
