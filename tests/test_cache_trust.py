@@ -116,12 +116,12 @@ SMALL = {"custom_id": "t1", "status": "ok", "mode": "batch", "model": "small", "
 SPENT = {"attempts": 1, "input_tokens": 1, "output_tokens": 1, "usd": 0.001, "frontier_sync_usd": 0.01, "rescued": False, "rescue_usd": 0.0}
 
 
-def ask(route="cache", probe=False, latest=None, cached=None, verdicts=None, withdrawn=None):
+def ask(route="cache", probe=False, latest=None, cached=None, verdicts=None, withdrawn=None, before=None):
     """One ticket's row as ticket_responses makes it, and whether it must be asked afresh."""
     ticket = {"ticket_id": "t1", "route": route, "cache_entry_id": "e1", "cache_probe": probe, "text_redacted": "x", "category": "a"}
     entries = {"e1": {"entry_id": "e1", "answer": CACHED, "model": "m"}} if cached is None else cached
-    return cheap_answer(ticket, latest or {}, {"t1": SPENT, "shadow:t1": SPENT}, entries, Judged(verdicts or {}, withdrawn or {}, 3),
-                        PRICES, None)
+    judged = Judged(verdicts or {}, withdrawn or {}, 3, {"t1": before} if before else {})
+    return cheap_answer(ticket, latest or {}, {"t1": SPENT, "shadow:t1": SPENT}, entries, judged, PRICES, None)
 
 
 def test_a_probe_waits_for_its_verdict_and_a_wrong_serve_is_taken_back():
@@ -138,9 +138,20 @@ def test_a_probe_waits_for_its_verdict_and_a_wrong_serve_is_taken_back():
     assert row["status"] == "pending" and again
     row, again = ask(cached={})
     assert row["status"] == "pending" and again and "gone" in row["replaced_because"]
-    # A probe the judge could not judge (its shadow out of attempts) is not given either.
+    # A probe the judge could not judge (its shadow out of attempts, or never asked) is not given either.
     row, again = ask(probe=True, latest={"shadow:t1": {**SHADOW, "status": "failed", "attempt": 3}})
     assert again and "could not be judged" in row["replaced_because"]
+    assert "could not be judged" in ask(probe=True)[0]["replaced_because"]
+
+
+def test_what_was_given_or_taken_back_stands_once_the_entry_has_left_the_cache():
+    # A serve given on an earlier collection (or night, on a rerun) whose entry expired since: the same answer.
+    row, again = ask(cached={}, before={"source": "cache", "status": "ok", "response": CACHED, "model": "m"})
+    assert row["source"] == "cache" and row["response"] == CACHED and not again
+    # The entry retired for this wrong serve and deleted: the answer taken back is still the one the judge saw.
+    row, _ = ask(cached={}, latest={"shadow:t1": SHADOW}, withdrawn={"e1": "judged wrong"},
+                 before={"source": "shadow", "status": "ok", "response": SHADOW["answer"], "replaced_response": CACHED, "model": "f"})
+    assert row["source"] == "shadow" and row["replaced_response"] == CACHED and row["replaced_because"] == "judged wrong"
 
 
 def test_a_small_model_answer_judged_wrong_is_replaced_by_the_frontiers():

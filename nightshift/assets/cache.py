@@ -3,7 +3,7 @@
 import json
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 import numpy as np
@@ -77,7 +77,7 @@ def cached_answers(
         by_frontier = {r["ticket_id"] for r in block if origin(r) != SMALL and r["status"] == "ok"}
         frontier += [(replies[i], tickets[i]) for i, tid in enumerate(ids) if tid in by_frontier]
     floor = calibrated_floor(frontier, answer_cache.relevance_floor)
-    window = warehouse.quality.agreement(day - timedelta(days=quality.window_days), day - timedelta(days=1)).get(SMALL)
+    window = warehouse.quality.agreement(day - timedelta(days=quality.window_days + 1), day - timedelta(days=1)).get(SMALL)
     # The small model has earned verified entries when even the worst case of its measured wrong rate is in the bound.
     small_trusted = window is not None and window.n > 0 and 1 - window.low <= answer_cache.error_bound
 
@@ -87,20 +87,25 @@ def cached_answers(
             answers = {r["ticket_id"]: json.loads(r["response"]) for r in block}
             passages = index.passages([c for a in answers.values() for c in a.get("citations") or []])
             by_id = vectors.vectors_of(EMBEDDINGS, [r["ticket_id"] for r in block])
+            keys = {r["ticket_id"]: entry_id(r["prompt_version"], r["model"], r["ticket_id"]) for r in block}
+            # An entry retired for a wrong serve stays out, also when a rerun of its day decides its answer again.
+            retired = {e for e, (_, wrong) in warehouse.quality.cache_records(sorted(keys.values()), before=date.max).items() if wrong}
             rows, entries = [], []
             for r in block:
-                tid, answer, made_by = r["ticket_id"], answers[r["ticket_id"]], origin(r)
+                tid, answer, made_by, key = r["ticket_id"], answers[r["ticket_id"]], origin(r), keys[r["ticket_id"]]
                 cites = answer.get("citations") or []
+                # The verdict is on the small model's answer: not on the frontier's given in its place, nor on a cache
+                # serve's (a ticket asked afresh keeps the verdict on the answer it replaced).
+                judged = False if key in retired else r["judged"] if made_by == SMALL else None
                 candidate = admission.Candidate(
                     status=r["status"], answer=answer, predicted_category=r["category"],
                     ticket_texts=tuple(t for t in (r["subject"], r["body"], r["text_redacted"]) if t), help_text=r["help_text"] or "",
-                    relevance=similar.get(tid), judged=None if made_by == "shadow" else r["judged"], prefilter=r["prefilter"],
+                    relevance=similar.get(tid), judged=judged, prefilter=r["prefilter"],
                     verdict=r["verdict"] or None, stale_citation=not all(c in passages for c in cites))
                 refused = admission.reasons(candidate, floor.value)
                 if answer_cache.admission == "open":
-                    refused = [r for r in refused if r.split(":")[0] in admission.OPEN]
+                    refused = [reason for reason in refused if reason.split(":")[0] in admission.OPEN]
                 trust = None if refused else admission.trust(made_by, candidate.judged, small_trusted or answer_cache.admission == "open")
-                key = entry_id(r["prompt_version"], r["model"], tid)
                 rows.append({"ticket_id": tid, "day": day, "entry_id": key, "route": made_by, "admitted": not refused,
                              "trust": trust, "reasons": "; ".join(refused) or None, "relevance": similar.get(tid), "floor": floor.value})
                 if not refused:

@@ -94,11 +94,12 @@ def from_shadow(shadow: dict, spent: dict | None) -> dict:
 @dataclass(frozen=True)
 class Judged:
     """What the judge said today: per judged ticket whether its cheap answer stands, and the cache entries that may not
-    serve today because a serve of theirs was judged wrong."""
+    serve today because a serve of theirs was judged wrong; and the cache serves as the last collection left them."""
 
     verdicts: dict[str, bool]
     withdrawn: dict[str, str]
     max_attempts: int
+    before: dict[str, dict]  # the day's cache-route rows as an earlier collection left them
 
     def given_up(self, row: dict | None) -> bool:
         """A request that failed with no attempt left: what it was to bring will not come."""
@@ -121,16 +122,22 @@ def cheap_answer(ticket: dict, latest: dict[str, dict], spent: dict[str, dict], 
             return {**from_shadow(shadow, spent.get(shadow["custom_id"])), "replaced_because": "the judge found it wrong",
                     "replaced_response": answered["response"]}, False
         return answered, False
-    entry_id = ticket["cache_entry_id"]
+    entry_id, before = ticket["cache_entry_id"], judged.before.get(tid) or {}
     entry = cached.get(entry_id)
-    why = "its cache entry is gone" if entry is None else judged.withdrawn.get(entry_id)
+    if entry is None and before.get("source") == CACHE and before.get("response"):
+        # Served on an earlier collection, and the entry has left the cache since (its TTL, an edited article): what
+        # was given stands, and a rerun of the day gives the same.
+        entry = {"entry_id": entry_id, "answer": before["response"], "model": before["model"]}
+    why = judged.withdrawn.get(entry_id) or ("its cache entry is gone" if entry is None else None)
     if why is None and ticket["cache_probe"] and verdict is None:
-        if not (judged.given_up(shadow) or judged.given_up(latest.get(f"{JUDGE}:{tid}"))):
+        if not (shadow is None or judged.given_up(shadow) or judged.given_up(latest.get(f"{JUDGE}:{tid}"))):
             return {**from_cache(ticket, entry, prices, passages), "status": "pending"}, False
         why = "its probe could not be judged"
     if why is None:
         return from_cache(ticket, entry, prices, passages), False
-    taken_back = {"replaced_because": why, "replaced_response": entry["answer"] if entry else None, "cache_entry_id": entry_id}
+    # What was taken back, as the judge saw it: kept from the earlier collection once the retired entry is deleted.
+    taken_back = {"replaced_because": why, "cache_entry_id": entry_id,
+                  "replaced_response": entry["answer"] if entry else before.get("replaced_response")}
     if tid in latest:  # asked afresh on an earlier collection
         return {**from_request(latest[tid], spent.get(tid)), **taken_back}, False
     if shadow is not None and shadow["status"] == "ok":
@@ -142,7 +149,7 @@ def judged_today(ledger: BatchLedger, warehouse: DuckDBWarehouse, day: date, max
     verdicts = {r["ticket_id"]: agrees(json.loads(r["answer"])) for r in ledger.latest(day, kinds=(JUDGE,)).values() if r["status"] == "ok"}
     wrong = warehouse.triage.served_from(day, [tid for tid, good in verdicts.items() if not good])
     return Judged(verdicts, {entry: f"a serve of its entry (to {tid}) was judged wrong" for tid, entry in sorted(wrong.items())},
-                  max_attempts)
+                  max_attempts, warehouse.answers.cache_served(day))
 
 
 def responses(day: date, block: list[dict], latest: dict[str, dict], spent: dict[str, dict], cached: dict[str, dict],

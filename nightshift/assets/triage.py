@@ -119,7 +119,7 @@ def ticket_triage(
     config = tighten(routing.RoutingConfig(cache_threshold=model.cache_threshold), measured, quality.bounds(),
                      f"over the {window} days before")
     # Which entries may serve: their category, and their record of judged serves on earlier days.
-    judged = warehouse.quality.cache_records([m.entry_id for m in cached if m], before=day)
+    judged = warehouse.quality.cache_records(sorted({m.entry_id for m in cached if m}), before=day)
     served = serves([Match(m.entry_id, m.similarity, m.category) if m else None for m in cached], category.labels,
                     {m.entry_id: Record(m.trust, *judged.get(m.entry_id, (0, 0))) for m in cached if m}, config.cache_threshold,
                     answer_cache.probes)

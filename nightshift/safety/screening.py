@@ -30,7 +30,8 @@ PATTERNS: dict[str, tuple[re.Pattern, ...]] = {
         re.compile(r"\b(you are now|from now on,? you|act as (an?|the) |pretend (to be|you are)|new instructions|jailbreak|developer mode|"
                    r"prompt injection|do anything now)\b", re.I),
         # a forwarded thread in which "staff" already approved what the customer wants
-        re.compile(r"(^|\n)\s*(from|von|de):[^\n]*\b(support|admin|billing|manager|team)\b[\s\S]{0,600}?"
+        # (spaces, not line breaks, before the header: with \s* a run of blank lines took quadratic time)
+        re.compile(r"(^|\n)[^\S\n]*(from|von|de):[^\n]*\b(support|admin|billing|manager|team)\b[\s\S]{0,600}?"
                    r"\b(approved|authori[sz]ed|escalated|override|agreed to refund)\b", re.I),
     ),
     ABUSE: (

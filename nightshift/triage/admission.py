@@ -34,16 +34,20 @@ OPEN = (HELD, JUDGE_REJECTED, STALE, NO_VECTOR)
 VERIFIED, PROBATION = "verified", "probation"
 
 # Identifier-like values. A number keeps only its digits, so "123-45-6789" in a ticket and "123456789" in a reply meet.
-# Starting only where a run of address characters starts: from every position of a long run it would be quadratic.
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # "jane at example dot com", "jane[at]example[dot]com": written so that a filter misses them, read back as addresses.
 AT = re.compile(r"\s*[\[(]\s*at\s*[\])]\s*|\s+at\s+(?=[\w-]+\s*(?:[\[(]\s*dot\s*[\])]|\s+dot\s+|\.))", re.IGNORECASE)
 DOT = re.compile(r"\s*[\[(]\s*dot\s*[\])]\s*|\s+dot\s+(?=[a-z]{2,}\b)", re.IGNORECASE)
+SPACES = re.compile(r"[^\S\n]+")
+BREAKS = re.compile(r" ?\n[\s]*")
 URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
 HANDLE = re.compile(r"(?<![\w.])@\w{3,}")
 NUMBER = re.compile(r"\d(?:[ \-./,]?\d)*")
 # A code: letters and digits mixed (order ids, licence keys), or a long run of key-like characters (API keys, tokens).
-CODE = re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z0-9][\w-]{4,}\b|[A-Za-z0-9_\-+/=]{20,}")
+# Every pattern here starts only where its run of characters starts: tried from every position of a long run, a
+# pattern that scans ahead is quadratic in the run (a 20,000-character ticket may be one).
+WORDISH = re.compile(r"(?<![\w-])[A-Za-z0-9][\w-]{4,}")
+KEYLIKE = re.compile(r"(?<![A-Za-z0-9_\-+/=])[A-Za-z0-9_\-+/=]{20,}")
 DATE = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b|\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\b")
 TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 # A name is findable where the ticket introduces or signs it, or where a reply greets someone by it; the cue words in
@@ -54,7 +58,7 @@ NAME_CUES = (
     re.compile(rf"\b(?i:regards|thanks|thank you|cheers|best|sincerely|br)\s*[,.!-]?\s*\n?\s*{NAME}\s*$", re.MULTILINE),
     re.compile(rf"\b(?i:mr|mrs|ms|miss|dr|prof|herr|frau|sr|sra|mme|mlle|signor|signora)\.?\s+{NAME}"),
 )
-GREETING = re.compile(rf"^\W*(?i:hi|hello|dear|hey|good morning|good afternoon|good evening|hallo|bonjour|hola|ciao)\s+{NAME}",
+GREETING = re.compile(rf"^[^\w\n]{{0,8}}(?i:hi|hello|dear|hey|good morning|good afternoon|good evening|hallo|bonjour|hola|ciao)\s+{NAME}",
                       re.MULTILINE)
 # Words a greeting or a cue may be followed by that name nobody.
 NOT_NAMES = frozenset({"customer", "there", "team", "sir", "madam", "all", "friend", "valued", "support", "user", "client",
@@ -82,7 +86,8 @@ DISCLOSES = re.compile(r"\binternal(?:\s+\w+)?\s+(?:notes?|guidelines|rules|poli
 # letters from two scripts in one word. Ordinary customers write none of these; the answer to such a ticket is not reused.
 HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
 BLOB = re.compile(r"(?<![\w/+=])(?=[A-Za-z0-9+/]*[0-9+/])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])[A-Za-z0-9+/]{24,}={0,2}")
-MARKUP = re.compile(r"<!--|-->|<\s*/?\s*(?:script|system|instructions?|prompt)\b|\[//\]:|\{\{|\}\}|^\s*(?:system|assistant)\s*:",
+MARKUP = re.compile(r"<!--|-->|<\s{0,3}/?\s{0,3}(?:script|system|instructions?|prompt)\b|\[//\]:|\{\{|\}\}|"
+                    r"^[^\S\n]{0,8}(?:system|assistant)[^\S\n]{0,3}:",
                     re.IGNORECASE | re.MULTILINE)
 WORD = re.compile(r"\w{2,}")
 # Scripts with letters that pass for Latin ones; mixing kanji and kana in a word is ordinary Japanese.
@@ -153,15 +158,18 @@ def reply_text(answer: dict) -> str:
 
 
 def plain(text: str) -> str:
-    """NFKC, with obfuscated e-mail addresses written out."""
-    return DOT.sub(".", AT.sub("@", unicodedata.normalize("NFKC", text)))
+    """NFKC, with runs of spaces made one space and runs of blank lines one line break (a long run of whitespace would
+    make the patterns that allow some slow), and obfuscated e-mail addresses written out."""
+    text = SPACES.sub(" ", unicodedata.normalize("NFKC", text))
+    return DOT.sub(".", AT.sub("@", BREAKS.sub("\n", text)))
 
 
 def values(text: str) -> list[str]:
     """Identifier-like values in ``text`` as written: e-mail addresses, links, handles, codes, numbers of three digits
     or more."""
     text = plain(text)
-    found = [m.group(0) for pattern in (EMAIL, URL, HANDLE, CODE) for m in pattern.finditer(text)]
+    found = [m.group(0) for pattern in (EMAIL, URL, HANDLE, KEYLIKE) for m in pattern.finditer(text)]
+    found += [w for w in WORDISH.findall(text) if any(ch.isdigit() for ch in w) and re.search("[A-Za-z]", w)]
     return found + [m.group(0) for m in NUMBER.finditer(text) if len(re.sub(r"\D", "", m.group(0))) >= MIN_DIGITS]
 
 

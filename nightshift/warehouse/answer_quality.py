@@ -31,7 +31,7 @@ class QualitySQL:
         return self.db.rows("SELECT * FROM answer_quality WHERE day = ? ORDER BY route, ticket_id", [day])
 
     def cache_records(self, entry_ids: list[str], before: date) -> dict[str, tuple[int, int]]:
-        """Per cache entry, its judged serves on days before ``before``: (correct, wrong)."""
+        """Per cache entry (ids given once each), its judged serves on days before ``before``: (correct, wrong)."""
         rows = self.db.rows_of_tickets(
             entry_ids, "SELECT t.cache_entry_id AS entry_id, count(*) FILTER (WHERE q.agrees) AS correct, "
             "count(*) FILTER (WHERE NOT q.agrees) AS wrong FROM answer_quality q JOIN ticket_triage t USING (ticket_id, day) "

@@ -48,6 +48,13 @@ class AnswersSQL:
                                        "WHERE day = ?", [day])
         return {r["ticket_id"]: r for r in rows}
 
+    def cache_served(self, day: date) -> dict[str, dict]:
+        """The day's cache-route responses as they stand (answer, source, model and what was taken back), by ticket: what
+        a later collection keeps when the entry that served one has left the cache since."""
+        rows = self.db.rows("SELECT ticket_id, status, source, model, response, replaced_response FROM ticket_responses "
+                            "WHERE day = ? AND route = 'cache'", [day])
+        return {r["ticket_id"]: r for r in rows}
+
     def fresh_for_cache(self, day: date, block: int) -> Iterator[list[dict]]:
         """The day's model answers (not themselves served from the cache), ``block`` at a time, with what the cache's
         admission rules read: the route and status, the category the ticket was triaged under, the ticket as written and
