@@ -157,5 +157,6 @@ def test_what_was_given_or_taken_back_stands_once_the_entry_has_left_the_cache()
 def test_a_small_model_answer_judged_wrong_is_replaced_by_the_frontiers():
     row, _ = ask("small_model", latest={"t1": SMALL, "shadow:t1": SHADOW}, verdicts={"t1": False})
     assert row["source"] == "shadow" and row["replaced_response"] == SMALL["answer"]
+    assert row["usd"] == SPENT["usd"] and row["input_tokens"] == 1  # what the small model's answer cost stays on the ticket
     row, _ = ask("small_model", latest={"t1": SMALL, "shadow:t1": SHADOW}, verdicts={"t1": True})
     assert row["source"] == "batch" and "small reply" in row["response"]

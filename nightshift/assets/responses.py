@@ -83,12 +83,11 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
             "rescued": bool(spent["rescued"]), "rescue_usd": spent["rescue_usd"]}
 
 
-def from_shadow(shadow: dict, spent: dict | None) -> dict:
-    """The frontier's shadow answer, given in place of a cheap answer taken back. It was paid for as the price of
-    measuring quality (and is counted there), so giving it costs the reply nothing more."""
-    return {"status": "ok", "source": SHADOW, "model": shadow["model"], "response": shadow["answer"], "attempts": 0,
-            "batch_id": shadow["batch_id"], "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "rescued": False, "rescue_usd": 0.0,
-            "frontier_sync_usd": float((spent or {}).get("frontier_sync_usd") or 0.0)}
+def from_shadow(shadow: dict, paid: dict) -> dict:
+    """The frontier's shadow answer, given in place of a cheap answer taken back. The shadow was paid for as the price of
+    measuring quality (and is counted there); the row keeps what was paid for the cheap answer (``paid``)."""
+    return {**paid, "status": "ok", "source": SHADOW, "model": shadow["model"], "response": shadow["answer"],
+            "batch_id": shadow["batch_id"], "error": None}
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,7 @@ def cheap_answer(ticket: dict, latest: dict[str, dict], spent: dict[str, dict], 
     if ticket["route"] != CACHE:
         answered = from_request(latest.get(tid), spent.get(tid))
         if verdict is False and shadow is not None and shadow["status"] == "ok":
-            return {**from_shadow(shadow, spent.get(shadow["custom_id"])), "replaced_because": "the judge found it wrong",
+            return {**from_shadow(shadow, answered), "replaced_because": "the judge found it wrong",
                     "replaced_response": answered["response"]}, False
         return answered, False
     entry_id, before = ticket["cache_entry_id"], judged.before.get(tid) or {}
@@ -141,7 +140,8 @@ def cheap_answer(ticket: dict, latest: dict[str, dict], spent: dict[str, dict], 
     if tid in latest:  # asked afresh on an earlier collection
         return {**from_request(latest[tid], spent.get(tid)), **taken_back}, False
     if shadow is not None and shadow["status"] == "ok":
-        return {**from_shadow(shadow, spent.get(shadow["custom_id"])), **taken_back}, False
+        free = {**UNANSWERED, "frontier_sync_usd": float((spent.get(shadow["custom_id"]) or {}).get("frontier_sync_usd") or 0.0)}
+        return {**from_shadow(shadow, free), **taken_back}, False
     return {**UNANSWERED, "status": "pending", "source": "batch", **taken_back, "replaced_because": f"{why}: asked afresh"}, True
 
 

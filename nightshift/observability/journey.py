@@ -61,14 +61,14 @@ def markdown(journey: dict, attempts: list[dict], dimensions: int | None = None)
         lines += [f"- **Status**: {j['status']} from {j['source']}" + (f" ({j['model']})" if j["model"] else "")
                   + f", {j['attempts']} attempts" + (f"; held: {j['hold_reason']}" if j["hold_reason"] else "")
                   + (f"; error: {cell(j['error'])}" if j["error"] else "")
-                  + ("; a probe of a cache entry on probation" if j["cache_probe"] else "")
-                  + (f"; the cheap answer was taken back: {cell(j['replaced_because'])}" if j["replaced_because"] else ""),
+                  + ("; a probe of a cache entry on probation" if j.get("cache_probe") else "")
+                  + (f"; the cheap answer was taken back: {cell(j['replaced_because'])}" if j.get("replaced_because") else ""),
                   f"- **Reply**: {cell(j['draft_reply'])}" if j["draft_reply"] else "- **Reply**: none",
                   f"- **Cites**: {j['citations']} ({j['cited_titles']}); grounded: {j['grounded']}" if j["citations"] else "- **Cites**: nothing",
                   f"- **Cost**: {dollars(j['usd'])} for {j['input_tokens']} tokens in and {j['output_tokens']} out, against "
                   f"{dollars(j['frontier_sync_usd'])} on the frontier model synchronously"
                   + (f"; rescued at the deadline for {dollars(j['rescue_usd'])} more" if j["rescued"] else "")]
-    if j["admitted"] is not None:
+    if j.get("admitted") is not None:
         lines.append(f"- **Answer cache**: admitted, {j['trust']}" if j["admitted"] else f"- **Answer cache**: refused: {cell(j['refused_because'])}")
     lines += ["", f"### Checks of {j['day']}", ""]
     lines.append(markdown_table(("asset", "check", "result"), [
