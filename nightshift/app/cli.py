@@ -402,6 +402,31 @@ def eval_cache_command(
     print(json.dumps(result))
 
 
+@eval_app.command("safety")
+def eval_safety_command(
+    csv_file: CsvArg,
+    map: Annotated[Optional[str], typer.Option(help="text=COL[,label=COL][,language=COL][,technique=COL]; without a label every "
+                                                    "row counts as ordinary, which measures the false-hold rate.")] = None,
+    show: Annotated[int, typer.Option(help="Print this many of the rows the screen got wrong.")] = 20,
+) -> None:
+    """Recall, precision and false-hold rate of the safety screen, per label, language and technique."""
+    from nightshift.safety.evaluation import EvalError, evaluate, read
+
+    try:
+        cases = read(csv_file, map)
+    except EvalError as exc:
+        raise fail(str(exc)) from None
+    wrong: list[str] = []
+    result = evaluate(cases, wrong.append)
+    for line in wrong[:show]:
+        console.print(line, highlight=False, markup=False)
+    for key in ("overall", *(k for k in result if k.startswith("by_"))):
+        groups = {"all": result[key]} if key == "overall" else result[key]
+        columns = ["rows", "should_hold", "held", "recall", "precision", "false_hold_rate"]
+        print_rows([key.removeprefix("by_"), *columns], [(name, *(f[c] for c in columns)) for name, f in groups.items()])
+    print(json.dumps(result))
+
+
 @eval_app.command("answers")
 def eval_answers_command(
     csv_file: CsvArg,

@@ -124,8 +124,8 @@ def ticket_triage(
                     {m.entry_id: Record(m.trust, *judged.get(m.entry_id, (0, 0))) for m in cached if m}, config.cache_threshold,
                     answer_cache.probes)
 
-    screened = [screening.screen(text) for text in texts]
-    flagged = [screening.describe(flags) or None for flags in screened]
+    screened = screening.screen_tickets(texts)
+    flagged = [screening.describe(s.held) or None for s in screened]
     given = [ticket["priority"] for ticket in tickets]
     prios = [given[i] or (priority.labels[i] if priority else None) for i in range(len(tickets))]
     tokens = [count_tokens(text) for text in texts]
@@ -141,7 +141,8 @@ def ticket_triage(
     for i, (ticket, decision) in enumerate(zip(tickets, decisions)):
         match, serve = cached[i], served[i]
         found.append({"ticket_id": ticket["ticket_id"], "day": day, "prefilter": flagged[i],
-                      "sampled": not flagged[i] and screening.in_sample(ticket["ticket_id"], safety.sample_share)})
+                      "noted": screening.describe(screened[i].noted) or None, "injection_score": screened[i].injection_score,
+                      "sampled": not flagged[i] and (screened[i].review or screening.in_sample(ticket["ticket_id"], safety.sample_share))})
         rows.append({
             "ticket_id": ticket["ticket_id"], "day": day, "category": category.labels[i],
             "confidence": float(category.confidence[i]), "priority": prios[i],
@@ -170,7 +171,9 @@ def ticket_triage(
         "cache_matches_refused": sum(1 for m, s in zip(cached, served) if m is not None and s is None),
         "safety_flagged": sum(1 for f in found if f["prefilter"]),
         "safety_sampled": sum(1 for f in found if f["sampled"]),
-        **{f"flagged_{kind}": sum(any(f.kind == kind for f in s) for s in screened) for kind in screening.KINDS},
+        "safety_noted": sum(1 for f in found if f["noted"]),
+        "safety_review": sum(s.review and not f["prefilter"] for s, f in zip(screened, found)),
+        **{f"flagged_{kind}": sum(any(f.kind == kind for f in s.flags) for s in screened) for kind in screening.KINDS},
         "realtime_capped": sum("realtime cap reached" in r["reason"] for r in rows),
         "cache_threshold": config.cache_threshold,
         "min_confidence": config.min_confidence,

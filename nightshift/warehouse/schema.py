@@ -193,6 +193,8 @@ SAFETY = Table("ticket_safety", """
     verdict_reason VARCHAR
     verdict_model VARCHAR
     verdict_usd DOUBLE              -- what asking the classifier cost, every attempt
+    noted VARCHAR                   -- what the screen found but does not hold for (abuse), kind ("evidence")
+    injection_score DOUBLE          -- the injection classifier's probability, the highest over the ticket's views
 """)
 
 CONTEXT = Table("ticket_context", """
@@ -409,4 +411,6 @@ MIGRATIONS: tuple[str, ...] = (
     ";".join([CACHE_ADMISSIONS.ddl(), add_columns(TRIAGE, "cache_probe", "cache_judged"),
               add_columns(RESPONSES, "replaced_because", "replaced_response"),
               add_columns(COST_AND_QUALITY, "cache_admitted", "cache_withdrawn")]),
+    # Hostile input, second round: what the screen only notes, and the injection classifier's score.
+    add_columns(SAFETY, "noted", "injection_score"),
 )
