@@ -11,7 +11,7 @@ import pytest
 from bench.screening import bastioncorpus
 from nightshift.safety.evaluation import Case, evaluate
 from nightshift.safety.injection_model import load
-from nightshift.safety.normalise import views
+from nightshift.safety.normalise import turned, views
 from nightshift.safety.screening import ABUSE, INJECTION, LEGAL, SELF_HARM, THREAT, screen, screen_tickets
 from nightshift.safety.training import shared_rows
 from tests.conftest import shared_data
@@ -59,7 +59,8 @@ LOOK_ALIKES = [
 @pytest.mark.parametrize("technique", sorted(DISGUISED))
 def test_each_disguise_is_taken_off_and_the_injection_held(technique):
     text = DISGUISED[technique]
-    assert any("ignore all previous instructions" in v.lower() for v in views(text)), views(text)
+    readings = [*views(text), *turned(views(text)[0])]
+    assert any("ignore all previous instructions" in v.lower() for v in readings), readings
     [screened] = screen_tickets([text])
     assert [f.kind for f in screened.held][:1] == [INJECTION]
 

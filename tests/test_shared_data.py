@@ -113,7 +113,8 @@ def test_bitext_hybrid_retrieval_over_held_apart_macros_finds_the_intent_in_the_
 @needs(HADOOP)
 def test_redaction_on_real_text_leaves_customer_messages_alone_and_finds_what_bug_reports_hold():
     """Real customer messages (banking77, Bitext) hold amounts and order numbers but no personal data: any detection is a
-    false positive. Hadoop's bug reports hold real addresses and hosts (about 14 of the IPs are four-part versions)."""
+    false positive. Hadoop's bug reports hold real addresses and hosts (about 14 of the IPs are four-part versions), and
+    secrets: S3 request ids, session tokens, base64 keys, passwords in ftp:// and s3:// URLs."""
     def found(path, column):
         with open(path, encoding="utf-8", newline="") as f:
             return sum((redact(row[column]).counts for row in csv.DictReader(f)), Counter())
@@ -121,4 +122,4 @@ def test_redaction_on_real_text_leaves_customer_messages_alone_and_finds_what_bu
     assert found(BANKING, "text") == Counter()
     assert found(BITEXT, "instruction") == Counter()
     hadoop = found(HADOOP, "Description")
-    assert hadoop["EMAIL"] == 85 and hadoop["IP"] == 172 and hadoop["SECRET"] == 23 and hadoop["CARD"] == 1, hadoop
+    assert hadoop == Counter(EMAIL=84, IP=172, SECRET=45), hadoop

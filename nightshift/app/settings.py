@@ -38,6 +38,7 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             mapping=env("NIGHTSHIFT_MAP", "") if mapping is None else mapping,
             created_at_format=env("NIGHTSHIFT_CREATED_AT_FORMAT") or None,
             phone_regions=env("NIGHTSHIFT_PHONE_REGIONS") or ",".join(PHONE_REGIONS),
+            keep_quarantine_raw=env("NIGHTSHIFT_QUARANTINE_RAW", "").strip().lower() == "keep",
             encoding=env("NIGHTSHIFT_ENCODING") or FALLBACK_ENCODING,
             delimiter=env("NIGHTSHIFT_DELIMITER", ""),
         ),

@@ -30,6 +30,7 @@ class Rules:
     max_text_chars: int = 20_000
     created_at_format: str | None = None
     phone_regions: tuple[str, ...] = PHONE_REGIONS
+    keep_quarantine_raw: bool = False  # a quarantined record's raw text as read; by default it is redacted
 
 
 @dataclass
@@ -44,9 +45,11 @@ class DayBatch:
     def rows_in(self) -> int:
         return len(self.tickets) + len(self.quarantine)
 
-    def reject(self, file: str, record: RawRecord, reason: str) -> None:
+    def reject(self, file: str, record: RawRecord, reason: str, rules: Rules | None = None) -> None:
+        rules = rules or Rules()
+        raw = record.raw if rules.keep_quarantine_raw or not record.raw else redact(record.raw, rules.phone_regions).text
         self.quarantine.append(
-            {"day": self.day, "source_file": file, "source_line": record.line, "reason": reason, "raw": record.raw}
+            {"day": self.day, "source_file": file, "source_line": record.line, "reason": reason, "raw": raw}
         )
 
 
@@ -118,7 +121,7 @@ def normalize_day(
         for record in raw_file.records:
             outcome = record.error or file_error or _ticket(day, raw_file.path, record, columns, rules, first_seen)
             if isinstance(outcome, str):
-                batch.reject(raw_file.path, record, outcome)
+                batch.reject(raw_file.path, record, outcome, rules)
             else:
                 batch.tickets.append(outcome)
                 batch.redactions.update(outcome.pop("redaction_counts"))

@@ -31,6 +31,8 @@ class LandingZone(dg.ConfigurableResource):
     phone_regions: str = Field(default=",".join(PHONE_REGIONS),
                                description="Regions (ISO 3166 codes) whose national phone formats are redacted; +country and 00 numbers always are.")
 
+    keep_quarantine_raw: bool = Field(default=False, description="Store a quarantined row's raw text as read (it may hold personal "
+                                      "data the row never got far enough to have redacted); by default it is redacted.")
     encoding: str = Field(default=FALLBACK_ENCODING, description="Encoding of files that are neither UTF-8 nor carry a byte-order "
                           "mark (Excel and older help desks write cp1252 on Western systems).")
     delimiter: str = Field(default="", description="CSV delimiter; empty: the one of , ; tab | the header line holds most of.")
@@ -39,6 +41,7 @@ class LandingZone(dg.ConfigurableResource):
         return Path(self.root) / day.isoformat()
 
     def read(self, day: date) -> DayBatch:
-        rules = Rules(self.max_text_chars, self.created_at_format, tuple(r.strip().upper() for r in self.phone_regions.split(",") if r.strip()))
+        rules = Rules(self.max_text_chars, self.created_at_format, tuple(r.strip().upper() for r in self.phone_regions.split(",") if r.strip()),
+                      self.keep_quarantine_raw)
         formats = Formats(self.encoding, self.delimiter or None)
         return normalize_day(read_day(self.day_folder(day), Path(self.root), formats), day, parse_map(self.mapping), rules)

@@ -40,13 +40,15 @@ class InjectionModel:
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """Per ticket, the highest probability of injection over its views (folded text, decoded payloads)."""
-        per_view = [views(text) for text in texts]
+        return self.scores_of_views([views(text) for text in texts])
+
+    def scores_of_views(self, per_view: list[list[str]]) -> np.ndarray:
         flat = [v for vs in per_view for v in vs]
         if not flat:
             return np.zeros(0)
         logits = vectorizer().transform(flat) @ self.weights + self.bias
         probability = 1 / (1 + np.exp(-logits))
-        out, i = np.zeros(len(texts)), 0
+        out, i = np.zeros(len(per_view)), 0
         for n, vs in enumerate(per_view):
             out[n] = probability[i:i + len(vs)].max()
             i += len(vs)

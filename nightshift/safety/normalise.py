@@ -68,13 +68,18 @@ def look_alikes() -> dict[int, str]:
     return fold
 
 
-def fold(text: str) -> str:
-    """NFKC, invisible characters removed, look-alike letters folded to ASCII, spaced letters joined, leetspeak read."""
+def unmask(text: str) -> str:
+    """NFKC, invisible characters removed, accents dropped, look-alike letters folded to ASCII."""
     text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     # Accents first, so "é" stays "e" rather than a look-alike's guess; Latin text keeps its letters.
     text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    text = text.translate(look_alikes())
-    text = SPACED.sub(lambda m: re.sub(r"[ .\-_*|/]", "", m.group(0)), text)
+    return text.translate(look_alikes())
+
+
+def fold(text: str) -> str:
+    """``unmask``, then spaced letters joined and leetspeak read: "<|im_start|>" becomes "<lim_start|>" on the way,
+    so patterns read the unmasked text as well."""
+    text = SPACED.sub(lambda m: re.sub(r"[ .\-_*|/]", "", m.group(0)), unmask(text))
     return LEET_TOKEN.sub(lambda m: m.group(0).translate(LEET) if _leet(m) else m.group(0), text)
 
 
@@ -91,11 +96,10 @@ def decoded(text: str) -> list[str]:
             found.append(plain)
     for m in MORSE_RUN.finditer(text):
         found.append(" ".join("".join(MORSE.get(c, "") for c in word.split()) for word in m.group(0).split("/")))
-    for pattern, decode in ((BASE32, base64.b32decode), (ASCII85, base64.a85decode), (BASE85, base64.b85decode)):
+    for pattern, decode in ((BASE32, _base32), (ASCII85, _ascii85), (BASE85, base64.b85decode)):
         for m in pattern.finditer(text):
             try:
-                raw = decode(m.group(0) + ("=" * (-len(m.group(0)) % 8) if decode is base64.b32decode else ""),
-                             **({"adobe": True} if decode is base64.a85decode else {}))
+                raw = decode(m.group(0))
             except (binascii.Error, ValueError):
                 continue
             if (plain := _readable(raw)) is not None:
@@ -114,10 +118,15 @@ def decoded(text: str) -> list[str]:
 
 
 def views(text: str) -> list[str]:
-    """The readings the screen matches: the folded ticket first, then each decoded payload, then the ticket in ROT13 and
-    reversed (two disguises with no alphabet of their own to find them by), all folded."""
+    """The readings worth classifying: the folded ticket first, then each decoded payload, folded too."""
     folded = fold(text)
-    return list(dict.fromkeys([folded, *(fold(t) for t in decoded(text)), folded.translate(ROT13), folded[::-1]]))
+    return list(dict.fromkeys([folded, *(fold(t) for t in decoded(text))]))
+
+
+def turned(view: str) -> list[str]:
+    """A view in ROT13 and reversed: two disguises with no alphabet of their own to find them by. Patterns read them
+    (a plainly written payload, once turned back, matches); the classifier does not, for its cost on every ticket."""
+    return [view.translate(ROT13), view[::-1]]
 
 
 def _leet(m: re.Match) -> bool:
@@ -139,6 +148,14 @@ def _base64(token: str) -> str | None:
         if (plain := _readable(raw)) is not None:
             return plain
     return None
+
+
+def _base32(token: str) -> bytes:
+    return base64.b32decode(token + "=" * (-len(token) % 8))
+
+
+def _ascii85(token: str) -> bytes:
+    return base64.a85decode(token, adobe=True)
 
 
 def _hex(token: str) -> bytes:

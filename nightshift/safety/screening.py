@@ -16,7 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from nightshift.safety.normalise import views
+from nightshift.safety.normalise import turned, unmask, views
 
 INJECTION, THREAT, SELF_HARM, LEGAL, ABUSE = "injection", "threat", "self_harm", "legal_threat", "abuse"
 KINDS = (INJECTION, THREAT, SELF_HARM, LEGAL, ABUSE)
@@ -30,17 +30,11 @@ PATTERNS: dict[str, tuple[re.Pattern, ...]] = {
         # "ignore all previous instructions", "disregard your rules", "ignoriere alle vorherigen Anweisungen"
         re.compile(r"\b(ignore|disregard|forget|override|bypass|ignorier\w*|vergiss|ignora\w*|oublie\w*|olvida\w*|dimentica\w*|"
                    r"esquece\w*|negeer\w*|vergeet)\b[^.\n]{0,40}\b(" + RULES + r")\b", re.I),
-        # a role block: "SYSTEM: ...", "[assistant]:", "### developer:"
-        re.compile(r"(^|\n)\W{0,4}(system|assistant|developer)\W{0,3}:", re.I),
         re.compile(r"\b(SYSTEM|ASSISTANT|DEVELOPER) ?(PROMPT|MESSAGE|NOTE|OVERRIDE)?:"),
         # the prompt's own delimiters, or a chat template's
         re.compile(r"</?\s*(ticket|passage|system|instructions?)\b[^>]*>|<\|(im_start|im_end|system|endoftext)\|>", re.I),
-        # an answer written for the model to copy: {"draft_reply": ..., "needs_human": false}
+        # an answer written for the model to copy: {"draft_reply": ..., "needs_human": false}, or a chat message's role
         re.compile(r"\{\s*\\?\"(summary|draft_reply|needs_human|route|priority|sentiment|category|citations|no_article)\\?\"\s*:", re.I),
-        # "act as a ..." and "pretend to be ..." are left to the classifier: bug reports and customers say them harmlessly
-        re.compile(r"\b(you are now|from now on,? you|new instructions|jailbreak|(enable|enter|activate|switch to) developer mode|"
-                   r"prompt injection|do anything now|"
-                   r"(system|hidden|initial) prompt)\b", re.I),
         # a forwarded thread in which "staff" already approved what the customer wants
         # (spaces, not line breaks, before the header: with \s* a run of blank lines took quadratic time)
         re.compile(r"(^|\n)[^\S\n]*(from|von|de|da|van):[^\n]*\b(support|admin|billing|manager|team)\b[\s\S]{0,600}?"
@@ -50,6 +44,11 @@ PATTERNS: dict[str, tuple[re.Pattern, ...]] = {
         re.compile(r"\b(i('| wi)ll|i am going to|gonna|i will)\s+(kill|hurt|find|destroy|beat|shoot|stab)\s+(you|your|them)\b"
                    r"|\b(ich (werde|bringe) (euch|dich|sie) (umbringen|um)|je vais (te|vous) (tuer|buter)|(te|os) voy a matar|"
                    r"ti (ammazzo|uccido)|vou (te|vos) matar|ik (ga|maak) (je|jullie) (dood|vermoorden|af))\b", re.I),
+        # "I know where you live / where your warehouse is": a threat that names no act
+        re.compile(r"\b(i know where (you|your \w+( \w+)?) (live|lives|is|are|work)|ich wei(ss|ß),? wo (du|ihr|sie|ihre? \w+) "
+                   r"(wohnst|wohnt|wohnen|ist|sind|arbeitest)|je sais o[uù] (tu|vous|votre \w+|se trouve) |s[eé] d[oó]nde (vives|viven|"
+                   r"vivís|est[aá]|trabajas)|so dove (abiti|vivi|sta|si trova)|sei onde (moras|vives|fica)|ik weet waar (je|jullie|uw \w+) "
+                   r"(woont|woon|is|zit))", re.I),
     ),
     SELF_HARM: (
         re.compile(r"\b(kill(ing)? myself|suicid(e|al)|end(ing)? my (own )?life|self[- ]harm|want(ed)? to die|hurt(ing)? myself|"
@@ -70,24 +69,48 @@ PATTERNS: dict[str, tuple[re.Pattern, ...]] = {
 }
 
 
+# Words an injection uses and a customer may too ("system: crashed", "new instructions for my delivery", a game's
+# "you are now the king", an API's "role": "system"): a hint never holds a ticket, it sends it to the night's model
+# classifier, whose verdict holds the answer if it agrees.
+HINTS = (
+    re.compile(r"(^|\n)\W{0,4}(system|assistant|developer)\W{0,3}:", re.I),
+    re.compile(r"\\?\"role\\?\"\s*:\s*\\?\"(system|assistant|developer)\b", re.I),
+    re.compile(r"\b(you are now|from now on,? you|new instructions|jailbreak|(enable|enter|activate|switch to) developer mode|"
+               r"prompt injection|do anything now|(system|hidden|initial) prompt)\b", re.I),
+)
+
+
 @dataclass(frozen=True)
 class Flag:
     kind: str
     evidence: str  # the words that matched, shortened, or the classifier's score: what a reviewer reads first
+    hint: bool = False  # found by a hint alone: not enough to hold without the classifier
 
     @property
     def held(self) -> bool:
         return self.kind in HELD
 
 
-def screen(text: str) -> list[Flag]:
-    """The patterns' findings: the first match of each kind over the ticket's views, in KINDS order."""
-    readings = views(text)
+def screen(text: str, readings: list[str] | None = None) -> list[Flag]:
+    """The patterns' findings: the first match of each kind over the ticket's views (``readings``, when the caller has
+    them already) and those turned back, in KINDS order."""
+    readings = readings or views(text)
+    readings = [*readings, unmask(text), *turned(readings[0])]
     flags = []
     for kind in KINDS:
-        if m := next((m for pattern in PATTERNS[kind] for view in readings if (m := pattern.search(view))), None):
-            flags.append(Flag(kind, " ".join(m.group(0).split())[:60]))
+        if m := first(PATTERNS[kind], readings):
+            flags.append(Flag(kind, shortened(m)))
+        elif kind == INJECTION and (m := first(HINTS, readings)):
+            flags.append(Flag(kind, shortened(m), hint=True))
     return flags
+
+
+def first(patterns: tuple[re.Pattern, ...], readings: list[str]) -> re.Match | None:
+    return next((m for pattern in patterns for view in readings if (m := pattern.search(view))), None)
+
+
+def shortened(m: re.Match) -> str:
+    return " ".join(m.group(0).split())[:60]
 
 
 @dataclass(frozen=True)
@@ -98,11 +121,11 @@ class Screened:
 
     @property
     def held(self) -> list[Flag]:
-        return [f for f in self.flags if f.held]
+        return [f for f in self.flags if f.held and not f.hint]
 
     @property
     def noted(self) -> list[Flag]:
-        return [f for f in self.flags if not f.held]
+        return [f for f in self.flags if not f.held or f.hint]
 
 
 def screen_tickets(texts: list[str]) -> list[Screened]:
@@ -110,13 +133,17 @@ def screen_tickets(texts: list[str]) -> list[Screened]:
     from nightshift.safety.injection_model import load
 
     model = load()
-    scores = model.scores(texts)
+    readings = [views(text) for text in texts]
+    scores = model.scores_of_views(readings)
     out = []
-    for text, score in zip(texts, scores):
-        flags = screen(text)
-        if score >= model.hold and not any(f.kind == INJECTION for f in flags):
-            flags.insert(0, Flag(INJECTION, f"classifier {score:.2f}"))
-        out.append(Screened(flags, float(score), bool(model.review <= score < model.hold)))
+    for text, seen, score in zip(texts, readings, scores):
+        flags = screen(text, seen)
+        injection = next((f for f in flags if f.kind == INJECTION), None)
+        if score >= model.hold and (injection is None or injection.hint):
+            flags = [f for f in flags if f is not injection]
+            flags.insert(0, Flag(INJECTION, f"classifier {score:.2f}" + (f"; {injection.evidence}" if injection else "")))
+        unsure = model.review <= score < model.hold or any(f.hint for f in flags)
+        out.append(Screened(flags, float(score), bool(unsure)))
     return out
 
 

@@ -6,8 +6,9 @@ Sources, each split by a stable hash (a template and every ticket built from it 
 - injections: spikee 0.9.2's jailbreak templates filled with its instructions (fetched with `pip download`, read
   from the wheel), alone and inside an ordinary ticket; nightshift's own seeds in seven languages
   (``data/screening_seeds.json``);
-- ordinary text: Bitext and banking77 customer messages and Hadoop bug reports from ../shared/data, spikee's
-  false-positive probes, and the seeds' ordinary tickets in the same seven languages.
+- ordinary text: Bitext and banking77 customer messages and Hadoop bug reports from ../shared/data, the demo's sample
+  tickets (a deployment's own history, in production), spikee's false-positive probes, and the seeds' ordinary tickets
+  and look-alikes in the same seven languages.
 70% trains, 15% chooses the operating points (``hold``: the lowest score whose false-flag rate on ordinary
 validation text is under HOLD_FALSE_FLAGS; ``review``: the same at REVIEW_FALSE_FLAGS), 15% is the test reported.
 bastioncorpus is never read here: it measures the result (tests/test_screening_model.py).
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -36,8 +38,11 @@ SPIKEE = "spikee==0.9.2"
 SPIKEE_JAILBREAKS = ("seeds-cybersec-2026-01", "seeds-sysmsg-extraction-2025-04", "seeds-llm-mailbox", "seeds-investment-advice",
                      "zzz_LEGACY_seeds-cybersec-2025-04")
 SPIKEE_ORDINARY = ("seeds-investment-advice-fp",)
-HOLD_FALSE_FLAGS = 0.001
+HOLD_FALSE_FLAGS = 0.0005       # of ordinary tickets
+LOOK_ALIKE_FALSE_FLAGS = 0.10   # of bastioncorpus's benign look-alikes, written to be mistaken for attacks
 REVIEW_FALSE_FLAGS = 0.02
+LOOK_ALIKES = "bastioncorpus"
+STRENGTHS = (1.0, 4.0, 16.0)    # inverse regularisation tried; validation recall picks one
 PER_SOURCE = 4000  # training rows per source at most: enough to learn what tickets look like, quick to fit
 
 
@@ -51,6 +56,8 @@ class Row:
     @property
     def split(self) -> str:
         share = int(hashlib.sha256(f"{self.source}:{self.group}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        if self.source == LOOK_ALIKES:  # never trained on: half chooses, half measures
+            return "validation" if share < 0.5 else "test"
         return "train" if share < 0.7 else "validation" if share < 0.85 else "test"
 
 
@@ -87,9 +94,21 @@ def seed_rows(rng: random.Random) -> list[Row]:
                 o, t = rng.choice(parts["override"]), rng.choice(parts["task"])
                 rows.append(Row(frame.format(o=o[0].upper() + o[1:], t=t), True, f"seeds-{language}", f"frame{f}"))
     for language, sentences in seeds["ordinary"].items():
+        tricky = seeds["look_alike"][language]
         for n in range(300):
-            rows.append(Row(" ".join(rng.sample(sentences, rng.randint(1, 3))), False, f"seeds-{language}", str(n)))
+            picked = rng.sample(sentences, rng.randint(0, 2)) + rng.sample(tricky, 1)
+            rows.append(Row(" ".join(rng.sample(picked, len(picked))), False, f"seeds-{language}", str(n)))
     return rows
+
+
+def sample_rows() -> list[Row]:
+    """The demo's own tickets (ingest/samples.py), as a deployment's ticket history would be: a desk's ordinary requests
+    ("delete my account and all my data", "escalate this") share words with attacks, and only its own tickets say so."""
+    from nightshift.ingest.samples import SampleSpec, day_tickets
+
+    start = date(2026, 1, 1)
+    return [Row(f"{t['subject']}\n\n{t['body']}".strip(), False, "samples", t["id"])
+            for n in range(20) for t in day_tickets(start + timedelta(days=n), SampleSpec(seed=33))]
 
 
 def shared_rows(data: Path) -> list[Row]:
@@ -103,6 +122,12 @@ def shared_rows(data: Path) -> list[Row]:
             texts = [r[column][:2000] for r in csv.DictReader(f) if r[column].strip()]
         rows += [Row(t, False, source, str(i)) for i, t in enumerate(texts)]
     return rows
+
+
+def look_alike_rows() -> list[Row]:
+    """bastioncorpus 0.6.0: injections and benign look-alikes in five languages, for choosing and measuring only."""
+    lines = resources.files("bastioncorpus").joinpath("corpus/injections.jsonl").read_text(encoding="utf-8").splitlines()
+    return [Row(r["text"], r["label"] == "malicious", LOOK_ALIKES, r["id"]) for r in map(json.loads, filter(str.strip, lines))]
 
 
 def spikee_wheel(cache: Path) -> Path:
@@ -126,6 +151,11 @@ def figures(scores: np.ndarray, labels: np.ndarray, cut: float) -> dict:
             "ordinary": int((~labels).sum())}
 
 
+def scored(weights: np.ndarray, bias: float, part: list[Row]) -> tuple[np.ndarray, np.ndarray]:
+    """As tickets are scored: the highest score over the views, decoded payloads and all."""
+    return InjectionModel(weights, bias, 1.0, 1.0, {}).scores([r.text for r in part]), np.array([r.injection for r in part])
+
+
 def train(rows: list[Row], rng: random.Random) -> InjectionModel:
     from sklearn.linear_model import LogisticRegression
 
@@ -140,19 +170,25 @@ def train(rows: list[Row], rng: random.Random) -> InjectionModel:
         return features.transform([fold(r.text) for r in part]), np.array([r.injection for r in part])
 
     x, y = matrix(split["train"])
-    fitted = LogisticRegression(C=8.0, class_weight="balanced", max_iter=2000, solver="liblinear").fit(x, y)
-    weights, bias = fitted.coef_[0].astype(np.float32), float(fitted.intercept_[0])
-
-    def scored(part: list[Row]):
-        # As tickets are scored: the highest score over the views, decoded payloads and all.
-        return InjectionModel(weights, bias, 1.0, 1.0, {}).scores([r.text for r in part]), np.array([r.injection for r in part])
-
-    val_scores, val_labels = scored(split["validation"])
-    hold, review = threshold(val_scores[~val_labels], HOLD_FALSE_FLAGS), threshold(val_scores[~val_labels], REVIEW_FALSE_FLAGS)
-    test_scores, test_labels = scored(split["test"])
+    validation = split["validation"]
+    hard = np.array([r.source == LOOK_ALIKES for r in validation])
+    best = None
+    for strength in STRENGTHS:
+        fitted = LogisticRegression(C=strength, class_weight="balanced", max_iter=2000, solver="liblinear").fit(x, y)
+        weights, bias = fitted.coef_[0].astype(np.float32), float(fitted.intercept_[0])
+        val_scores, val_labels = scored(weights, bias, validation)
+        hold = max(threshold(val_scores[~val_labels & ~hard], HOLD_FALSE_FLAGS),
+                   threshold(val_scores[~val_labels & hard], LOOK_ALIKE_FALSE_FLAGS))
+        recall = figures(val_scores[hard], val_labels[hard], hold)["recall"]
+        if best is None or recall > best[0]:
+            best = (recall, strength, weights, bias, hold, val_scores, val_labels)
+    assert best is not None
+    _, strength, weights, bias, hold, val_scores, val_labels = best
+    review = threshold(val_scores[~val_labels & ~hard], REVIEW_FALSE_FLAGS)
+    test_scores, test_labels = scored(weights, bias, split["test"])
     sources = sorted({r.source for r in rows})
     about = {
-        "features": "char_wb n-grams 2-5 of the folded ticket, hashed to 2^18",
+        "features": "char_wb n-grams 2-5 of the folded ticket, hashed to 2^18", "C": strength,
         "trained_on": {s: sum(r.source == s for r in split["train"]) for s in sources},
         "validation": {"hold": figures(val_scores, val_labels, hold), "review": figures(val_scores, val_labels, review)},
         "test": {"hold": figures(test_scores, test_labels, hold), "review": figures(test_scores, test_labels, review)},
@@ -166,7 +202,7 @@ def main() -> None:
     rng = random.Random(33)
     data = Path(__file__).resolve().parents[3] / "shared" / "data"
     with tempfile.TemporaryDirectory() as tmp:
-        rows = seed_rows(rng) + spikee_rows(spikee_wheel(Path(tmp)), rng) + shared_rows(data)
+        rows = seed_rows(rng) + spikee_rows(spikee_wheel(Path(tmp)), rng) + shared_rows(data) + sample_rows() + look_alike_rows()
     model = train(rows, rng)
     out = Path(__file__).resolve().parents[1] / "data" / "injection_model.npz"
     out.write_bytes(save(model))
