@@ -41,7 +41,9 @@ def markdown(journey: dict, attempts: list[dict], dimensions: int | None = None)
         cache = f"; nearest cache entry from {j['cache_ticket_id']} at similarity {j['cache_similarity']:.3f}" if j["cache_ticket_id"] else ""
         lines += [f"- **Triage** (model {j['model_version']}): {j['category']} at confidence {j['confidence']:.3f}",
                   f"- **Route**: {j['route']}, because {j['reason']}{cache}"]
-    screened = [f"pre-filter found {j['prefilter']}" if j["prefilter"] else "", "sampled for the classifier" if j["sampled"] else "",
+    screened = [f"held for {j['prefilter']}" if j["prefilter"] else "", f"noted {j['noted']}" if j["noted"] else "",
+                f"injection score {j['injection_score']:.2f}" if j["injection_score"] is not None else "",
+                "sent to the classifier" if j["sampled"] else "",
                 f"classifier: {j['verdict'] or 'clean'}" + (f" ({j['verdict_reason']})" if j["verdict_reason"] else "")
                 if j["verdict"] is not None else ""]
     lines.append("- **Safety**: " + ("; ".join(s for s in screened if s) or "nothing found"))

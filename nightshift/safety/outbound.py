@@ -17,12 +17,12 @@ An amount is compared with ``max_refund`` as written, whatever its currency.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+
+from nightshift.safety.normalise import look_alikes
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,10 @@ KEEP = set("łŁøØæÆœŒßđĐ")  # letters of the seven languages' neighbou
 
 @lru_cache(maxsize=1)
 def _fold() -> dict[str, str]:
-    """Non-Latin look-alikes of ASCII letters and digits (Cyrillic а, Greek ο, ...) -> the ASCII character."""
-    with resources.files("confusable_homoglyphs").joinpath("confusables.json").open(encoding="utf-8") as f:
-        table = json.load(f)
-    fold: dict[str, str] = {}
-    for key, glyphs in table.items():
-        if len(key) == 1 and key.isascii() and key.isalnum():
-            for glyph in glyphs:
-                c = glyph["c"]
-                if len(c) == 1 and not c.isascii() and c not in KEEP and unicodedata.category(c) != "Sc":
-                    fold.setdefault(c, key.lower())
-    return fold
+    """Non-Latin look-alikes of ASCII letters and digits (Cyrillic а, Greek ο, ...) -> the ASCII character, lower case;
+    currency signs and the neighbours' letters in KEEP stay what they are."""
+    return {chr(code): glyph.lower() for code, glyph in look_alikes().items()
+            if chr(code) not in KEEP and unicodedata.category(chr(code)) != "Sc"}
 
 
 def normalise(text: str) -> tuple[str, list[int]]:

@@ -18,7 +18,7 @@ class JourneySQL:
         rows = self.db.rows(
             "SELECT k.ticket_id, k.day, k.created_at, k.source_file, k.source_line, k.text_redacted, k.redactions, k.channel, "
             "t.category, t.confidence, t.route, t.reason, t.cache_ticket_id, t.cache_similarity, t.model_version, "
-            "s.prefilter, s.sampled, s.verdict, s.verdict_reason, "
+            "s.prefilter, s.noted, s.injection_score, s.sampled, s.verdict, s.verdict_reason, "
             "r.status, r.source, r.model, r.attempts, r.error, r.hold_reason, r.draft_reply, r.citations, r.cited_titles, "
             "r.grounded, r.cache_entry_id, r.input_tokens, r.output_tokens, r.usd, r.frontier_sync_usd, r.rescued, r.rescue_usd, "
             "r.replaced_because, t.cache_probe, a.admitted, a.trust, a.reasons AS refused_because "

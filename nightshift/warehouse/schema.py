@@ -187,8 +187,8 @@ RESPONSES = Table("ticket_responses", """
 SAFETY = Table("ticket_safety", """
     ticket_id VARCHAR NOT NULL
     day DATE NOT NULL
-    prefilter VARCHAR               -- what the pre-filter found, kind ("evidence"); NULL: nothing
-    sampled BOOLEAN NOT NULL        -- asked of the classifier though the pre-filter found nothing
+    prefilter VARCHAR               -- what the screen holds the ticket for, kind ("evidence"); NULL: nothing
+    sampled BOOLEAN NOT NULL        -- asked of the model classifier though not held: unsure (a hint, a middling score) or sampled
     verdict VARCHAR                 -- the kinds the classifier found, comma-separated; '' clean; NULL not asked or not back
     verdict_reason VARCHAR
     verdict_model VARCHAR
