@@ -9,7 +9,8 @@ LANDED = {"ticket_id": "T1", "day": DAY, "created_at": "2026-11-01 06:30:00", "s
           "text_redacted": "Mail [EMAIL] or call [PHONE], not [PHONE].", "redactions": 3, "channel": None,
           "passages": [], "checks": []}
 NOT_YET = dict.fromkeys(("category", "confidence", "route", "reason", "cache_ticket_id", "cache_similarity", "model_version",
-                         "prefilter", "sampled", "verdict", "verdict_reason", "status", "source", "model", "attempts", "error",
+                         "prefilter", "noted", "injection_score", "sampled",
+                         "verdict", "verdict_reason", "status", "source", "model", "attempts", "error",
                          "hold_reason", "draft_reply", "citations", "cited_titles", "grounded", "cache_entry_id", "input_tokens",
                          "output_tokens", "usd", "frontier_sync_usd", "rescued", "rescue_usd"))
 

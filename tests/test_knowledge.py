@@ -188,7 +188,7 @@ def test_a_fabricated_citation_is_rejected_and_retried_with_the_reason_and_trace
     # `nightshift trace` on a retried ticket: both attempts of its reply, in order, the first with its error.
     monkeypatch.setenv("NIGHTSHIFT_HOME", str(home.root))
     ticket = answers[0]["ticket_id"]
-    shown = CliRunner().invoke(app, ["trace", ticket], catch_exceptions=False)
+    shown = CliRunner().invoke(app, ["trace", ticket, "--vector"], catch_exceptions=False)
     assert shown.exit_code == 0, shown.output
     replies = [line for line in shown.stdout.splitlines() if line.startswith("| ") and " | reply | " in line]
     assert [line.split(" | ")[2] for line in replies] == ["1", "2"]

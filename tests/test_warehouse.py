@@ -63,3 +63,22 @@ def test_an_older_warehouse_is_migrated_without_losing_rows(tmp_path):
     with db.connect() as con:
         assert migrate(con) == len(MIGRATIONS)  # nothing left to apply
     assert db.rows("SELECT count(*) AS n FROM schema_migrations")[0]["n"] == len(MIGRATIONS)
+
+
+def test_a_check_evaluated_after_the_days_row_is_counted_in_it(tmp_path):
+    """The cost-and-quality row is written before the checks that run after it; they update it, so the row, `report`
+    and check_pass_rates say the same."""
+    from datetime import date
+
+    from nightshift.warehouse.reports import ReportsSQL
+    from nightshift.warehouse.schema import COST_AND_QUALITY
+
+    reports = ReportsSQL(Warehouse(str(tmp_path / "w.duckdb")))
+    day = date(2026, 11, 1)
+    reports.record_check(day, "raw_tickets", "rows_reconcile", True, "ERROR", "{}")
+    row = {name: 0 for name in COST_AND_QUALITY.names} | {"day": day, "checks": 1, "checks_passed": 1, "check_pass_rate": 1.0}
+    reports.replace_day(day, row)
+    reports.record_check(day, "answer_quality", "cheap_answers_meet_quality_target", False, "WARN", "{}")
+    (stored,) = reports.days(date(2026, 10, 31))
+    assert (stored["checks"], stored["checks_passed"], stored["check_pass_rate"]) == (2, 1, 0.5)
+    assert [c["check_name"] for c in reports.checks_of(day) if not c["passed"]] == ["cheap_answers_meet_quality_target"]

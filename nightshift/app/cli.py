@@ -232,11 +232,11 @@ def how_to_call() -> str:
 
 def existing_warehouse(home: Home) -> Warehouse:
     """The home's warehouse, which a night has written (a lake is there once configured)."""
-    from nightshift.app.settings import warehouse_for
+    from nightshift.app.locations import warehouse_location
     from nightshift.warehouse.database import Warehouse
 
-    configured = warehouse_for(home)
-    db = Warehouse(configured.path, lock_wait_s=10, data_path=configured.data_path)
+    location, data = warehouse_location(home)
+    db = Warehouse(location, lock_wait_s=10, data_path=data)
     if not db.is_lake and not Path(db.path).exists():
         raise fail(f"no warehouse at {db.path}: run `nightshift demo` or `nightshift run` first")
     return db
@@ -244,9 +244,7 @@ def existing_warehouse(home: Home) -> Warehouse:
 
 def example_ticket(home: Home) -> str:
     """A ticket a model answered, to show `nightshift trace` on."""
-    from nightshift.app.settings import warehouse_for
-
-    rows = warehouse_for(home).db.rows("SELECT min(ticket_id) AS t FROM ticket_responses WHERE source IN ('batch', 'sync')")
+    rows = existing_warehouse(home).rows("SELECT min(ticket_id) AS t FROM ticket_responses WHERE source IN ('batch', 'sync')")
     return rows[0]["t"] or "TICKET_ID"
 
 
@@ -255,14 +253,11 @@ def trace(
     ticket_id: Annotated[Optional[str], typer.Argument(help="The ticket to follow, by its id.")] = None,
     day: Annotated[Optional[str], typer.Option(help="With --failed: the day (YYYY-MM-DD).")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="List the day's failed and held tickets, each with why.")] = False,
+    vector: Annotated[bool, typer.Option("--vector", help="Also look its vector up in LanceDB (a second or two to load).")] = False,
 ) -> None:
     """One ticket's journey: where it landed, redactions by kind, triage and route, safety, retrieved passages, every
     request and attempt with its batch and error, the answer with its citations, $ and tokens, and its day's checks."""
-    from nightshift.app.settings import resources_for
-    from nightshift.llm.ledger import BatchLedger
-    from nightshift.llm.pricing import load_prices
     from nightshift.observability import journey
-    from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
     from nightshift.warehouse.journeys import JourneySQL
 
     home = Home.from_env()
@@ -277,10 +272,14 @@ def trace(
     found = JourneySQL(db).of(ticket_id)
     if found is None:
         raise fail(f"no ticket {ticket_id} in {db.path} (a quarantined row has no ticket: see tickets_quarantine)")
-    attempts = BatchLedger(db, None, load_prices(os.environ.get("NIGHTSHIFT_PRICES") or None)).attempts_of(ticket_id)
-    vectors = cast(LanceDBStore, resources_for(home)["vectors"])
+    dimensions = None
+    if vector:
+        from nightshift.app.settings import resources_for
+        from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore
+
+        dimensions = cast(LanceDBStore, resources_for(home)["vectors"]).dimensions(EMBEDDINGS, ticket_id)
     # Printed as it is: the ticket's data is text, never terminal markup.
-    print(journey.markdown(found, attempts, vectors.dimensions(EMBEDDINGS, ticket_id)))
+    print(journey.markdown(found, JourneySQL(db).attempts_of(ticket_id), dimensions, looked_up=vector))
 
 
 @app.command()
@@ -317,6 +316,7 @@ def query(
 def report(
     days: Annotated[int, typer.Option(help="Days back from today (UTC).")] = 30,
     plot: Annotated[Optional[Path], typer.Option(dir_okay=False, help="Also write the trend chart (as in the UI) to this PNG.")] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Two tables of every column, one row a day (about 190 columns wide).")] = False,
 ) -> None:
     """Cost and quality per day (daily_cost_and_quality) and over all of them."""
     from nightshift.warehouse.reports import ReportsSQL
@@ -325,7 +325,7 @@ def report(
     rows = ReportsSQL(existing_warehouse(Home.from_env())).days(since)
     if not rows:
         raise fail(f"no day after {since} has a cost-and-quality row: materialize daily_cost_and_quality (collect_job) first")
-    print_report(rows)
+    print_report(rows, wide)
     if plot:
         from nightshift.app.settings import resources_for
         from nightshift.reporting import trend_chart

@@ -105,16 +105,19 @@ def run_days(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, 
             results += drain_batches(defs, lambda r: execute(collect_job, str(r.partition_key), instance,
                                                              {**r.tags, "dagster/run_key": r.run_key}), instance)
         summary: dict[str, Any] = {"day": day.isoformat(), "run_id": results[0].run_id}
-        # A check evaluated by several runs of the day (each collection) counts as its last evaluation.
-        last = {c.check_name: c for r in results for c in r.get_asset_check_evaluations()}
-        warned = [name for name, c in last.items() if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
-        failed = [name for name, c in last.items() if not c.passed and name not in warned]
+        resources = defs.resources or {}
+        # The day's checks as last evaluated by any run, this one or an earlier (the same figures `report` shows).
+        last = resources["warehouse"].reports.checks_of(day)
+        warned = [c["check_name"] for c in last if not c["passed"] and c["severity"] == dg.AssetCheckSeverity.WARN.value]
+        failed = [c["check_name"] for c in last if not c["passed"] and c["check_name"] not in warned]
         for result in results:
             for event in result.get_asset_materialization_events():
                 summary.update({k: v.value for k, v in event.materialization.metadata.items()
                                 if isinstance(v.value, (int, float, str)) and not k.startswith("dagster/")})
         if collect:
-            resources = defs.resources or {}
+            # From the warehouse, not this run's metadata: a rerun that asks nothing new still reports the day whole.
+            answered = resources["warehouse"].answers.summary(day)
+            summary.update({k: answered[k] for k in ("status_ok", "status_failed")})
             summary.update(BatchLedger(resources["warehouse"].db, None, resources["prices"].table()).day_totals(day))
         counts = [f"{len(names)} {kind}" for kind, names in (("failed", failed), ("warned", warned)) if names]
         summary["checks"] = ", ".join(counts) or "passed"

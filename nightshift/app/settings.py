@@ -11,6 +11,7 @@ from typing import Literal, cast
 
 import dagster as dg
 
+from nightshift.app.locations import warehouse_location
 from nightshift.ingest.files import FALLBACK_ENCODING
 from nightshift.ingest.redaction import PHONE_REGIONS
 from nightshift.lib.home import Home
@@ -24,7 +25,6 @@ from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.safety import SafetyPolicy
 from nightshift.resources.vector_store import LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
-from nightshift.warehouse.lake import is_lake
 
 
 def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.ConfigurableResource]:
@@ -95,12 +95,8 @@ def object_store() -> dict[str, str]:
 
 
 def warehouse_for(home: Home) -> DuckDBWarehouse:
-    """NIGHTSHIFT_WAREHOUSE=ducklake:postgres:dbname=... host=... puts the tables in a DuckLake that many processes and
-    machines write, its Parquet files under NIGHTSHIFT_LAKE_DATA (a directory they all see, or s3://...; default
-    $NIGHTSHIFT_HOME/lake); unset, they are in the home's DuckDB file. A catalog password belongs in PGPASSWORD or
-    ~/.pgpass, never in the setting: the UI shows it."""
-    location = os.environ.get("NIGHTSHIFT_WAREHOUSE") or str(home.warehouse)
-    data = (os.environ.get("NIGHTSHIFT_LAKE_DATA") or str(home.root / "lake")) if is_lake(location) else None
+    """The warehouse resource, where ``warehouse_location`` says."""
+    location, data = warehouse_location(home)
     return DuckDBWarehouse(path=location, data_path=data)
 
 

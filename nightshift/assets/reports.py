@@ -70,9 +70,9 @@ def daily_cost_and_quality(
         "trend": dg.MetadataValue.md("\n\n".join(
             f"{title}:\n\n" + cost_table.markdown(trend, columns) for title, columns in (
                 (f"Last {TREND_DAYS} days up to {day}, cost and routes", cost_table.COST_COLUMNS),
-                ("Health", cost_table.HEALTH_COLUMNS),
+                *cost_table.NARROW_TABLES[1:3],
                 ("Seconds per stage", cost_table.TIME_COLUMNS),
-                ("The saving by lever, and what measuring quality cost", cost_table.LEVER_COLUMNS),
+                cost_table.NARROW_TABLES[3],
                 ("Cheap routes: agreement with the frontier model (95% interval, judged)", cost_table.AGREEMENT_COLUMNS),
                 ("The answer cache: admitted, refused by reason, and its serves judged", cost_table.TRUST_COLUMNS)))),
     }))

@@ -258,7 +258,7 @@ def ticket_responses(
                 ("ticket", "route", "attempts", "error"), [(r["ticket_id"], r["route"], r["attempts"], r["error"]) for r in failed])),
             # The first few failures followed through every stage, as `nightshift trace` prints them.
             "failed_journeys": dg.MetadataValue.md("\n\n".join(
-                journey.markdown(found, ledger.attempts_of(r["ticket_id"]), answer_cache.vectors.dimensions(EMBEDDINGS, r["ticket_id"]))
+                journey.markdown(found, warehouse.journeys.attempts_of(r["ticket_id"]), answer_cache.vectors.dimensions(EMBEDDINGS, r["ticket_id"]))
                 for r in failed[:JOURNEYS] if (found := warehouse.journeys.of(r["ticket_id"]))) or "no failed ticket"),
             "dagster/row_count": summary["tickets"],
         }))

@@ -180,15 +180,6 @@ class BatchLedger:
                 "saving": round(1 - spent / baseline, 4) if baseline else 0.0, "quality_usd": round(float(row["quality_usd"]), 6),
                 **{f"saving_{lever}": share(row[lever]) for lever in ("batch", "routing", "cache", "prompt_cache")}}
 
-    def attempts_of(self, ticket_id: str) -> list[dict]:
-        """Every request ever made about a ticket (reply, shadow, judge, safety), each attempt in the order it was sent,
-        with its batch's status and whether it was rescued at a deadline; superseded ones too, marked so."""
-        return self.db.rows(
-            "SELECT r.kind, r.custom_id, r.attempt, r.mode, r.model, r.batch_id, b.status AS batch_status, r.status, r.error, "
-            "r.input_tokens, r.cached_tokens, r.output_tokens, r.usd, r.rescued, r.submitted_at, r.finished_at, r.superseded_at "
-            "FROM llm_requests r LEFT JOIN llm_batches b USING (batch_id) WHERE r.ticket_id = ? "
-            "ORDER BY r.submitted_at, r.attempt, r.kind", [ticket_id])
-
     def by_model(self, first: date, last: date) -> dict[str, dict]:
         """Per model, the current requests from ``first`` to ``last`` and their $: what each provider was paid."""
         rows = self.db.rows("SELECT model, count(*) AS requests, sum(usd) AS usd FROM llm_requests "

@@ -25,16 +25,17 @@ def dollars(value: float | None) -> str:
     return "" if value is None else f"${value:.6f}"
 
 
-def markdown(journey: dict, attempts: list[dict], dimensions: int | None = None) -> str:
-    """The journey of a ticket (a JourneySQL row), the requests made about it (the ledger's attempts, in order) and the
-    dimensions of its stored vector (None: not embedded, or not looked up)."""
+def markdown(journey: dict, attempts: list[dict], dimensions: int | None = None, looked_up: bool = True) -> str:
+    """The journey of a ticket (a JourneySQL row), the requests made about it (its attempts, in order) and the
+    dimensions of its stored vector (None: not embedded; ``looked_up`` False: LanceDB was not asked)."""
     j = journey
     kinds = redactions_by_kind(j["text_redacted"])
     lines = [f"## Ticket {j['ticket_id']} ({j['day']})", "",
              f"- **Landed**: {j['source_file']}" + (f", line {j['source_line']}" if j["source_line"] is not None else "")
              + f"; created {j['created_at']}" + (f" via {j['channel']}" if j["channel"] else ""),
              f"- **Redacted**: {j['redactions']}" + (" (" + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) + ")" if kinds else ""),
-             f"- **Embedded**: {dimensions} dimensions in LanceDB" if dimensions else "- **Embedded**: no vector stored"]
+             f"- **Embedded**: {dimensions} dimensions in LanceDB" if dimensions else
+             "- **Embedded**: no vector stored" if looked_up else "- **Embedded**: not looked up (--vector asks LanceDB)"]
     if j["route"] is None:
         lines.append("- **Triage**: not yet")
     else:

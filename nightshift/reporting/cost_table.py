@@ -60,7 +60,8 @@ QUALITY_COLUMNS: tuple[tuple[str, Render], ...] = (
 # The same columns as narrower tables for the UI, whose metadata column cuts a wide table off: cost and routes, the
 # day's health, the saving by lever, the judged agreement.
 COST_COLUMNS = COLUMNS[:9]
-HEALTH_COLUMNS = (COLUMNS[0], *COLUMNS[9:])
+ANSWER_COLUMNS = (COLUMNS[0], *COLUMNS[9:15])
+BATCH_COLUMNS = (COLUMNS[0], *COLUMNS[15:])
 LEVER_COLUMNS = QUALITY_COLUMNS[:7]
 # Seconds per stage of the night (the batch wait is the slowest batch, submit to finish).
 TIME_COLUMNS: tuple[tuple[str, Render], ...] = (
@@ -68,6 +69,16 @@ TIME_COLUMNS: tuple[tuple[str, Render], ...] = (
     ("batch wait", plain("batch_turnaround_s", "{:.1f}")), ("collect", plain("collect_s", "{:.1f}")),
 )
 AGREEMENT_COLUMNS = (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[7:])
+# What `nightshift report` prints by default, each narrow enough for a 100-column terminal (--wide: COLUMNS and
+# QUALITY_COLUMNS, one row a day); the UI shows these and the stage times and the cache's table too.
+NARROW_TABLES: tuple[tuple[str, tuple[tuple[str, Render], ...]], ...] = (
+    ("Cost and routes", COST_COLUMNS),
+    ("Answers", ANSWER_COLUMNS),
+    ("Batches and checks", BATCH_COLUMNS),
+    ("The saving by lever, and what measuring quality cost", LEVER_COLUMNS),
+    ("Small model: agreement with the frontier model (95% interval, judged)", (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[7:9])),
+    ("Cache: agreement with the frontier model (95% interval, judged)", (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[9:11])),
+)
 
 
 def wrong_serves(row: dict) -> str:

@@ -12,6 +12,15 @@ class JourneySQL:
     def __init__(self, db: Warehouse):
         self.db = db
 
+    def attempts_of(self, ticket_id: str) -> list[dict]:
+        """Every request ever made about a ticket (reply, shadow, judge, safety), each attempt in the order it was sent,
+        with its batch's status and whether it was rescued at a deadline; superseded ones too, marked so."""
+        return self.db.rows(
+            "SELECT r.kind, r.custom_id, r.attempt, r.mode, r.model, r.batch_id, b.status AS batch_status, r.status, r.error, "
+            "r.input_tokens, r.cached_tokens, r.output_tokens, r.usd, r.rescued, r.submitted_at, r.finished_at, r.superseded_at "
+            "FROM llm_requests r LEFT JOIN llm_batches b USING (batch_id) WHERE r.ticket_id = ? "
+            "ORDER BY r.submitted_at, r.attempt, r.kind", [ticket_id])
+
     def of(self, ticket_id: str) -> dict | None:
         """The ticket as landed and redacted, its triage, safety findings and response (NULL where a stage has not run),
         the passages retrieved for it, and the checks recorded for its day."""

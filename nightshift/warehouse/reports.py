@@ -51,6 +51,10 @@ class ReportsSQL:
     def replace_day(self, day: date, row: dict) -> None:
         self.db.replace_day(day, {"daily_cost_and_quality": [row]})
 
+    def checks_of(self, day: date) -> list[dict]:
+        """The day's checks as last evaluated: name, passed, severity."""
+        return self.db.rows("SELECT check_name, passed, severity FROM check_results WHERE day = ? ORDER BY check_name", [day])
+
     def days(self, after: date, until: date | None = None) -> list[dict]:
         """Cost-and-quality rows of the days after `after` (up to and including `until`)."""
         if until is None:
@@ -58,10 +62,14 @@ class ReportsSQL:
         return self.db.rows("SELECT * FROM daily_cost_and_quality WHERE day > ? AND day <= ? ORDER BY day", [after, until])
 
     def record_check(self, day: date, asset: str, check_name: str, passed: bool, severity: str, metadata: str) -> None:
-        """The day's outcome of a check, replacing an earlier evaluation."""
+        """The day's outcome of a check, replacing an earlier evaluation; the day's cost-and-quality row, if written
+        already, counts it (a check that runs after the row is computed would otherwise be missing from it)."""
         def replace(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("DELETE FROM check_results WHERE day = ? AND check_name = ?", [day, check_name])
             con.execute("INSERT INTO check_results (day, asset, check_name, passed, severity, metadata) VALUES (?, ?, ?, ?, ?, ?)",
                         [day, asset, check_name, passed, severity, metadata])
+            con.execute("UPDATE daily_cost_and_quality SET checks = c.checks, checks_passed = c.passed, check_pass_rate = c.rate "
+                        "FROM (SELECT count(*) AS checks, count(*) FILTER (WHERE passed) AS passed, avg(passed::INTEGER) AS rate "
+                        "FROM check_results WHERE day = $1) c WHERE day = $1", [day])
 
         self.db.write(replace)
