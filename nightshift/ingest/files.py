@@ -142,7 +142,7 @@ def read_jsonl(text: str) -> tuple[list[str], list[RawRecord]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            records.append(RawRecord(number, None, f"unparseable JSON: {exc.msg} at column {exc.colno}", raw))
+            records.append(RawRecord(number, None, f"unparseable JSON: {exc.msg} (column {exc.colno})", raw))
             continue
         if not isinstance(obj, dict):
             records.append(RawRecord(number, None, f"JSON line is not an object: {type(obj).__name__}", raw))

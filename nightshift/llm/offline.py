@@ -18,6 +18,7 @@ import re
 import time
 
 from nightshift.lib.tokens import count_request, count_tokens
+from nightshift.lib.words import plural
 from nightshift.llm import prompts
 from nightshift.safety.screening import screen
 
@@ -78,7 +79,7 @@ def judge(text: str) -> dict:
     cited = prompts.PASSAGE.findall(text.partition(prompts.CITED)[2])
     return {"same_intent": same, "acceptable": same, "supported": bool(cited),
             "reason": f"{MARKER} categories {reference!r} and {candidate!r} {'match' if same else 'differ'}; "
-                      f"{len(cited)} cited passages shown"}
+                      f"{plural(len(cited), 'cited passage')} shown"}
 
 
 def safety(text: str) -> dict:

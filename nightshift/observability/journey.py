@@ -8,6 +8,7 @@ import re
 from collections import Counter
 
 from nightshift.lib.markdown import markdown_table
+from nightshift.lib.words import plural
 
 PLACEHOLDER = re.compile(r"\[([A-Z][A-Z_]+)\]")  # what redaction leaves in place of an identifier: [EMAIL], [PHONE], ...
 
@@ -62,7 +63,7 @@ def markdown(journey: dict, attempts: list[dict], dimensions: int | None = None,
         lines.append("not collected yet")
     else:
         lines += [f"- **Status**: {j['status']} from {j['source']}" + (f" ({j['model']})" if j["model"] else "")
-                  + f", {j['attempts']} attempts" + (f"; held: {j['hold_reason']}" if j["hold_reason"] else "")
+                  + f", {plural(j['attempts'], 'attempt')}" + (f"; held: {j['hold_reason']}" if j["hold_reason"] else "")
                   + (f"; error: {cell(j['error'])}" if j["error"] else "")
                   + ("; a probe of a cache entry on probation" if j.get("cache_probe") else "")
                   + (f"; the cheap answer was taken back: {cell(j['replaced_because'])}" if j.get("replaced_because") else ""),

@@ -9,6 +9,7 @@ from datetime import UTC
 import dagster as dg
 
 from nightshift.lib.clock import utcnow
+from nightshift.lib.words import plural
 from nightshift.llm.engine import TERMINAL
 from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.jobs import collect_job
@@ -62,6 +63,7 @@ def batch_sensor(
         for day, ids in sorted(by_day.items()) if all(status[i] in TERMINAL for i in ids)
     ]
     waiting = sum(s not in TERMINAL for s in status.values())
-    context.log.info(f"{len(batches)} open batches, {waiting} in flight, {len(requests)} days ready to collect"
+    context.log.info(f"{plural(len(batches), 'open batch', 'open batches')}, {waiting} in flight, "
+                     f"{plural(len(requests), 'day')} ready to collect"
                      + (f"; cancelled to meet the deadline: {', '.join(rescued)}" if rescued else ""))
     return dg.SensorResult(run_requests=requests, cursor=last)
