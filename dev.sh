@@ -17,9 +17,11 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "nightsh
 # Install only when the lock or the project metadata changed since the last install.
 want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
-    echo "installing pinned dependencies into $venv (first run: a minute or two)" >&2
+    echo "installing pinned dependencies into $venv (first run: two or three minutes; one line per package)" >&2
     # --no-deps: the lock is complete and pinned; a plain `pip install .` resolves the same packages (tests/test_install.py).
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r requirements.lock 2> >(grep -v "is ignored" >&2)
+    # pip's own lines, one per package, are the progress; the rest of its chatter is left out.
+    "$venv/bin/pip" install --disable-pip-version-check --no-deps -r requirements.lock 2> >(grep -v "is ignored" >&2) \
+        | { grep --line-buffered -E "^(Processing|Collecting|Installing|Successfully)" >&2 || true; }
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -e . 2> >(grep -v "is ignored" >&2)
     echo "$want" > "$venv/.installed"
 fi

@@ -152,3 +152,14 @@ def test_printed_commands_name_the_program_as_it_can_be_typed(tmp_path, monkeypa
     assert how_to_call() == ".venv/bin/nightshift"
     monkeypatch.setenv("PATH", f"{program.parent}:/usr/bin")  # an activated venv
     assert how_to_call() == "nightshift"
+
+
+def test_a_dagster_home_of_ones_own_is_made_and_given_nightshifts_settings_unless_it_has_its_own(tmp_path, monkeypatch):
+    from nightshift.app.instance import dagster_home
+
+    chosen = tmp_path / "not" / "there" / "yet"
+    monkeypatch.setenv("DAGSTER_HOME", str(chosen))
+    assert dagster_home(Home(tmp_path / "home")) == chosen and "max_concurrent_runs" in (chosen / "dagster.yaml").read_text()
+    (chosen / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")
+    dagster_home(Home(tmp_path / "home"))
+    assert (chosen / "dagster.yaml").read_text() == "telemetry:\n  enabled: true\n"

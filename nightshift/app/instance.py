@@ -39,12 +39,14 @@ def instance_yaml() -> str:
 
 
 def dagster_home(home: Home) -> Path:
-    """DAGSTER_HOME if set, else ``$NIGHTSHIFT_HOME/dagster`` with nightshift's instance settings in it."""
-    if os.environ.get("DAGSTER_HOME"):
-        return Path(os.environ["DAGSTER_HOME"])
-    target = home.dagster
+    """DAGSTER_HOME if set, else ``$NIGHTSHIFT_HOME/dagster``; made if missing. A folder without a dagster.yaml gets
+    nightshift's instance settings (telemetry off, the run queue, concurrency pools); one with its own keeps it."""
+    chosen = os.environ.get("DAGSTER_HOME")
+    target = Path(chosen) if chosen else home.dagster
     target.mkdir(parents=True, exist_ok=True)
-    (target / "dagster.yaml").write_text(instance_yaml())
+    settings = target / "dagster.yaml"
+    if not chosen or not settings.exists():
+        settings.write_text(instance_yaml())
     os.environ["DAGSTER_HOME"] = str(target)
     return target
 
