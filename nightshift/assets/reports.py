@@ -8,6 +8,7 @@ from nightshift.assets.cache import cached_answers
 from nightshift.assets.digest import daily_digest
 from nightshift.assets.quality import answer_quality
 from nightshift.assets.responses import ticket_responses
+from nightshift.lib.markdown import markdown_table
 from nightshift.llm.ledger import BatchLedger
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
@@ -20,6 +21,15 @@ from nightshift.resources.quality import QualityPolicy
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 TREND_DAYS = 14
+# What the Plots view draws, day after day: $ against the baseline and the saving, the route mix, and each cheap
+# route's 7-day agreement with its interval. Every other figure of the row is in the `figures` table and in DuckDB.
+PLOTTED = ("spent_usd", "baseline_usd", "saving", "tickets", "route_cache", "route_small_model", "route_frontier",
+           "route_realtime", *(f"agreement_7d_{route}{end}" for route in ("small_model", "cache") for end in ("", "_low", "_high")),
+           "check_pass_rate")
+
+
+def cell(value: float) -> str:
+    return f"{value:.6g}"
 
 
 @dg.asset(
@@ -42,8 +52,8 @@ def daily_cost_and_quality(
     wait in batch_turnaround_s), so time, $ and quality sit in one row.
 
     The saving is the whole day's, quality measurement included (ticket_responses' `replies_saving` is the replies'
-    alone). `checks` counts the day's check results recorded when this row is written: the checks on this asset itself
-    run after it, so they are counted on its next materialization.
+    alone). `checks` counts the day's check results; a check that runs after the row is written (those on this asset
+    itself) updates it.
     """
     day = partition_day(context)
     row = {"day": day, **warehouse.reports.quality(day)}
@@ -63,7 +73,9 @@ def daily_cost_and_quality(
     trend = warehouse.reports.days(day - timedelta(days=TREND_DAYS), day)
     numeric = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return dg.MaterializeResult(metadata=typed({
-        **numeric,
+        # Numbers are plotted over the partitions: only the headline ones, so the Plots view shows what matters.
+        **{k: numeric[k] for k in PLOTTED if k in numeric},
+        "figures": dg.MetadataValue.md(markdown_table(("figure", "value"), [(k, cell(v)) for k, v in sorted(numeric.items())])),
         "dagster/row_count": 1,
         # The chart first: the tables beside it are narrow enough for the UI's metadata column.
         "trend_chart": dg.MetadataValue.md(trend_chart.markdown_image(trend_chart.png(trend, quality.target))),
