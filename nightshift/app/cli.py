@@ -8,6 +8,7 @@ import os
 import shlex
 import shutil
 import sys
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional, cast
@@ -31,6 +32,9 @@ MapOpt = Annotated[
     Optional[str],
     typer.Option("--map", help="Source columns: field=COLUMN pairs, e.g. text=instruction,label=intent."),
 ]
+
+
+DEV_STOP_S = 15  # how long `nightshift dev` waits for the UI and daemon to stop before it kills them
 
 
 def fail(message: str) -> typer.Exit:
@@ -661,13 +665,31 @@ def worker(
 @app.command()
 def dev(port: Annotated[int, typer.Option(help="UI port.")] = 3000) -> None:
     """Start `dg dev` (UI and daemon) on this home's Dagster instance, bound to loopback."""
+    import signal
+    import subprocess
+
     from nightshift.app.instance import dagster_home, write_workspace
 
     workspace = write_workspace(dagster_home(Home.from_env()))
     # This interpreter's dg, so the command works without the virtualenv on PATH; the workspace file names the
     # code location as pyproject.toml does, so `nightshift dev` and `dg dev` in the repository show the same runs.
-    os.execv(sys.executable, [sys.executable, "-c", "from dagster_dg_cli.cli import main; main()", "dev",
-                              "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)])
+    # In a session of its own: a stop (SIGTERM from a service manager, or Ctrl-C) reaches dg dev as the interrupt it
+    # shuts its webserver, daemon and code server down on, and whatever is left after STOP_S is killed, children too.
+    server = subprocess.Popen([sys.executable, "-c", "from dagster_dg_cli.cli import main; main()", "dev",
+                               "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)], start_new_session=True)
+
+    def stop(signum, frame) -> None:
+        with suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGINT)
+        with suppress(subprocess.TimeoutExpired):
+            server.wait(timeout=DEV_STOP_S)
+        with suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)  # what did not stop in time, and any child dg dev left behind
+        raise typer.Exit(code=0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    raise typer.Exit(code=server.wait())
 
 
 def main() -> None:
