@@ -57,7 +57,8 @@ case "$command" in
         viewer=${NIGHTSHIFT_VIEWER_VENV:-.venv-viewer}
         server_venv "$viewer" phoenix "arize-phoenix==20.26.1" "the trace viewer (about a minute)"
         [ "${1:-}" = "--install-only" ] && exit 0
-        export PHOENIX_WORKING_DIR=${PHOENIX_WORKING_DIR:-${NIGHTSHIFT_HOME:-.nightshift}/phoenix} PHOENIX_HOST=${PHOENIX_HOST:-127.0.0.1}
+        # Phoenix's data beside nightshift's own home (~/.nightshift unless NIGHTSHIFT_HOME says), not in the repository.
+        export PHOENIX_WORKING_DIR=${PHOENIX_WORKING_DIR:-${NIGHTSHIFT_HOME:-$HOME/.nightshift}/phoenix} PHOENIX_HOST=${PHOENIX_HOST:-127.0.0.1}
         export PHOENIX_TELEMETRY_ENABLED=false
         mkdir -p "$PHOENIX_WORKING_DIR"
         echo "traces: export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${PHOENIX_PORT:-6006}, then run a night" >&2
