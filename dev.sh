@@ -21,7 +21,7 @@ if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
     # --no-deps: the lock is complete and pinned; a plain `pip install .` resolves the same packages (tests/test_install.py).
     # pip's own lines, one per package, are the progress; the rest of its chatter is left out.
     "$venv/bin/pip" install --disable-pip-version-check --no-deps -r requirements.lock 2> >(grep -v "is ignored" >&2) \
-        | { grep --line-buffered -E "^(Processing|Collecting|Installing|Successfully)" >&2 || true; }
+        | { grep --line-buffered -E "^(Processing|Collecting)" >&2 || true; }
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -e . 2> >(grep -v "is ignored" >&2)
     echo "$want" > "$venv/.installed"
 fi
