@@ -60,6 +60,10 @@ case "$command" in
         # Phoenix's data beside nightshift's own home (~/.nightshift unless NIGHTSHIFT_HOME says), not in the repository.
         export PHOENIX_WORKING_DIR=${PHOENIX_WORKING_DIR:-${NIGHTSHIFT_HOME:-$HOME/.nightshift}/phoenix} PHOENIX_HOST=${PHOENIX_HOST:-127.0.0.1}
         export PHOENIX_TELEMETRY_ENABLED=false
+        # Quiet: without these it prints about 4,600 lines on start (its migrations' SQL, library warnings, a traceback
+        # from an assistant that fetches docs over the network); with them about 60, the banner and the endpoints.
+        export PHOENIX_LOG_MIGRATIONS=${PHOENIX_LOG_MIGRATIONS:-false} PHOENIX_LOGGING_LEVEL=${PHOENIX_LOGGING_LEVEL:-warning}
+        export PHOENIX_DISABLE_AGENT_ASSISTANT=${PHOENIX_DISABLE_AGENT_ASSISTANT:-true} PYTHONWARNINGS=${PYTHONWARNINGS:-ignore}
         mkdir -p "$PHOENIX_WORKING_DIR"
         echo "traces: export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${PHOENIX_PORT:-6006}, then run a night" >&2
         exec "$viewer/bin/phoenix" serve ;;
