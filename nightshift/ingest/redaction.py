@@ -67,6 +67,11 @@ PHONE_CONTEXT = re.compile(r"\b(call|phone|tel|mobile|cell|whatsapp|sms|fax|ring
 # An identifier's own name shortly before a digit run: it is that identifier, not a phone number that happens to parse.
 ID_CONTEXT = re.compile(r"\b(nhs|ssn|sin|itin|social|insurance|tax|utr|steuer\w*|idnr|sort ?code|account|acct|a/c|"
                         r"aadhaar|nir|s[eé]cu\w*|licen[cs]e|iban|card)\b", re.IGNORECASE)
+# A number right after these is a release or a reference of ours, not a phone, unless a phone word is right before it:
+# "app version 10.4.2.1187", "Kundennummer 1048 2291", "tracking number 1Z 4E7 W93 68 1204 5521".
+NOT_A_PHONE = re.compile(r"\b(version|release|build|update[ds]?|tracking|order|invoice|customer (number|no)|reference|ref|sku|serial|"
+                         r"kundennummer|bestellnummer|sendungsnummer|rechnung\w*|commande|pedido|ordine|bestelling|factuur)\b",
+                         re.IGNORECASE)
 JOINERS = set("./_-=:&#")  # between two word characters they make one token: "v1.2", "a_b", "id=7"
 PHONE_MIN_DIGITS = 8  # shorter valid numbers (German 6-digit ones) are mostly version ranges: "3.3.9-3.4.1"; 7 after "call"
 # libphonenumber accepts at most 4 punctuation marks between digit blocks, so no number it can accept with
@@ -478,7 +483,7 @@ def _looks_like_phone(text: str, start: int, end: int, called: bool = False) -> 
     raw = text[start:end]
     if len(digits(raw)) < PHONE_MIN_DIGITS - called or _joined(text, start - 1, -1) or _joined(text, end, 1):
         return False  # part of a longer token: a URL, a file name, a timestamp
-    if not called and ID_CONTEXT.search(text[max(0, start - 25):start]):
+    if not called and (ID_CONTEXT.search(text[max(0, start - 25):start]) or NOT_A_PHONE.search(text[max(0, start - 30):start])):
         return False
     if not raw.strip("()").isdigit():
         return True
