@@ -172,7 +172,8 @@ def test_the_ui_shows_every_asset_launches_a_partition_and_shows_its_cost(ui):
         # The quality check on a first night: a few judged answers, all agreeing, cannot decide 0.90 either way; it
         # passes and says it is undecided, rather than warning every night.
         page.goto(f"{ui}/assets/daily_cost_and_quality?view=checks")
-        check = page.get_by_text("cheap_answers_meet_quality_target").first
+        # Dagster's truncating label renders the name twice, once in a hidden copy it measures; click the shown one.
+        check = page.get_by_text("cheap_answers_meet_quality_target", exact=True).filter(visible=True).first
         expect(check).to_be_visible()
         check.click()
         # The latest evaluation's description: "passed for <day>: undecided: small_model needs N more agreeing".
