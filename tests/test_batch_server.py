@@ -6,7 +6,7 @@ import time
 import openai
 import pytest
 
-from nightshift.llm import prompts
+from nightshift.llm import offline, prompts
 from nightshift.llm.batch_files import parse_results, request_json, split
 from nightshift.llm.engine import TERMINAL, Faults, LocalBatchEngine
 from nightshift.llm.server import BatchServer
@@ -115,7 +115,7 @@ def test_token_unknown_ids_and_purpose_are_checked(client, engine):
 def test_chat_completions_answer_synchronously(client):
     body = prompts.reply_request("gpt-4.1", "My account was hacked.", "security")
     reply = client.chat.completions.create(**body)
-    assert reply.model == "gpt-4.1" and reply.usage.prompt_tokens > 100
+    assert reply.model == offline.NAME and reply.usage.prompt_tokens > 100  # the stand-in names itself, not gpt-4.1
     assert '"category": "security"' in reply.choices[0].message.content
 
 

@@ -30,6 +30,7 @@ from nightshift.llm.anthropic_messages import chat_of, params_of
 from nightshift.llm.batch_files import parse_results
 from nightshift.llm.engine import TERMINAL, Faults, LocalBatchEngine
 from nightshift.llm.ledger import BatchLedger
+from nightshift.llm.offline import NAME as OFFLINE
 from nightshift.llm.offline import respond
 from nightshift.llm.pricing import load_prices
 from nightshift.llm.server import BatchServer
@@ -135,10 +136,12 @@ def table(res, sql, *params):
     return res["warehouse"].db.query(sql, list(params) or None).to_pylist()
 
 
-def usage_cost(server) -> float:
+def usage_cost(server, res) -> float:
     """What the provider's own results say the day's batches cost, line by line: OpenAI's output files, and the results
-    of Anthropic's Message Batches (every input token: uncached, read and written)."""
+    of Anthropic's Message Batches (every input token: uncached, read and written), at the price of the model each
+    request asked for (the stand-in's answers name the stand-in)."""
     client, claude = openai_client(server), anthropic_client(server)
+    asked = {(r["batch_id"], r["custom_id"]): r["model"] for r in table(res, "SELECT batch_id, custom_id, model FROM llm_requests")}
     total = 0.0
     for batch in client.batches.list(limit=100).data:
         if (batch.metadata or {}).get("protocol") == "anthropic":
@@ -147,7 +150,7 @@ def usage_cost(server) -> float:
                     message = line.result.message
                     u = message.usage
                     read, written = u.cache_read_input_tokens or 0, u.cache_creation_input_tokens or 0
-                    total += PRICES.cost(message.model, u.input_tokens + read + written, u.output_tokens, read, batch=True,
+                    total += PRICES.cost(asked[batch.id, line.custom_id], u.input_tokens + read + written, u.output_tokens, read, batch=True,
                                          written_tokens=written)
             continue
         read = lambda file_id: client.files.content(file_id).content if file_id else None  # noqa: E731
@@ -195,11 +198,14 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     rows = table(res, "SELECT * FROM ticket_responses")
     assert len(rows) == 150 and all(r["summary"] and r["draft_reply"] and r["sentiment"] for r in rows)
     assert {r["source"] for r in rows if r["route"] == "realtime"} == {"sync"}
-    assert all(r["model"] == "gpt-4.1-mini" for r in rows if r["route"] == "small_model")
+    # Each route asked its model; every answer says the stand-in wrote it, so no query mistakes it for a model's.
+    asked = table(res, "SELECT DISTINCT route, model FROM llm_requests WHERE kind = 'reply'")
+    assert {(r["route"], r["model"]) for r in asked} == {("small_model", "gpt-4.1-mini"), ("frontier", "gpt-4.1"), ("realtime", "gpt-4.1")}
+    assert {r["model"] for r in rows} == {OFFLINE}
     assert {b["status"] for b in table(res, "SELECT status FROM llm_batches WHERE collected_at IS NOT NULL")} == {"completed"}
     digest = table(res, "SELECT * FROM daily_digests")[0]
     assert digest["status"] == "ok" and digest["headline"] and "| theme |" in digest["markdown"]
-    assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    assert day_cost(res) == pytest.approx(usage_cost(server, res) + realtime_cost(res), rel=1e-9)
     quality = table(res, "SELECT * FROM daily_cost_and_quality")[0]
     assert quality["tickets"] == 150 and quality["answered"] == 150 and quality["valid_json_rate"] == 1.0
     assert quality["spent_usd"] == pytest.approx(day_cost(res), abs=1e-6) and 0 < quality["saving"] < 1
@@ -221,6 +227,7 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     assert totals["days"] == 1 and totals["saving"] == pytest.approx(quality["saving"], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_a_day_in_small_blocks_and_files_comes_back_as_it_does_whole(day_home, server, tmp_path, monkeypatch):
     whole = Home(tmp_path / "whole")
     shutil.copytree(day_home.root, whole.root)
@@ -262,10 +269,11 @@ def test_failed_lines_are_retried_and_what_still_fails_is_reported(day_home, ser
     # The UI follows the first failures through every stage: both attempts of the reply, each with its error.
     shown = runs[-1]["ticket_responses"]["failed_journeys"]
     assert shown.count("## Ticket ") == min(3, len(failed)) and shown.count("injected failure") >= 2
-    assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    assert day_cost(res) == pytest.approx(usage_cost(server, res) + realtime_cost(res), rel=1e-9)
 
 
 @PROTOCOLS
+@pytest.mark.slow
 def test_an_expired_batch_keeps_its_finished_lines_and_resubmits_the_rest(day_home, server, engine, routes):
     engine.faults = Faults(expire_after=0.5)
     res = resources(day_home, server, routes=routes)
@@ -283,10 +291,11 @@ def test_an_expired_batch_keeps_its_finished_lines_and_resubmits_the_rest(day_ho
     rows = {r["ticket_id"]: r for r in table(res, "SELECT * FROM ticket_responses")}
     assert all(r["status"] == "ok" for r in rows.values())
     assert all(rows[t]["attempts"] == 1 for t in kept if t in rows)  # finished lines are not asked again
-    assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    assert day_cost(res) == pytest.approx(usage_cost(server, res) + realtime_cost(res), rel=1e-9)
 
 
 @PROTOCOLS
+@pytest.mark.slow
 def test_a_cancelled_batch_is_completed_by_resubmission(day_home, server, engine, routes):
     engine.faults = Faults(line_delay_s=0.2)  # slow enough that both batches are still running when cancelled
     res = resources(day_home, server, routes=routes)
@@ -300,10 +309,11 @@ def test_a_cancelled_batch_is_completed_by_resubmission(day_home, server, engine
     assert {b["status"] for b in first} == {"cancelled"}
     assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
     assert table(res, "SELECT status FROM daily_digests")[0]["status"] == "ok"
-    assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    assert day_cost(res) == pytest.approx(usage_cost(server, res) + realtime_cost(res), rel=1e-9)
 
 
 @PROTOCOLS
+@pytest.mark.slow
 def test_a_restart_between_submit_and_collect_loses_nothing(day_home, engine, port, routes):
     engine.faults = Faults(line_delay_s=0.01)
     with BatchServer(engine, port=port, token=TOKEN).running() as server:
@@ -315,7 +325,7 @@ def test_a_restart_between_submit_and_collect_loses_nothing(day_home, engine, po
         assert drain(res)
         assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
         assert len(table(res, "SELECT * FROM ticket_responses")) == 150
-        assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+        assert day_cost(res) == pytest.approx(usage_cost(server, res) + realtime_cost(res), rel=1e-9)
 
 
 @pytest.mark.slow
@@ -326,7 +336,7 @@ def test_cost_is_counted_once_across_retries_reruns_and_recollection(day_home, s
     materialize([synthesis_batches], res)
     drain(res)
     spent = day_cost(res)
-    assert spent == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    assert spent == pytest.approx(usage_cost(server, res) + realtime_cost(res), rel=1e-9)
     # The night's requests that failed (the judge's are answer_quality's to resend).
     failed = table(res, "SELECT count(*) AS n FROM llm_requests WHERE status = 'failed' AND mode = 'batch' AND kind <> 'judge'")[0]["n"]
     assert failed > 0
@@ -339,13 +349,14 @@ def test_cost_is_counted_once_across_retries_reruns_and_recollection(day_home, s
         con.execute("UPDATE llm_batches SET collected_at = NULL")  # collect every batch a second time
     drain(res)
     total = day_cost(res)
-    assert total == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    assert total == pytest.approx(usage_cost(server, res) + realtime_cost(res), rel=1e-9)
     assert total == pytest.approx(BatchLedger(res["warehouse"].db, None, PRICES).day_totals(SAMPLE_START)["spent_usd"], abs=1e-6)
     assert {r["status"] for r in table(res, "SELECT status FROM ticket_responses")} == {"ok"}
     assert table(res, "SELECT count(*) AS n FROM ticket_responses")[0]["n"] == 150
 
 
 @PROTOCOLS
+@pytest.mark.slow
 def test_a_batch_that_would_miss_its_deadline_is_answered_now_and_the_extra_cost_counted_once(day_home, server, engine, routes):
     engine.faults = Faults(line_delay_s=2.0)  # 2 s a line, 4 at a time: the smallest batch of the night takes 8 s or more
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=10)  # rescued after half of that
@@ -365,7 +376,7 @@ def test_a_batch_that_would_miss_its_deadline_is_answered_now_and_the_extra_cost
     extra = sum(r["usd"] for r in table(res, "SELECT usd FROM llm_requests WHERE rescued")) * PRICES.batch_discount
     quality = table(res, "SELECT * FROM daily_cost_and_quality")[0]
     assert quality["rescued_tickets"] == len(rescued) and quality["rescue_usd"] == pytest.approx(extra, abs=1e-6)
-    assert day_cost(res) == pytest.approx(usage_cost(server) + realtime_cost(res), rel=1e-9)
+    assert day_cost(res) == pytest.approx(usage_cost(server, res) + realtime_cost(res), rel=1e-9)
     with res["warehouse"].db.connect() as con:
         con.execute("UPDATE llm_batches SET collected_at = NULL")  # collect every batch a second time: nothing is added
     drain(res)

@@ -6,6 +6,7 @@ import pytest
 from rich.console import Console
 
 from nightshift.app import tables
+from nightshift.reporting import cost_table
 
 # A big night: six-figure counts, four-figure $, intervals of three-digit samples.
 DAY = {
@@ -56,3 +57,10 @@ def test_the_wide_report_is_two_tables_of_every_column_for_a_wide_terminal(monke
 def test_a_wide_query_result_is_folded_not_cut(printed):
     tables.print_rows(["ticket_id", "draft_reply"], [("T1", "word " * 60)])
     assert "…" not in printed.getvalue() and printed.getvalue().count("word") == 60
+
+
+def test_the_all_row_of_seconds_per_stage_sums_every_stage():
+    nights = [{**DAY, "ingest_s": 1.5, "embed_s": 2.0, "triage_s": 3.0, "submit_s": 0.5, "collect_s": 4.0, "batch_turnaround_s": 60.0},
+              {**DAY, "ingest_s": 2.5, "embed_s": None, "triage_s": 1.0, "submit_s": 0.5, "collect_s": 1.0, "batch_turnaround_s": 90.0}]
+    last = cost_table.markdown(nights, cost_table.TIME_COLUMNS).splitlines()[-1]
+    assert [c.strip() for c in last.strip("|").split("|")] == ["all", "4.0", "2.0", "4.0", "1.0", "90.0", "5.0"]

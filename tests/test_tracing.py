@@ -8,6 +8,7 @@ import pytest
 
 from nightshift.ingest.samples import write_days
 from nightshift.lib.home import Home
+from nightshift.llm import offline
 from nightshift.observability import tracing
 from tests.conftest import SAMPLE_START
 from tests.services import phoenix
@@ -64,6 +65,7 @@ def test_a_traced_night_reads_back_from_the_viewer_with_the_days_tokens_and_doll
     day = db.rows("SELECT count(*) AS n, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(usd) AS usd FROM llm_requests")[0]
     assert len(chats) == day["n"]
     assert all(c["gen_ai.operation.name"] == "chat" and c["gen_ai.provider.name"] == "openai" for c in chats)
+    assert {c["gen_ai.response.model"] for c in chats} == {offline.NAME}  # the stand-in answered, whatever was asked
     assert sum(c["gen_ai.usage.input_tokens"] for c in chats) == day["input"]
     assert sum(c["gen_ai.usage.output_tokens"] for c in chats) == day["output"]
     assert sum(c["nightshift.cost_usd"] for c in chats) == pytest.approx(day["usd"], abs=1e-12)

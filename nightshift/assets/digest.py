@@ -9,7 +9,7 @@ from nightshift.assets.responses import ticket_responses
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import spend_summary
 from nightshift.llm.prompts import DAILY_DIGEST
-from nightshift.llm.requests import DIGEST
+from nightshift.llm.requests import DIGEST, wrote
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.orchestration.tracing import traced
@@ -43,7 +43,7 @@ def daily_digest(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, 
         "day": day, "status": status if n else "ok", "tickets": n, "headline": headline,
         "themes": material["themes"] if material else "[]", "spikes": material["spikes"] if material else "[]",
         "digest": request["answer"] if request else None, "markdown": text,
-        "model": request["model"] if request else table.frontier, "prompt_version": DAILY_DIGEST,
+        "model": wrote(request) if request else table.frontier, "prompt_version": DAILY_DIGEST,
         "usd": float(spent.get("usd") or 0.0),
     }
     warehouse.answers.replace_digest(day, row)

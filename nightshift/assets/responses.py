@@ -14,7 +14,7 @@ from nightshift.lib.tokens import count_request, count_tokens
 from nightshift.llm import prompts
 from nightshift.llm.ledger import RETRYABLE, BatchLedger
 from nightshift.llm.pricing import PriceTable, spend_summary
-from nightshift.llm.requests import JUDGE, SAFETY, SHADOW, Request, reply_requests
+from nightshift.llm.requests import JUDGE, SAFETY, SHADOW, Request, reply_requests, wrote
 from nightshift.observability import journey, tracing
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
@@ -67,7 +67,7 @@ def verdicts(latest: dict[str, dict], spent: dict[str, dict]) -> dict[str, dict]
         if row["kind"] == SAFETY and row["status"] == "ok":
             answer = json.loads(row["answer"])
             found[row["ticket_id"]] = {"verdict": ",".join(k for k in prompts.SAFETY_KINDS if answer.get(k)),
-                                       "verdict_reason": answer.get("reason"), "verdict_model": row["model"],
+                                       "verdict_reason": answer.get("reason"), "verdict_model": wrote(row),
                                        "verdict_usd": float(spent[row["custom_id"]]["usd"])}
     return found
 
@@ -76,7 +76,7 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
     if latest is None or spent is None:
         return {**UNANSWERED, "source": "batch", "error": "never submitted: rematerialize synthesis_batches"}
     status = {"ok": "ok", "submitted": "pending"}.get(latest["status"], "failed")
-    return {"status": status, "source": latest["mode"], "model": latest["model"], "response": latest["answer"],
+    return {"status": status, "source": latest["mode"], "model": wrote(latest), "response": latest["answer"],
             "error": latest["error"] if status == "failed" else None, "attempts": spent["attempts"], "batch_id": latest["batch_id"],
             "input_tokens": spent["input_tokens"], "output_tokens": spent["output_tokens"],
             "usd": spent["usd"], "frontier_sync_usd": spent["frontier_sync_usd"],
@@ -86,7 +86,7 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
 def from_shadow(shadow: dict, paid: dict) -> dict:
     """The frontier's shadow answer, given in place of a cheap answer taken back. The shadow was paid for as the price of
     measuring quality (and is counted there); the row keeps what was paid for the cheap answer (``paid``)."""
-    return {**paid, "status": "ok", "source": SHADOW, "model": shadow["model"], "response": shadow["answer"],
+    return {**paid, "status": "ok", "source": SHADOW, "model": wrote(shadow), "response": shadow["answer"],
             "batch_id": shadow["batch_id"], "error": None}
 
 

@@ -105,7 +105,8 @@ def message_of(completion: dict, params: dict) -> dict:
         blocks, stop = [{"type": "text", "text": content}], "end_turn"
     usage = completion.get("usage") or {}
     read = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
-    return {"id": f"msg_{uuid.uuid4().hex[:24]}", "type": "message", "role": "assistant", "model": params.get("model"),
+    return {"id": f"msg_{uuid.uuid4().hex[:24]}", "type": "message", "role": "assistant",
+            "model": completion.get("model") or params.get("model"),
             "content": blocks, "stop_reason": stop, "stop_sequence": None,
             "usage": {"input_tokens": int(usage.get("prompt_tokens") or 0) - read, "output_tokens": int(usage.get("completion_tokens") or 0),
                       "cache_read_input_tokens": read, "cache_creation_input_tokens": 0}}

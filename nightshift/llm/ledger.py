@@ -37,7 +37,7 @@ OUTCOME = pa.schema([
     ("answer", pa.string()), ("error", pa.string()), ("input_tokens", pa.int64()), ("cached_tokens", pa.int64()),
     ("output_tokens", pa.int64()), ("usd", pa.float64()), ("frontier_sync_usd", pa.float64()), ("sync_usd", pa.float64()),
     ("uncached_usd", pa.float64()), ("finished_at", pa.timestamp("us")), ("cache_write_tokens", pa.int64()),
-    ("rescue_usd", pa.float64()),
+    ("rescue_usd", pa.float64()), ("answered_by", pa.string()),
 ])
 QUALITY_IN = "(" + ", ".join(f"'{kind}'" for kind in QUALITY_KINDS) + ")"
 
@@ -60,7 +60,7 @@ def outcome(row: dict, result: LineResult | None, unfinished: str, prices: Price
     """What one request came to: its status, validated answer or error, tokens and $ (from returned usage)."""
     base = {"custom_id": row["custom_id"], "batch_id": row["batch_id"], "attempt": row["attempt"], "finished_at": utcnow(),
             "answer": None, "error": None, "input_tokens": 0, "cached_tokens": 0, "output_tokens": 0, "cache_write_tokens": 0,
-            "usd": 0.0, "frontier_sync_usd": 0.0, "sync_usd": 0.0, "uncached_usd": 0.0, "rescue_usd": 0.0}
+            "usd": 0.0, "frontier_sync_usd": 0.0, "sync_usd": 0.0, "uncached_usd": 0.0, "rescue_usd": 0.0, "answered_by": None}
     if result is None:
         return {**base, "status": unfinished, "error": f"batch {unfinished} before this request ran"}
     usage, model, batch = result.usage, row["model"], row["mode"] == "batch"
@@ -68,7 +68,8 @@ def outcome(row: dict, result: LineResult | None, unfinished: str, prices: Price
     cached, written = usage.cached_tokens, usage.written_tokens
     # Priced four ways, so the saving splits by lever: routing (frontier -> this model), batch, prompt caching.
     usd = prices.cost(model, *tokens, cached, batch=batch, written_tokens=written)
-    spent = {"input_tokens": usage.input_tokens, "cached_tokens": cached, "output_tokens": usage.output_tokens,
+    spent = {"answered_by": (result.body or {}).get("model"),
+             "input_tokens": usage.input_tokens, "cached_tokens": cached, "output_tokens": usage.output_tokens,
              "cache_write_tokens": written, "usd": usd,
              "frontier_sync_usd": prices.cost(prices.frontier, *tokens), "sync_usd": prices.cost(model, *tokens),
              "uncached_usd": prices.cost(model, *tokens, batch=batch),
@@ -394,6 +395,6 @@ class BatchLedger:
             "input_tokens = o.input_tokens, cached_tokens = o.cached_tokens, output_tokens = o.output_tokens, "
             "cache_write_tokens = o.cache_write_tokens, rescue_usd = o.rescue_usd, usd = o.usd, "
             "frontier_sync_usd = o.frontier_sync_usd, sync_usd = o.sync_usd, uncached_usd = o.uncached_usd, "
-            "finished_at = o.finished_at "
+            "finished_at = o.finished_at, answered_by = o.answered_by "
             f"FROM o WHERE r.custom_id = o.custom_id AND {match} AND r.superseded_at IS NULL"
         ))

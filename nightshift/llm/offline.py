@@ -23,6 +23,8 @@ from nightshift.llm import prompts
 from nightshift.safety.screening import screen
 
 MARKER = "[offline responder, no model]"
+# The name its answers carry in place of a model's: ticket_responses.model says this, never the model asked for.
+NAME = "nightshift-offline"
 SENTENCE = re.compile(r"(.{12,}?[.!?])(\s|$)", re.S)
 HEADER = re.compile(r"^[^\n:]{1,40}:\s*$", re.M)
 
@@ -116,7 +118,7 @@ def respond(body: dict, created: int | None = None) -> dict:
         "id": f"chatcmpl-offline-{digest}",
         "object": "chat.completion",
         "created": int(time.time()) if created is None else created,
-        "model": body.get("model", "offline"),
+        "model": NAME,
         "system_fingerprint": "nightshift-offline",
         "choices": [{"index": 0, "finish_reason": "stop",
                      "message": {"role": "assistant", "content": content, "refusal": None}}],

@@ -97,3 +97,9 @@ def digest_request(day: str, clusters: str, spikes: str, prices: PriceTable) -> 
     model = prices.frontier
     return Request(f"digest:{day}", DIGEST, None, "frontier", model, prompts.DAILY_DIGEST,
                    prompts.digest_request(model, day, clusters, spikes))
+
+
+def wrote(row: dict) -> str:
+    """What wrote a request's answer, as the answer names it (the offline stand-in names itself, a provider its model's
+    dated snapshot); the model asked for when it names none."""
+    return row.get("answered_by") or row["model"]

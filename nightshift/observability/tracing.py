@@ -145,7 +145,8 @@ def request(row: Mapping, outcome: Mapping, provider: str, response_id: str | No
     span(f"chat {row['model']}", {
         "gen_ai.operation.name": "chat", "gen_ai.request.model": row["model"], "gen_ai.provider.name": provider,
         "gen_ai.usage.input_tokens": int(outcome["input_tokens"]), "gen_ai.usage.output_tokens": int(outcome["output_tokens"]),
-        "gen_ai.response.id": response_id, TICKET_ID: row.get("ticket_id"), ROUTE: row.get("route"), KIND: row.get("kind"),
+        "gen_ai.response.id": response_id, "gen_ai.response.model": outcome.get("answered_by"),
+        TICKET_ID: row.get("ticket_id"), ROUTE: row.get("route"), KIND: row.get("kind"),
         CUSTOM_ID: row["custom_id"], ATTEMPT: int(row["attempt"]), BATCH_ID: row.get("batch_id"), STATUS: outcome["status"],
         COST_USD: float(outcome["usd"]), DAY: str(row["day"]) if row.get("day") else None,
     }, start=row.get("submitted_at"), end=outcome.get("finished_at"), links=context_of(row.get("trace_context")),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from nightshift.llm.pricing import PriceTable
-from nightshift.llm.requests import JUDGE, SHADOW, Request, judge_request
+from nightshift.llm.requests import JUDGE, SHADOW, Request, judge_request, wrote
 
 PENDING, JUDGED, UNMEASURED = "pending", "judged", "unmeasured"
 
@@ -62,6 +62,6 @@ def judge_requests_and_rows(
         else:
             said = json.loads(verdict["answer"])
             row.update(status=JUDGED, same_intent=said["same_intent"], acceptable=said["acceptable"],
-                       agrees=agrees(said), reason=said["reason"], judge_model=verdict["model"],
+                       agrees=agrees(said), reason=said["reason"], judge_model=wrote(verdict),
                        supported=said["supported"] if passages is not None else None)
     return requests, rows

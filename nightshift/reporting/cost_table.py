@@ -64,8 +64,9 @@ ANSWER_COLUMNS = (COLUMNS[0], *COLUMNS[9:15])
 BATCH_COLUMNS = (COLUMNS[0], *COLUMNS[15:])
 LEVER_COLUMNS = QUALITY_COLUMNS[:7]
 # Seconds per stage of the night (the batch wait is the slowest batch, submit to finish).
+STAGES = ("ingest", "embed", "triage", "submit", "collect")
 TIME_COLUMNS: tuple[tuple[str, Render], ...] = (
-    ("day", plain("day")), *((stage, plain(f"{stage}_s", "{:.1f}")) for stage in ("ingest", "embed", "triage", "submit")),
+    ("day", plain("day")), *((stage, plain(f"{stage}_s", "{:.1f}")) for stage in STAGES[:-1]),
     ("batch wait", plain("batch_turnaround_s", "{:.1f}")), ("collect", plain("collect_s", "{:.1f}")),
 )
 AGREEMENT_COLUMNS = (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[7:])
@@ -103,13 +104,14 @@ def cells(row: dict, columns: tuple[tuple[str, Render], ...] = COLUMNS) -> list[
 
 
 def totals(rows: list[dict]) -> dict:
-    """The days together: sums, the saving and its levers over the summed baseline, the worst turnaround, and each
-    route's agreement over every day's judged answers."""
+    """The days together: sums (the seconds each stage took included), the saving and its levers over the summed
+    baseline, the worst turnaround, and each route's agreement over every day's judged answers."""
     if not rows:
         return {}
-    summed = {c: sum(r[c] or 0 for r in rows) for c in ("tickets", "route_cache", "route_small_model", "route_frontier",
-                                                         "route_realtime", "spent_usd", "baseline_usd", "tokens", "failed",
-                                                         "checks", "checks_passed", "quality_usd")}
+    summed = {c: sum(r.get(c) or 0 for r in rows)
+              for c in ("tickets", "route_cache", "route_small_model", "route_frontier", "route_realtime", "spent_usd",
+                        "baseline_usd", "tokens", "failed", "checks", "checks_passed", "quality_usd",
+                        *(f"{stage}_s" for stage in STAGES))}
     baseline = summed["baseline_usd"]
     out = {**summed, "day": "all", "saving": 1 - summed["spent_usd"] / baseline if baseline else 0.0,
            "check_pass_rate": summed["checks_passed"] / summed["checks"] if summed["checks"] else None,

@@ -149,6 +149,7 @@ REQUESTS = Table("llm_requests", """
     cache_write_tokens BIGINT DEFAULT 0  -- of input_tokens, written to the prompt cache (billed by Anthropic above input)
     rescued BOOLEAN DEFAULT false   -- asked synchronously because its batch would have missed the deadline
     rescue_usd DOUBLE DEFAULT 0     -- what asking it synchronously cost over the batch price of the same tokens
+    answered_by VARCHAR             -- the model the answer names (a dated snapshot; nightshift-offline for the stand-in)
 """)
 
 RESPONSES = Table("ticket_responses", """
@@ -413,4 +414,6 @@ MIGRATIONS: tuple[str, ...] = (
               add_columns(COST_AND_QUALITY, "cache_admitted", "cache_withdrawn")]),
     # Hostile input, second round: what the screen only notes, and the injection classifier's score.
     add_columns(SAFETY, "noted", "injection_score"),
+    # What wrote each answer, as the answer says: the stand-in's answers are never mistaken for a model's.
+    add_columns(REQUESTS, "answered_by", "answered_by"),
 )
