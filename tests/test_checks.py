@@ -83,6 +83,7 @@ def sql(res, statement, *params):
     return res["warehouse"].db.query(statement, list(params) or None).to_pylist()
 
 
+@pytest.mark.slow
 def test_every_check_passed_on_the_clean_days_and_the_report_counts_them(res):
     results = sql(res, "SELECT check_name, passed, severity, metadata FROM check_results WHERE day = ? ORDER BY check_name",
                   date(2026, 11, 2))
@@ -112,12 +113,14 @@ def a_model_answered_ticket(res) -> str:
                date.fromisoformat(DAY))[0]["ticket_id"]
 
 
+@pytest.mark.slow
 def test_clean_answers_pass_the_gate_and_reach_the_cache(res):
     result = run(ANSWERS_ARE_GATED, res)
     assert verdict(result, "responses_match_schema")[0] and verdict(result, "responses_carry_no_pii")[0]
     assert "cached_answers" in materialized(result)
 
 
+@pytest.mark.slow
 def test_a_draft_reply_with_a_phone_number_warns_and_that_answer_alone_stays_out_of_the_cache(res):
     ticket = a_model_answered_ticket(res)
     answer_with(res, ticket, draft_reply="Call me on +44 20 7946 0958 and I will sort it out.")
@@ -135,6 +138,7 @@ def test_a_draft_reply_with_a_phone_number_warns_and_that_answer_alone_stays_out
     assert cached > 0
 
 
+@pytest.mark.slow
 def test_an_answer_outside_the_schema_fails_schema_and_suite_and_never_reaches_the_cache(res):
     ticket = a_model_answered_ticket(res)
     answer_with(res, ticket, sentiment="furious")
@@ -150,6 +154,7 @@ def with_budget(res, usd: float) -> dict:
     return {**res, "llm": LLMProvider(provider="local", engine_dir=res["llm"].engine_dir, daily_budget_usd=usd)}
 
 
+@pytest.mark.slow
 def test_a_day_over_budget_submits_nothing(res):
     with res["warehouse"].db.connect() as con:  # the day before anything was sent, with an empty answer cache
         for table in ("llm_requests", "llm_batches", "ticket_responses"):
@@ -166,6 +171,7 @@ def test_a_day_over_budget_submits_nothing(res):
     assert verdict(result, "day_projected_within_budget")[0] and "synthesis_batches" in materialized(result)
 
 
+@pytest.mark.slow
 def test_what_was_spent_is_checked_against_the_budget(res):
     tight = with_budget(res, 0.001)
     result = run([ticket_responses, day_spent_within_budget], tight)
@@ -174,6 +180,7 @@ def test_what_was_spent_is_checked_against_the_budget(res):
     assert verdict(run([ticket_responses, day_spent_within_budget], res), "day_spent_within_budget")[0]
 
 
+@pytest.mark.slow
 def test_pii_in_an_outgoing_request_fails_the_audit(res):
     day = date.fromisoformat(DAY)
     with res["warehouse"].db.connect() as con:  # as if redaction had missed what issue 20 found, and the day were sent again
@@ -237,6 +244,7 @@ def test_a_missing_or_extra_column_fails_the_schema_expectation():
     assert not outcome.success and "expect_table_columns_to_match_set" in outcome.markdown()
 
 
+@pytest.mark.slow
 def test_a_digest_with_an_empty_headline_fails_its_suite(res):
     assert verdict(run([daily_digest, digest_expectations], res), "digest_expectations")[0]
     with res["warehouse"].db.connect() as con:  # the model wrote an empty headline

@@ -26,6 +26,7 @@ def test_every_command_has_help():
         assert result.exit_code == 0 and "Usage" in result.output
 
 
+@pytest.mark.slow
 def test_ingest_runs_through_dagster_and_query_reads_the_result(sample_home):
     result = invoke("ingest", "--start", "2026-11-01", "--end", "2026-11-02")
     assert result.exit_code == 0, result.output
@@ -49,6 +50,7 @@ def test_ingest_runs_through_dagster_and_query_reads_the_result(sample_home):
     assert "[EMAIL] [offline responder, no model] y" in out.stdout and "[b]note" in out.stdout
 
 
+@pytest.mark.slow
 def test_replay_then_ingest_with_progress_and_next_step(home, tmp_path):
     src = tmp_path / "faq.csv"
     src.write_text("question,intent\n" + "".join(f"how do I do thing {i}?,i{i % 4}\n" for i in range(40)))
@@ -80,6 +82,7 @@ def test_instance_yaml_prints_the_settings_nightshift_runs_with(monkeypatch):
     assert "max_concurrent_runs" in invoke("instance-yaml").stdout and "postgres_url" not in invoke("instance-yaml").stdout
 
 
+@pytest.mark.slow
 def test_bad_sql_is_reported(sample_home):
     invoke("ingest", "--start", "2026-11-01")
     result = invoke("query", "SELECT nope FROM tickets")

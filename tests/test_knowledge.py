@@ -173,6 +173,7 @@ def night(home: Home, days, monkeypatch, faults: Faults = Faults()) -> Warehouse
     return Warehouse(home.warehouse)
 
 
+@pytest.mark.slow
 def test_a_fabricated_citation_is_rejected_and_retried_with_the_reason_and_trace_shows_each_attempt(tmp_path, monkeypatch):
     home = Home(tmp_path / "home")
     write_days(home.landing, SAMPLE_START, 1)

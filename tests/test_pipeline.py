@@ -4,6 +4,7 @@ from datetime import date
 
 import dagster as dg
 import numpy as np
+import pytest
 
 from nightshift.assets.embeddings import ticket_embeddings
 from nightshift.assets.ingest import raw_tickets
@@ -44,6 +45,7 @@ def test_days_land_in_duckdb_and_lancedb_keyed_by_ticket_id(sample_home, resourc
     assert np.allclose(np.linalg.norm(matrix, axis=1), 1, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_rerun_reuses_vectors_and_reembeds_only_changed_tickets(sample_home, resources, monkeypatch):
     monkeypatch.setattr("nightshift.assets.embeddings.BLOCK", 40)  # 150 tickets: four blocks read, embedded and written
     day = SAMPLE_DAYS[2]  # CSV day
@@ -66,6 +68,7 @@ def test_rerun_reuses_vectors_and_reembeds_only_changed_tickets(sample_home, res
     assert stored_vectors(resources).num_rows == 149
 
 
+@pytest.mark.slow
 def test_a_day_emptied_upstream_removes_its_vectors(sample_home, resources):
     day = SAMPLE_DAYS[2]
     materialize(resources, day)
@@ -76,6 +79,7 @@ def test_a_day_emptied_upstream_removes_its_vectors(sample_home, resources):
     assert stored_vectors(resources).num_rows == 0
 
 
+@pytest.mark.slow
 def test_embeddings_check_passes_then_catches_a_vector_gone_missing(sample_home, resources):
     from nightshift.checks.embeddings import compare, embeddings_match_tickets
 

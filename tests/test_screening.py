@@ -116,6 +116,7 @@ DATA = shared_data()
 
 
 @pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/data")
+@pytest.mark.slow
 def test_real_tickets_are_almost_never_held():
     """Bitext, banking77 and Hadoop's bug reports: every row ordinary. Goal: under 0.5% held in each."""
     rows = shared_rows(DATA)

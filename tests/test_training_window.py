@@ -49,6 +49,7 @@ def test_the_model_is_reused_until_enough_of_the_window_is_new_or_the_labels_cha
     assert "1 new" in str(window.retrain_reason(sorted(seen), {"a", "b"}, seen, {"a"}))
 
 
+@pytest.mark.slow
 def test_triage_model_trains_on_the_bounded_window_and_says_why_it_retrains(sample_home, monkeypatch):
     monkeypatch.setenv("NIGHTSHIFT_TRAIN_PER_LABEL", "5")
     defs = build_definitions(sample_home, "")
@@ -63,6 +64,7 @@ def test_triage_model_trains_on_the_bounded_window_and_says_why_it_retrains(samp
     assert again["trained"] == 0 and again["version"] == second["version"]
 
 
+@pytest.mark.slow
 def test_a_window_that_changed_little_keeps_the_day_befores_model(sample_home, monkeypatch):
     monkeypatch.setenv("NIGHTSHIFT_RETRAIN_SHARE", "0.6")
     defs = build_definitions(sample_home, "")
