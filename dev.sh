@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The front door on a fresh machine (Python 3.11+, pip, git, gcc):
 #   bash dev.sh demo    install into .venv, then run the main job end to end on sample tickets
-#   bash dev.sh test    install into .venv, then run the whole test suite (-m "not slow": the fast tier)
+#   bash dev.sh test    install into .venv, then run every test, both tiers, as CI does (about 40 minutes on 2 cores;
+#                       each slow test names itself as it starts); bash dev.sh test -m "not slow" runs the fast tier
 #   bash dev.sh lint    ruff and mypy, as configured in pyproject.toml
 #   bash dev.sh model   add the optional local model (llama.cpp server + SmolLM2-135M); the first build takes ~8 minutes
 #   bash dev.sh viewer  install the trace viewer (Arize Phoenix) into .venv-viewer, then serve it on 127.0.0.1:6006

@@ -21,6 +21,24 @@ def shared_data() -> Path:
     return Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+# Filled at collection; pytest_runtest_logstart runs outside output capture but is given only the test's id.
+SLOW: set[str] = set()
+REPORTER: list = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    SLOW.update(item.nodeid for item in items if item.get_closest_marker("slow"))
+    if config.get_verbosity() <= 0:
+        REPORTER[:] = [config.pluginmanager.get_plugin("terminalreporter")]
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple) -> None:
+    """A slow test says its name as it starts: some run for minutes, and a row of dots says nothing meanwhile."""
+    if nodeid in SLOW and REPORTER and REPORTER[0] is not None:
+        REPORTER[0].ensure_newline()
+        REPORTER[0].write_line(f"{nodeid} (slow tier) ...")
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Home:
     monkeypatch.setenv("NIGHTSHIFT_HOME", str(tmp_path / "home"))
