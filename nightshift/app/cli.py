@@ -252,6 +252,13 @@ def example_ticket(home: Home) -> str:
     return rows[0]["t"] or "TICKET_ID"
 
 
+def reading_only() -> None:
+    """For a command that reads the warehouse and loads nothing else: DuckDB imports pandas (0.2-0.3 s, as long as the
+    rest of the command's imports together) the first time a query has a parameter, only to ask whether the value is a
+    pandas one. None is, so the command tells Python that pandas is absent; DuckDB expects that and goes on."""
+    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
+
+
 @app.command()
 def trace(
     ticket_id: Annotated[Optional[str], typer.Argument(help="The ticket to follow, by its id.")] = None,
@@ -264,6 +271,8 @@ def trace(
     from nightshift.observability import journey
     from nightshift.warehouse.journeys import JourneySQL
 
+    if not vector:  # LanceDB uses pandas
+        reading_only()
     home = Home.from_env()
     db = existing_warehouse(home)
     if failed:
@@ -296,6 +305,7 @@ def query(
 
     if format not in ("table", "csv", "json"):
         raise fail(f"--format must be table, csv or json, got {format!r}")
+    reading_only()
     try:
         with existing_warehouse(Home.from_env()).connect(read_only=True) as con:
             # A file is opened read-only; a lake has no such mode, so whatever the SQL changed is rolled back.
@@ -325,6 +335,8 @@ def report(
     """Cost and quality per day (daily_cost_and_quality) and over all of them."""
     from nightshift.warehouse.reports import ReportsSQL
 
+    if not plot:  # the chart's settings load the pipeline, which uses pandas
+        reading_only()
     since = datetime.now(UTC).date() - timedelta(days=days)
     rows = ReportsSQL(existing_warehouse(Home.from_env())).days(since)
     if not rows:
