@@ -52,7 +52,7 @@ def markdown(journey: dict, attempts: list[dict], dimensions: int | None = None,
     passages = ", ".join(f"{p['rank']}. {p['title']} ({p['chunk_id']}, {p['similarity']:.2f})" for p in j["passages"])
     lines += [f"- **Retrieved**: {passages or 'no passage'}", "", "### Requests", ""]
     lines.append(markdown_table(
-        ("#", "kind", "attempt", "mode", "model", "batch (status): custom id", "status", "error", "tokens in/out", "$"),
+        ("#", "kind", "attempt", "mode", "model asked", "batch (status): custom id", "status", "error", "tokens in/out", "$"),
         [(n, a["kind"], a["attempt"], a["mode"] + (", rescued" if a["rescued"] else ""), a["model"],
           (f"{a['batch_id']} ({a['batch_status']}): " if a["batch_id"] else "") + a["custom_id"],
           a["status"] + (", superseded" if a["superseded_at"] else ""),
@@ -62,7 +62,7 @@ def markdown(journey: dict, attempts: list[dict], dimensions: int | None = None,
     if j["status"] is None:
         lines.append("not collected yet")
     else:
-        lines += [f"- **Status**: {j['status']} from {j['source']}" + (f" ({j['model']})" if j["model"] else "")
+        lines += [f"- **Status**: {j['status']} from {j['source']}" + (f", written by {j['model']}" if j["model"] else "")
                   + f", {plural(j['attempts'], 'attempt')}" + (f"; held: {j['hold_reason']}" if j["hold_reason"] else "")
                   + (f"; error: {cell(j['error'])}" if j["error"] else "")
                   + ("; a probe of a cache entry on probation" if j.get("cache_probe") else "")
