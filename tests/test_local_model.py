@@ -14,7 +14,7 @@ from nightshift.app.code_location import build_definitions
 from nightshift.app.runner import run_days
 from nightshift.ingest.samples import SampleSpec, write_days
 from nightshift.llm import local_model, prompts
-from nightshift.llm.offline import MARKER
+from nightshift.llm.offline import MARKER, NAME
 from tests.conftest import SAMPLE_START
 from tests.services import unavailable
 
@@ -49,7 +49,7 @@ def test_a_day_through_the_whole_chain_with_a_real_model(home, model_url, monkey
     answered = [r for r in responses if r["status"] == "ok" and r["route"] != "cache"]
     assert answered, "the model answered nothing usable"
     for r in answered:
-        assert MARKER not in r["response"]  # a model wrote it, not the offline responder
+        assert MARKER not in r["response"] and r["model"] != NAME  # a model wrote it, not the offline responder
         assert r["input_tokens"] > 100 and r["output_tokens"] > 0  # usage as llama.cpp counted it
         assert set(json.loads(r["response"])) == set(prompts.REPLY_SCHEMA["required"])
 

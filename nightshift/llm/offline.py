@@ -27,6 +27,8 @@ MARKER = "[offline responder, no model]"
 NAME = "nightshift-offline"
 SENTENCE = re.compile(r"(.{12,}?[.!?])(\s|$)", re.S)
 HEADER = re.compile(r"^[^\n:]{1,40}:\s*$", re.M)
+REPLY_FLOOR = 0.5
+SUPPORT_FLOOR = 0.2
 
 
 def opening(text: str, limit: int | None) -> str:
