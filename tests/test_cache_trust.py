@@ -146,7 +146,7 @@ def test_a_probe_waits_for_its_verdict_and_a_wrong_serve_is_taken_back():
 
 def test_what_was_given_or_taken_back_stands_once_the_entry_has_left_the_cache():
     # A serve given on an earlier collection (or night, on a rerun) whose entry expired since: the same answer.
-    row, again = ask(cached={}, before={"source": "cache", "status": "ok", "response": CACHED, "model": "m"})
+    row, again = ask(cached={}, before={"source": "cache", "status": "ok", "response": CACHED, "model": "m", "model_asked": "m"})
     assert row["source"] == "cache" and row["response"] == CACHED and not again
     # The entry retired for this wrong serve and deleted: the answer taken back is still the one the judge saw.
     row, _ = ask(cached={}, latest={"shadow:t1": SHADOW}, withdrawn={"e1": "judged wrong"},

@@ -87,7 +87,7 @@ def cached_answers(
             answers = {r["ticket_id"]: json.loads(r["response"]) for r in block}
             passages = index.passages([c for a in answers.values() for c in a.get("citations") or []])
             by_id = vectors.vectors_of(EMBEDDINGS, [r["ticket_id"] for r in block])
-            keys = {r["ticket_id"]: entry_id(r["prompt_version"], r["model"], r["ticket_id"]) for r in block}
+            keys = {r["ticket_id"]: entry_id(r["prompt_version"], r["model_asked"], r["ticket_id"]) for r in block}
             # An entry retired for a wrong serve stays out, also when a rerun of its day decides its answer again.
             retired = {e for e, (_, wrong) in warehouse.quality.cache_records(sorted(keys.values()), before=date.max).items() if wrong}
             rows, entries = [], []
@@ -110,7 +110,8 @@ def cached_answers(
                              "trust": trust, "reasons": "; ".join(refused) or None, "relevance": similar.get(tid), "floor": floor.value})
                 if not refused:
                     entries.append({"entry_id": key, "vector": by_id[tid], "answer": r["response"], "category": r["category"],
-                                    "prompt_version": r["prompt_version"], "model": r["model"], "source_ticket_id": tid,
+                                    "prompt_version": r["prompt_version"], "model": r["model_asked"], "written_by": r["model"],
+                                    "source_ticket_id": tid,
                                     "source_day": day, "created_at": utcnow(), "trust": trust,
                                     "cited_versions": sorted({f"{passages[c]['article_id']}@{passages[c]['article_version']}" for c in cites})})
             yield rows, entries

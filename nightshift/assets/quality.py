@@ -28,7 +28,8 @@ def as_judged(answers: dict[str, dict], prices: PriceTable) -> dict[str, dict]:
     it was, by the model of its route, so its verdict stands; one whose cache entry was gone had nothing to judge."""
     return {tid: a if not a["replaced_because"] else {
         **a, "response": a["replaced_response"], "status": "ok" if a["replaced_response"] else "failed", "error": a["replaced_because"],
-        "model": a["model"] if a["route"] == CACHE else prices.routes.get(a["route"], a["model"])} for tid, a in answers.items()}
+        "model": a["model"] if a["route"] == CACHE else prices.routes.get(a["route"], a["model_asked"]),
+        "model_asked": a["model_asked"] if a["route"] == CACHE else prices.routes.get(a["route"], a["model_asked"])} for tid, a in answers.items()}
 
 
 @dg.asset(
@@ -69,7 +70,7 @@ def answer_quality(
         rejected = [r for r in rows if r["status"] == JUDGED and not r["agrees"]]
         evicted = answer_cache.remove([
             answers[r["ticket_id"]]["cache_entry_id"] if r["route"] == CACHE
-            else entry_id(answers[r["ticket_id"]]["prompt_version"], r["model"], r["ticket_id"]) for r in rejected])
+            else entry_id(answers[r["ticket_id"]]["prompt_version"], answers[r["ticket_id"]]["model_asked"], r["ticket_id"]) for r in rejected])
 
         status = Counter(r["status"] for r in rows)
         metadata: dict = {"samples": len(rows), **{f"samples_{name}": status.get(name, 0) for name in ("judged", "pending", "unmeasured")},

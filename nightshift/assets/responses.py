@@ -46,7 +46,8 @@ def from_cache(ticket: dict, entry: dict | None, prices: PriceTable, passages: l
         return {**UNANSWERED, "source": CACHE, "error": f"cache entry {ticket['cache_entry_id']} is gone"}
     would_send = prompts.reply_request(prices.frontier, ticket["text_redacted"], ticket["category"], passages)
     tokens_in, tokens_out = count_request(would_send), count_tokens(entry["answer"])
-    return {"status": "ok", "source": CACHE, "model": entry["model"], "response": entry["answer"], "attempts": 0,
+    return {"status": "ok", "source": CACHE, "model": entry.get("written_by") or entry["model"], "model_asked": entry["model"],
+            "response": entry["answer"], "attempts": 0,
             "cache_entry_id": entry["entry_id"], "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "rescued": False,
             "rescue_usd": 0.0, "frontier_sync_usd": prices.cost(prices.frontier, tokens_in, tokens_out)}
 
@@ -76,7 +77,7 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
     if latest is None or spent is None:
         return {**UNANSWERED, "source": "batch", "error": "never submitted: rematerialize synthesis_batches"}
     status = {"ok": "ok", "submitted": "pending"}.get(latest["status"], "failed")
-    return {"status": status, "source": latest["mode"], "model": wrote(latest), "response": latest["answer"],
+    return {"status": status, "source": latest["mode"], "model": wrote(latest), "model_asked": latest["model"], "response": latest["answer"],
             "error": latest["error"] if status == "failed" else None, "attempts": spent["attempts"], "batch_id": latest["batch_id"],
             "input_tokens": spent["input_tokens"], "output_tokens": spent["output_tokens"],
             "usd": spent["usd"], "frontier_sync_usd": spent["frontier_sync_usd"],
@@ -86,7 +87,7 @@ def from_request(latest: dict | None, spent: dict | None) -> dict:
 def from_shadow(shadow: dict, paid: dict) -> dict:
     """The frontier's shadow answer, given in place of a cheap answer taken back. The shadow was paid for as the price of
     measuring quality (and is counted there); the row keeps what was paid for the cheap answer (``paid``)."""
-    return {**paid, "status": "ok", "source": SHADOW, "model": wrote(shadow), "response": shadow["answer"],
+    return {**paid, "status": "ok", "source": SHADOW, "model": wrote(shadow), "model_asked": shadow["model"], "response": shadow["answer"],
             "batch_id": shadow["batch_id"], "error": None}
 
 
@@ -126,7 +127,7 @@ def cheap_answer(ticket: dict, latest: dict[str, dict], spent: dict[str, dict], 
     if entry is None and before.get("source") == CACHE and before.get("response"):
         # Served on an earlier collection, and the entry has left the cache since (its TTL, an edited article): what
         # was given stands, and a rerun of the day gives the same.
-        entry = {"entry_id": entry_id, "answer": before["response"], "model": before["model"]}
+        entry = {"entry_id": entry_id, "answer": before["response"], "model": before["model_asked"], "written_by": before["model"]}
     why = judged.withdrawn.get(entry_id) or ("its cache entry is gone" if entry is None else None)
     if why is None and ticket["cache_probe"] and verdict is None:
         if not (shadow is None or judged.given_up(shadow) or judged.given_up(latest.get(f"{JUDGE}:{tid}"))):

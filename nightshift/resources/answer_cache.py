@@ -57,14 +57,15 @@ class AnswerCache(dg.ConfigurableResource):
     def add(self, rows: list[dict], dim: int) -> None:
         """Entries: entry_id, vector, answer, category, prompt_version, model, source_ticket_id, source_day (the day of the
         ticket it answered), created_at, cited_versions (``article_id@version`` of every article the answer cites), and
-        trust (verified or probation: see triage.cache_serving)."""
+        trust (verified or probation: see triage.cache_serving); model is the model asked (lookups match it against the
+        routes'), written_by what the answer says wrote it."""
         if not rows:
             return
         schema = pa.schema([
             ("entry_id", pa.string()), ("vector", pa.list_(pa.float32(), dim)), ("answer", pa.string()),
             ("category", pa.string()), ("prompt_version", pa.string()), ("model", pa.string()),
             ("source_ticket_id", pa.string()), ("created_at", pa.timestamp("us")), ("cited_versions", pa.list_(pa.string())),
-            ("source_day", pa.date32()), ("trust", pa.string()),
+            ("source_day", pa.date32()), ("trust", pa.string()), ("written_by", pa.string()),
         ])
         # Column by column, the vectors as one float32 buffer: a Python float per dimension is 30 bytes, not 4.
         flat = pa.array(np.asarray([r["vector"] for r in rows], dtype=np.float32).reshape(-1))
@@ -79,7 +80,7 @@ class AnswerCache(dg.ConfigurableResource):
         elif existing is not None:
             # Entries written before they knew their day count as older than any day looked up; those admitted before
             # the admission rules are on probation: nobody checked them.
-            missing = {"source_day": "CAST(NULL AS DATE)", "trust": "'probation'"}
+            missing = {"source_day": "CAST(NULL AS DATE)", "trust": "'probation'", "written_by": "CAST(NULL AS STRING)"}
             missing = {name: value for name, value in missing.items() if name not in existing.schema.names}
             if missing:
                 existing.add_columns(missing)
@@ -116,12 +117,13 @@ class AnswerCache(dg.ConfigurableResource):
         return found
 
     def get(self, entry_ids: list[str]) -> dict[str, dict]:
-        """Entries by id (answer, model, category, source ticket), for serving a cache route."""
+        """Entries by id (answer, model, category, source ticket, and what wrote it where known), for serving a cache route."""
         table = self.vectors.table(TABLE)
         if table is None or not entry_ids:
             return {}
         where = f"entry_id IN ({', '.join(map(sql_string, sorted(set(entry_ids))))})"
-        rows = table.search().where(where).select(["entry_id", "answer", "model", "category", "source_ticket_id"]).limit(None).to_list()
+        wrote = ["written_by"] if "written_by" in table.schema.names else []
+        rows = table.search().where(where).select(["entry_id", "answer", "model", "category", "source_ticket_id", *wrote]).limit(None).to_list()
         return {r["entry_id"]: r for r in rows}
 
     def lookup(self, queries: np.ndarray, prompt_version: str, models: list[str], now: datetime,

@@ -43,7 +43,8 @@ class AnswersSQL:
     def by_ticket(self, day: date, ticket_ids: list[str]) -> dict[str, dict]:
         """These tickets' responses of the day: route, status, who answered (and the cache entry served), the JSON answer
         and the error."""
-        rows = self.db.rows_of_tickets(ticket_ids, "SELECT ticket_id, route, status, model, cache_entry_id, prompt_version, response, "
+        rows = self.db.rows_of_tickets(ticket_ids, "SELECT ticket_id, route, status, model, coalesce(model_asked, model) AS model_asked, "
+                                       "cache_entry_id, prompt_version, response, "
                                        "error, replaced_because, replaced_response FROM ticket_responses JOIN ids USING (ticket_id) "
                                        "WHERE day = ?", [day])
         return {r["ticket_id"]: r for r in rows}
@@ -51,7 +52,8 @@ class AnswersSQL:
     def cache_served(self, day: date) -> dict[str, dict]:
         """The day's cache-route responses as they stand (answer, source, model and what was taken back), by ticket: what
         a later collection keeps when the entry that served one has left the cache since."""
-        rows = self.db.rows("SELECT ticket_id, status, source, model, response, replaced_response FROM ticket_responses "
+        rows = self.db.rows("SELECT ticket_id, status, source, model, coalesce(model_asked, model) AS model_asked, response, "
+                            "replaced_response FROM ticket_responses "
                             "WHERE day = ? AND route = 'cache'", [day])
         return {r["ticket_id"]: r for r in rows}
 
@@ -60,7 +62,8 @@ class AnswersSQL:
         admission rules read: the route and status, the category the ticket was triaged under, the ticket as written and
         redacted, what the safety stage found, the passages it was offered, and the judge's verdict when it was sampled."""
         return self.db.blocks(
-            "SELECT ticket_id, r.route, r.source, r.status, r.prompt_version, r.model, r.response, t.category, k.subject, k.body, "
+            "SELECT ticket_id, r.route, r.source, r.status, r.prompt_version, r.model, coalesce(r.model_asked, r.model) AS model_asked, "
+            "r.response, t.category, k.subject, k.body, "
             "k.text_redacted, s.prefilter, s.verdict, q.agrees AS judged, "
             "(SELECT string_agg(c.text, ' ') FROM ticket_context c WHERE c.day = r.day AND c.ticket_id = r.ticket_id) AS help_text "
             "FROM ticket_responses r JOIN ticket_triage t USING (ticket_id, day) JOIN tickets k USING (ticket_id, day) "

@@ -158,7 +158,7 @@ RESPONSES = Table("ticket_responses", """
     route VARCHAR NOT NULL
     status VARCHAR NOT NULL         -- ok | pending | failed | held (a person answers: see hold_reason)
     source VARCHAR NOT NULL         -- batch | sync | cache | shadow (the frontier's, given instead) | human (no model asked)
-    model VARCHAR
+    model VARCHAR                   -- what wrote the answer, as it says (nightshift-offline: the stand-in, not a model)
     prompt_version VARCHAR NOT NULL
     summary VARCHAR
     sentiment VARCHAR
@@ -183,6 +183,7 @@ RESPONSES = Table("ticket_responses", """
     rescue_usd DOUBLE               -- what that cost over the batch price (in usd)
     replaced_because VARCHAR        -- a cheap answer taken back (judged wrong, its cache entry withdrawn or gone): why
     replaced_response VARCHAR       -- the answer taken back, as the judge saw it (NULL: its cache entry was gone)
+    model_asked VARCHAR             -- the model its route asked: what it was priced at and what the cache keys it by
 """)
 
 SAFETY = Table("ticket_safety", """
@@ -414,6 +415,6 @@ MIGRATIONS: tuple[str, ...] = (
               add_columns(COST_AND_QUALITY, "cache_admitted", "cache_withdrawn")]),
     # Hostile input, second round: what the screen only notes, and the injection classifier's score.
     add_columns(SAFETY, "noted", "injection_score"),
-    # What wrote each answer, as the answer says: the stand-in's answers are never mistaken for a model's.
-    add_columns(REQUESTS, "answered_by", "answered_by"),
+    # What wrote each answer, as the answer says (the stand-in's are never mistaken for a model's), and what was asked.
+    ";".join([add_columns(REQUESTS, "answered_by", "answered_by"), add_columns(RESPONSES, "model_asked", "model_asked")]),
 )
