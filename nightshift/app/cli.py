@@ -330,7 +330,7 @@ def query(
 def report(
     days: Annotated[int, typer.Option(help="Days back from today (UTC).")] = 30,
     plot: Annotated[Optional[Path], typer.Option(dir_okay=False, help="Also write the trend chart (as in the UI) to this PNG.")] = None,
-    wide: Annotated[bool, typer.Option("--wide", help="Two tables of every column, one row a day (about 190 columns wide).")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="Three tables of every column, one row a day (about 190 columns wide).")] = False,
 ) -> None:
     """Cost and quality per day (daily_cost_and_quality) and over all of them."""
     from nightshift.warehouse.reports import ReportsSQL
@@ -596,6 +596,8 @@ def batch_server(
                                                    "values (account numbers, ids, keys).")] = 0.0,
     parrot_share: Annotated[float, typer.Option(help="Fault injection: share of reply answers whose draft repeats the model's "
                                                      "instructions instead of a reply.")] = 0.0,
+    contradict_share: Annotated[float, typer.Option(help="Fault injection: share of reply answers whose draft stays on topic but "
+                                                         "contradicts the passage it cites (its numbers changed, or negated).")] = 0.0,
 ) -> None:
     """Serve the local batch engine over the OpenAI Files, Batches and Chat routes, and Anthropic's Message Batches
     and Messages routes.
@@ -613,7 +615,8 @@ def batch_server(
         raise fail(f"binding {host} beyond loopback needs NIGHTSHIFT_BATCH_TOKEN set")
     for name, share in (("--fail-share", fail_share), ("--expire-after", expire_after), ("--cancel-after", cancel_after),
                         ("--wrong-share", wrong_share), ("--fabricate-share", fabricate_share),
-                        ("--off-topic-share", off_topic_share), ("--echo-share", echo_share), ("--parrot-share", parrot_share)):
+                        ("--off-topic-share", off_topic_share), ("--echo-share", echo_share), ("--parrot-share", parrot_share),
+                        ("--contradict-share", contradict_share)):
         if share is not None and not 0 <= share <= 1:
             raise fail(f"{name} must be between 0 and 1, got {share}")
     if chat_dialect not in DIALECTS:
@@ -621,7 +624,7 @@ def batch_server(
     responder = responder_for(chat_url, os.environ.get("NIGHTSHIFT_CHAT_API_KEY"), chat_dialect)
     engine = LocalBatchEngine(root or Home.from_env().root / "batch-server", responder, concurrency,
                               Faults(fail_share, expire_after, cancel_after, line_delay, wrong_share, wrong_model, fabricate_share,
-                                     off_topic_share, echo_share, parrot_share))
+                                     off_topic_share, echo_share, parrot_share, contradict_share))
     console.print(f"batch server on http://{host}:{port}/v1, state in {engine.root}, "
                   f"lines answered by {chat_url or 'the offline responder (not a model)'}")
     BatchServer(engine, host, port, os.environ.get("NIGHTSHIFT_BATCH_TOKEN") or None).serve()

@@ -4,8 +4,8 @@ Files and batch state live on disk (one directory), so a batch survives a restar
 the engine: finished lines are appended to a progress file as they complete and never run twice.
 Lines run against a responder (a configured OpenAI-compatible chat endpoint such as vLLM, Ollama or
 llama.cpp server, or the offline responder) with bounded concurrency. Fault settings make the engine
-fail a share of lines, answer a share wrongly, expire or cancel a batch part-way, or progress slowly, so every path of a
-batch client can be exercised for real.
+fail a share of lines, answer a share wrongly (off topic, parroting, contradicting the passage cited), expire or cancel
+a batch part-way, or progress slowly, so every path of a batch client can be exercised for real.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class Faults:
     off_topic_share: float = 0.0          # reply answers whose draft is off-topic, their category left as it was
     echo_share: float = 0.0               # reply answers (any model's) whose draft repeats the values the ticket carries
     parrot_share: float = 0.0             # reply answers whose draft repeats the model's instructions instead of replying
+    contradict_share: float = 0.0         # reply answers whose draft, still on topic, contradicts the passage it cites
 
 
 # What a wrong answer says: valid JSON, so only a judge can tell.
@@ -105,6 +106,36 @@ def answered_with_instructions(body: dict, request: dict) -> dict:
     """A reply answer whose draft is the system prompt it was given: a small model's way of failing."""
     system = next((str(m.get("content", "")) for m in request.get("messages", []) if m.get("role") == "system"), "")
     return rewritten(body, "draft_reply", {"draft_reply": system[:600]}) if system else body
+
+
+def contradicted(sentence: str) -> str:
+    """The sentence saying otherwise: its numbers changed (3 -> 7, 30 -> 61), or, with none, negated."""
+    changed = re.sub(r"\d+", lambda m: str(int(m.group()) * 2 + 1), sentence)
+    if changed != sentence:
+        return changed
+    negated = re.sub(r"\b(is|are|can|will|do|does|must|should)\b", r"\1 not", sentence, count=1)
+    return negated if negated != sentence else f"It is not true that {sentence[:1].lower()}{sentence[1:]}"
+
+
+def answered_with_contradiction(body: dict, request: dict) -> dict:
+    """A reply answer whose draft keeps what it said and adds a sentence of the passage it cites, contradicted: on topic,
+    so only a reader of the passage notices. Unchanged when it cites no passage the request quotes."""
+    user = next((str(m.get("content", "")) for m in request.get("messages", []) if m.get("role") == "user"), "")
+    try:
+        answer = json.loads(body["choices"][0]["message"]["content"])
+    except (KeyError, TypeError, ValueError):
+        return body
+    if not isinstance(answer, dict) or not answer.get("citations") or "draft_reply" not in answer:
+        return body
+    passage = re.search(rf'<passage id="{re.escape(str(answer["citations"][0]))}"[^>]*>\n(.*?)\n</passage>',
+                        user.split("\n<ticket>\n", 1)[0], re.S)
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", passage.group(1) if passage else "")
+                 if len(s.split()) >= 4 and not s.lstrip().startswith("#")]
+    if not sentences:
+        return body
+    # A sentence with a number first: a changed number is the contradiction a reader most often misses.
+    sentence = next((s for s in sentences if re.search(r"\d", s)), sentences[0])
+    return rewritten(body, "draft_reply", {"draft_reply": f"{answer['draft_reply']} {contradicted(sentence)}"})
 
 
 # What a fabricated citation cites: no passage has this id.
@@ -312,6 +343,8 @@ class LocalBatchEngine:
             answer = answered_off_topic(answer)
         if wanted and draw(f"parrot:{key}") < self.faults.parrot_share:
             answer = answered_with_instructions(answer, body)
+        if wanted and draw(f"contradict:{key}") < self.faults.contradict_share:
+            answer = answered_with_contradiction(answer, body)
         if status == 200 and draw(f"echo:{key}") < self.faults.echo_share:
             answer = answered_with_echo(answer, body)
         if status == 200 and not told(body) and draw(f"fabricate:{key}") < self.faults.fabricate_share:
