@@ -19,6 +19,8 @@ DAY = {
     **{f"{key}{route}{end}": value for route in ("small_model", "cache") for infix in ("", "7d_")
        for key, end, value in ((f"sampled_{infix}", "", 250), (f"agreement_{infix}", "", 0.912), (f"agreement_{infix}", "_low", 0.871),
                                (f"agreement_{infix}", "_high", 0.943))},
+    **{f"{key}_7d_{route}{end}": value for route in ("small_model", "cache") for key, end, value in (
+        ("estimate", "", 0.912), ("estimate", "_low", 0.871), ("estimate", "_high", 0.943), ("estimator", "", "ppi++"), ("effective_n", "", 1234.5))},
 }
 SUMMARY = {"day": "2026-11-01", "rows_in": 100_500, "rows_stored": 100_000, "rows_quarantined": 500, "route_cache": 31_000,
            "route_small_model": 52_000, "route_frontier": 16_000, "route_realtime": 1_000, "status_ok": 99_000, "status_failed": 1_000,
@@ -46,12 +48,13 @@ def test_a_run_summary_fits_100_columns_and_cuts_nothing(printed):
     assert "87.5%" in text and "1 failed, 2 warned" in text and "2469.1356" in text  # the all row sums the $
 
 
-def test_the_wide_report_is_two_tables_of_every_column_for_a_wide_terminal(monkeypatch):
+def test_the_wide_report_is_three_tables_of_every_column_for_a_wide_terminal(monkeypatch):
     out = io.StringIO()
     monkeypatch.setattr(tables, "stdout", Console(file=out, width=200))
     tables.print_report([DAY], wide=True)
     text = out.getvalue()
-    assert "…" not in text and "9876.5432" in text and "91% (0.87-0.94, 250)" in text and text.count("┏") == 2
+    assert "…" not in text and "9876.5432" in text and "91% (0.87-0.94, 250)" in text and text.count("┏") == 3
+    assert "91% (0.87-0.94, ppi++ 1234)" in text
 
 
 def test_a_wide_query_result_is_folded_not_cut(printed):

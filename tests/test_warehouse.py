@@ -3,6 +3,7 @@ import sys
 import time
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from nightshift.resources.warehouse import DuckDBWarehouse
@@ -76,7 +77,8 @@ def test_a_check_evaluated_after_the_days_row_is_counted_in_it(tmp_path):
     reports = ReportsSQL(Warehouse(str(tmp_path / "w.duckdb")))
     day = date(2026, 11, 1)
     reports.record_check(day, "raw_tickets", "rows_reconcile", True, "ERROR", "{}")
-    row = {name: 0 for name in COST_AND_QUALITY.names} | {"day": day, "checks": 1, "checks_passed": 1, "check_pass_rate": 1.0}
+    numbers = {f.name: 0 for f in COST_AND_QUALITY.arrow if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)}
+    row = numbers | {"day": day, "checks": 1, "checks_passed": 1, "check_pass_rate": 1.0}
     reports.replace_day(day, row)
     reports.record_check(day, "answer_quality", "cheap_answers_meet_quality_target", False, "WARN", "{}")
     (stored,) = reports.days(date(2026, 10, 31))

@@ -89,8 +89,9 @@ def print_rows(columns: list[str], rows: list[tuple]) -> None:
 
 def print_report(rows: list[dict], wide: bool = False) -> None:
     """The cost tables, then the quality tables: what measuring cost, which lever saved what, how good cheap answers
-    were; narrow ones with a title each (a 100-column terminal holds them), or with ``wide`` two tables of many columns."""
-    tables = (("", cost_table.COLUMNS), ("", cost_table.QUALITY_COLUMNS)) if wide else cost_table.NARROW_TABLES
+    were; narrow ones with a title each (a 100-column terminal holds them), or with ``wide`` three tables of many columns."""
+    wide_tables = (("", cost_table.COLUMNS), ("", cost_table.LEVER_COLUMNS), ("", cost_table.AGREEMENT_COLUMNS))
+    tables = wide_tables if wide else cost_table.NARROW_TABLES
     for title, columns in tables:
         if title:
             stdout.print(Text(title, style="bold"))

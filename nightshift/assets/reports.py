@@ -14,7 +14,7 @@ from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.orchestration.timings import stage_seconds
 from nightshift.orchestration.tracing import traced
-from nightshift.quality.agreement import route_columns
+from nightshift.quality.agreement import estimate_columns, route_columns
 from nightshift.reporting import cost_table, trend_chart
 from nightshift.resources.models import Prices, TriageModelStore
 from nightshift.resources.quality import QualityPolicy
@@ -65,6 +65,7 @@ def daily_cost_and_quality(
     window = day - timedelta(days=quality.window_days)
     row.update(route_columns(warehouse.quality.agreement(day - timedelta(days=1), day), warehouse.quality.agreement(window, day),
                              warehouse.quality.supported(window, day)))
+    row.update(estimate_columns(warehouse.quality.evidence(window, day)))
     row.update(warehouse.answers.admissions(day))
     wrong = warehouse.quality.wrong_serves(window, day)
     row.update(cache_wrong_serve_rate=wrong.rate, cache_wrong_serve_rate_low=wrong.low if wrong.n else None,

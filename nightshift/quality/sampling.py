@@ -32,8 +32,27 @@ def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int 
             by_route[row["route"]].append(row)
     picked = []
     for route in SHADOWED_ROUTES:
-        rows = sorted(by_route[route], key=lambda r: (not r.get("cache_probe"), r.get("cache_judged") or 0, rank(r["ticket_id"])))
+        rows = sorted(by_route[route], key=lambda r: (*order(r), rank(r["ticket_id"])))
         wanted = max(math.ceil(share * len(rows)), minimum)
         probes = sum(bool(r.get("cache_probe")) for r in rows)
         picked += rows[:max(probes, min(wanted, maximum) if maximum is not None else wanted)]
     return picked
+
+
+
+def inclusion(rows: list[dict]) -> list[float]:
+    """Each row's chance of having been shadowed under shadow_sample's design, from what was: rows of one route and day
+    (``sampled``: it was; ``cache_probe``, ``cache_judged`` as shadow_sample reads them). The pick takes whole groups in
+    the order it sorts them (probes, then the fewest judged serves) and cuts the last group by a hash of the ticket id,
+    as good as a random draw there: a row's chance is its group's share picked, 1 for groups taken whole and 0 for
+    groups never reached (no estimate from the sample covers those)."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[order(r)].append(r)
+    share = {key: sum(bool(r["sampled"]) for r in group) / len(group) for key, group in groups.items()}
+    return [share[order(r)] for r in rows]
+
+
+def order(row: dict) -> tuple:
+    """Where shadow_sample's sort puts a row before the hash decides: probes first, then the fewest judged serves."""
+    return (not row.get("cache_probe"), row.get("cache_judged") or 0)

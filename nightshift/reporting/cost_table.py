@@ -38,6 +38,18 @@ def agreement(route: str, infix: str = "") -> Render:
     return render
 
 
+def estimated(route: str) -> Render:
+    """'91% (0.86-0.95, ppi++ 74)': the 7-day agreement from every answer's signals and the judged sample, its 95%
+    interval, the estimator that gave it and how many judged answers it is worth."""
+    def render(row: dict) -> str:
+        key = f"estimate_7d_{route}"
+        if row.get(key) is None or row.get(key + "_low") is None:
+            return ""
+        worth = f"{row[f'estimator_7d_{route}']} {row[f'effective_n_7d_{route}']:.0f}"
+        return f"{row[key]:.0%} ({row[key + '_low']:.2f}-{row[key + '_high']:.2f}, {worth})"
+    return render
+
+
 COLUMNS: tuple[tuple[str, Render], ...] = (
     ("day", plain("day")), ("tickets", plain("tickets")), ("cache", plain("route_cache")), ("small", plain("route_small_model")),
     ("frontier", plain("route_frontier")), ("realtime", plain("route_realtime")), ("$ spent", plain("spent_usd", "{:.4f}")),
@@ -53,7 +65,8 @@ QUALITY_COLUMNS: tuple[tuple[str, Render], ...] = (
     *((header, plain(f"saving_{lever}", "{:.1%}")) for header, lever in zip(("batch", "routing", "cache hits", "prompt cache"), LEVERS)),
     ("quality $", plain("quality_usd", "{:.4f}")),
     ("small agrees", agreement("small_model")), ("small, 7 days", agreement("small_model", "7d_")),
-    ("cache agrees", agreement("cache")), ("cache, 7 days", agreement("cache", "7d_")),
+    ("small, estimated", estimated("small_model")),
+    ("cache agrees", agreement("cache")), ("cache, 7 days", agreement("cache", "7d_")), ("cache, estimated", estimated("cache")),
 )
 
 
@@ -77,8 +90,9 @@ NARROW_TABLES: tuple[tuple[str, tuple[tuple[str, Render], ...]], ...] = (
     ("Answers", ANSWER_COLUMNS),
     ("Batches and checks", BATCH_COLUMNS),
     ("The saving by lever, and what measuring quality cost", LEVER_COLUMNS),
-    ("Small model: agreement with the frontier model (95% interval, judged)", (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[7:9])),
-    ("Cache: agreement with the frontier model (95% interval, judged)", (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[9:11])),
+    # The estimate: every answer's free signals, corrected by the judged sample (PPI++), or Wilson where that is not sound.
+    ("Small model: agreement with the frontier model (95% interval; judged, and estimated)", (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[7:10])),
+    ("Cache: agreement with the frontier model (95% interval; judged, and estimated)", (QUALITY_COLUMNS[0], *QUALITY_COLUMNS[10:13])),
 )
 
 

@@ -21,11 +21,36 @@ class QualitySQL:
                             "WHERE status = 'judged' AND day > ? AND day <= ? GROUP BY route", [after, until])
         return {r["route"]: wilson(int(r["hits"]), int(r["n"])) for r in rows}
 
+    def agreement_by_category(self, after: date, until: date) -> dict[tuple[str, str], Share]:
+        """Per cheap route and the category triage gave the ticket, judged answers that agreed, over the same window."""
+        rows = self.db.rows("SELECT q.route, t.category, count(*) FILTER (WHERE q.agrees) AS hits, count(*) AS n FROM answer_quality q "
+                            "JOIN ticket_triage t USING (ticket_id, day) WHERE q.status = 'judged' AND q.day > ? AND q.day <= ? "
+                            "GROUP BY ALL", [after, until])
+        return {(r["route"], r["category"]): wilson(int(r["hits"]), int(r["n"])) for r in rows}
+
     def supported(self, after: date, until: date) -> dict[str, Share]:
         """Per cheap route, judged answers whose every claim the cited passages backed, over the same kind of window."""
         rows = self.db.rows("SELECT route, count(*) FILTER (WHERE supported) AS hits, count(*) AS n FROM answer_quality "
                             "WHERE status = 'judged' AND supported IS NOT NULL AND day > ? AND day <= ? GROUP BY route", [after, until])
         return {r["route"]: wilson(int(r["hits"]), int(r["n"])) for r in rows}
+
+    def evidence(self, after: date, until: date) -> list[dict]:
+        """Every cheap answer of the days after `after` up to `until`, with its free signals (triage's confidence and
+        category, the cache's similarity), the category the cheap answer gave (before any replacement), whether it was
+        shadowed and, when judged, whether the judge agreed.
+
+        Only signals fixed before anyone judged: the admission's reply relevance is left out, as an answer judged wrong
+        is replaced and admitted as its replacement, so a judged answer's relevance would be another answer's, and the
+        signal would differ between judged and unjudged answers (PPI's correction assumes one rule for both)."""
+        return self.db.rows(
+            "SELECT t.ticket_id, t.day, t.route, t.confidence, t.cache_similarity, t.category AS predicted, t.cache_probe, "
+            "t.cache_judged, "
+            "json_extract_string(coalesce(r.replaced_response, r.response), '$.category') AS category, "
+            "q.ticket_id IS NOT NULL AS sampled, CASE WHEN q.status = 'judged' THEN q.agrees END AS agrees "
+            "FROM ticket_triage t JOIN ticket_responses r USING (ticket_id, day) "
+            "LEFT JOIN answer_quality q ON q.ticket_id = t.ticket_id AND q.day = t.day AND q.route = t.route "
+            "WHERE t.route IN ('cache', 'small_model') AND t.day > ? AND t.day <= ? ORDER BY t.day, t.route, t.ticket_id",
+            [after, until])
 
     def day(self, day: date) -> list[dict]:
         return self.db.rows("SELECT * FROM answer_quality WHERE day = ? ORDER BY route, ticket_id", [day])

@@ -319,6 +319,16 @@ COST_AND_QUALITY = Table("daily_cost_and_quality", """
     cache_wrong_serve_rate_low DOUBLE
     cache_wrong_serve_rate_high DOUBLE
     cache_withdrawn INTEGER          -- served answers taken back (entry judged wrong or gone) and answered afresh
+    estimate_7d_cache DOUBLE         -- per cheap route over 7 days: agreement from the judged sample and every answer's free
+    estimate_7d_cache_low DOUBLE     --   signals (PPI++), with its 95% interval; Wilson on the judged alone where PPI++ is
+    estimate_7d_cache_high DOUBLE    --   not sound (estimator says which), and the judged answers it is worth (effective_n)
+    estimator_7d_cache VARCHAR
+    effective_n_7d_cache DOUBLE
+    estimate_7d_small_model DOUBLE
+    estimate_7d_small_model_low DOUBLE
+    estimate_7d_small_model_high DOUBLE
+    estimator_7d_small_model VARCHAR
+    effective_n_7d_small_model DOUBLE
 """)
 
 ANSWER_QUALITY = Table("answer_quality", """
@@ -417,4 +427,6 @@ MIGRATIONS: tuple[str, ...] = (
     add_columns(SAFETY, "noted", "injection_score"),
     # What wrote each answer, as the answer says (the stand-in's are never mistaken for a model's), and what was asked.
     ";".join([add_columns(REQUESTS, "answered_by", "answered_by"), add_columns(RESPONSES, "model_asked", "model_asked")]),
+    # Quality from every answer's signals, corrected by the judged sample (PPI++), beside the judged-only figures.
+    add_columns(COST_AND_QUALITY, "estimate_7d_cache", "effective_n_7d_small_model"),
 )
