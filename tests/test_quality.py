@@ -13,7 +13,7 @@ from nightshift.llm.requests import JUDGE
 from nightshift.quality.judging import JUDGED, PENDING, UNMEASURED, judge_requests_and_rows
 from nightshift.quality.sampling import shadow_sample
 from nightshift.triage.routing import CACHE, FRONTIER, SMALL, RoutingConfig, Signals, route
-from nightshift.triage.tightening import QualityBounds, tighten
+from nightshift.triage.tightening import QualityBounds, gate, tighten
 
 PRICES = load_prices()
 
@@ -108,6 +108,21 @@ def test_a_ticket_the_tightening_moved_says_so_in_its_reason():
     assert unmoved.route == FRONTIER and "raised" not in unmoved.reason
     near = route(Signals(**{**signals, "confidence": 0.97, "cache_similarity": 0.95, "cache_category": "delivery"}), config)
     assert near.route == SMALL and "cache_threshold raised 0.93" in near.reason
+
+
+def test_a_category_measured_under_target_leaves_its_route_even_when_the_knob_moves_nobody():
+    """The audit's night: every small-model ticket at confidence >= 0.96, so raising the minimum to 0.95 moved none."""
+    measured = {(SMALL, "delivery"): wilson(7, 10), (SMALL, "refund"): wilson(10, 10), (CACHE, "delivery"): wilson(3, 6),
+                (FRONTIER, "delivery"): wilson(0, 10)}
+    config = gate(RoutingConfig(cache_threshold=0.93), measured, BOUNDS, "over 7 days")
+    assert set(config.gated) == {(SMALL, "delivery"), (CACHE, "delivery")}  # refund could be on target; frontier is no cheap route
+    sure = dict(questions=1, category="delivery", confidence=0.99, priority=None, tokens=10, nearest_known=0.9)
+    moved = route(Signals(**sure), config)
+    assert moved.route == FRONTIER and moved.reason == "small_model gated for delivery: agreed 7/10 [0.40, 0.89] over 7 days, target 0.90"
+    assert route(Signals(**{**sure, "category": "refund"}), config).route == SMALL
+    hit = route(Signals(**{**sure, "cache_similarity": 0.97, "cache_category": "delivery"}), config)
+    assert hit.route == FRONTIER and "cache gated for delivery" in hit.reason and "small_model gated for delivery" in hit.reason
+    assert gate(RoutingConfig(), {(SMALL, "delivery"): wilson(10, 10)}, BOUNDS, "") == RoutingConfig()  # 10/10 gates nothing
 
 
 def test_the_wrong_share_fault_rewrites_that_model_s_reply_answers_only(tmp_path):

@@ -28,7 +28,7 @@ from nightshift.safety import screening
 from nightshift.triage import routing
 from nightshift.triage.artifact import fingerprint, train
 from nightshift.triage.cache_serving import Match, Record, serves
-from nightshift.triage.tightening import tighten
+from nightshift.triage.tightening import gate, tighten
 
 
 @dg.asset(partitions_def=daily_partitions, deps=[ticket_embeddings], group_name="nightly", kinds={"scikitlearn", "lancedb"})
@@ -114,10 +114,10 @@ def ticket_triage(
     known = model.nearest_known(matrix, ids)
     cached = answer_cache.lookup(matrix, prompts.SUPPORT_REPLY, sorted(set(table.routes.values())), datetime.now(UTC).replace(tzinfo=None),
                                  before=day)
-    window = quality.window_days
-    measured = warehouse.quality.agreement(day - timedelta(days=window + 1), day - timedelta(days=1))
-    config = tighten(routing.RoutingConfig(cache_threshold=model.cache_threshold), measured, quality.bounds(),
-                     f"over the {window} days before")
+    window, days = day - timedelta(days=quality.window_days + 1), f"over the {quality.window_days} days before"
+    config = tighten(routing.RoutingConfig(cache_threshold=model.cache_threshold), warehouse.quality.agreement(window, day - timedelta(days=1)),
+                     quality.bounds(), days)
+    config = gate(config, warehouse.quality.agreement_by_category(window, day - timedelta(days=1)), quality.bounds(), days)
     # Which entries may serve: their category, and their record of judged serves on earlier days.
     judged = warehouse.quality.cache_records(sorted({m.entry_id for m in cached if m}), before=day)
     served = serves([Match(m.entry_id, m.similarity, m.category) if m else None for m in cached], category.labels,
@@ -178,6 +178,8 @@ def ticket_triage(
         "cache_threshold": config.cache_threshold,
         "min_confidence": config.min_confidence,
         "tightened": "; ".join(t.why for t in config.tightened) or "nothing: every measured cheap route on target",
+        "gated": "; ".join(config.gated.values()) or "nothing: no category measured under target on a cheap route",
+        "gated_moved": sum(" gated for " in r["reason"] for r in rows),
         "cache_false_hit_rate_measured": float(model.metrics.get("cache_false_hit_rate", 0.0)),
         "mean_confidence": float(np.mean(category.confidence)) if n else 0.0,
         "expected_usd": round(spent, 6),

@@ -12,6 +12,7 @@ knob (see tightening), a ticket the tightening moved says so in its reason too.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 CACHE, SMALL, FRONTIER, REALTIME, HUMAN = "cache", "small_model", "frontier", "realtime", "needs_human"
@@ -46,6 +47,8 @@ class RoutingConfig:
     realtime_categories: frozenset[str] = field(default_factory=lambda: frozenset({"outage", "fraud"}))
     realtime_cap: float = 0.05             # the most of a day's tickets answered at full price; the rest wait for the batch
     tightened: tuple[Tightened, ...] = ()  # what measured quality changed above, for the reasons
+    # (route, category) pairs measured under target: that route answers none of that category tonight, and why.
+    gated: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,17 @@ def question_count(text: str) -> int:
 
 def route(s: Signals, config: RoutingConfig = RoutingConfig()) -> Decision:
     decision = decide(s, config)
-    # A knob explains the route when the ticket would have gone elsewhere with the knob where it was.
-    notes = [t.why for t in config.tightened if decide(s, replace(config, **{t.knob: t.before})).route != decision.route]  # type: ignore[arg-type]
+    if not (config.tightened or config.gated):
+        return decision
+    # What measured quality changed explains the route when the ticket goes elsewhere than it would have without any of
+    # it: each change (a knob moved, its category gated) that alone would have moved it says so.
+    untouched = replace(config, gated={}, **{t.knob: t.before for t in config.tightened})  # type: ignore[arg-type]
+    base = decide(s, untouched).route
+    if base == decision.route:
+        return decision
+    notes = [t.why for t in config.tightened if decide(s, replace(untouched, **{t.knob: t.after})).route != base]  # type: ignore[arg-type]
+    notes += [why for key, why in config.gated.items()
+              if key[1] == s.category and why != decision.reason and decide(s, replace(untouched, gated={key: why})).route != base]
     return Decision(decision.route, "; ".join([decision.reason, *notes])) if notes else decision
 
 
@@ -108,13 +120,16 @@ def decide(s: Signals, config: RoutingConfig) -> Decision:
     # Before the cache: a cached answer answers one question, not this one and another.
     if s.questions > config.max_small_questions:
         return Decision(FRONTIER, f"{s.questions} questions in one ticket")
-    if s.cache_similarity is not None and s.cache_similarity >= config.cache_threshold and s.cache_category == s.category:
+    if (s.cache_similarity is not None and s.cache_similarity >= config.cache_threshold and s.cache_category == s.category
+            and (CACHE, s.category) not in config.gated):
         probe = "; entry on probation: judged before it is given" if s.cache_probe else ""
         return Decision(CACHE, "cache hit {} >= {}, same category".format(*pair(s.cache_similarity, config.cache_threshold, 3)) + probe)
     if s.tokens > config.max_small_tokens:
         return Decision(FRONTIER, f"long ticket: {s.tokens} tokens > {config.max_small_tokens}")
     if s.confidence < config.min_confidence:
         return Decision(FRONTIER, "low confidence {} < {} for {}".format(*pair(s.confidence, config.min_confidence), s.category))
+    if gate := config.gated.get((SMALL, s.category)):
+        return Decision(FRONTIER, gate)
     return Decision(SMALL, f"confident {s.confidence:.2f} {s.category}, short single question")
 
 

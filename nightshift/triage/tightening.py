@@ -5,6 +5,11 @@ A route is under target when the upper bound of its agreement interval (trailing
 target, so a few unlucky samples do not move anything. Its knob then moves toward its bound by the shortfall over the
 error the target tolerates (1 - target): all the way once the shortfall is that large. Nothing is remembered between
 nights; the next night measures again, and a route back on target gets its configured knob back.
+
+A knob moves only the tickets near it (a small model sure of everything keeps them all), so a route is also gated per
+category: a category whose judged answers on that route lie wholly under the target goes elsewhere for the night. It
+comes back when the window no longer holds that evidence, or when new judged answers (the cache's probes, the other
+route's) lift it.
 """
 
 from __future__ import annotations
@@ -43,3 +48,11 @@ def tighten(config: RoutingConfig, measured: dict[str, Share], bounds: QualityBo
     for t in moved:
         config = replace(config, **{t.knob: t.after})  # type: ignore[arg-type]  # knobs are the float fields
     return replace(config, tightened=tuple(moved)) if moved else config
+
+
+def gate(config: RoutingConfig, by_category: dict[tuple[str, str], Share], bounds: QualityBounds, window: str) -> RoutingConfig:
+    """``config`` with every (route, category) whose judged agreement lies wholly under the target gated, and why."""
+    gated = {key: f"{key[0]} gated for {key[1]}: agreed {share.hits}/{share.n} [{share.low:.2f}, {share.high:.2f}] {window}, "
+                  f"target {bounds.target:.2f}"
+             for key, share in sorted(by_category.items()) if share.n and share.high < bounds.target and key[0] in (CACHE, SMALL)}
+    return replace(config, gated=gated) if gated else config
