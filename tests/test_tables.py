@@ -67,3 +67,12 @@ def test_the_all_row_of_seconds_per_stage_sums_every_stage():
               {**DAY, "ingest_s": 2.5, "embed_s": None, "triage_s": 1.0, "submit_s": 0.5, "collect_s": 1.0, "batch_turnaround_s": 90.0}]
     last = cost_table.markdown(nights, cost_table.TIME_COLUMNS).splitlines()[-1]
     assert [c.strip() for c in last.strip("|").split("|")] == ["all", "4.0", "2.0", "4.0", "1.0", "90.0", "5.0"]
+
+
+def test_the_trend_chart_draws_each_routes_estimate_with_its_interval_even_at_its_very_end():
+    from nightshift.reporting import trend_chart
+
+    # An interval's end a rounding error inside its centre (Wilson at 100% agreement) once made matplotlib refuse the bars.
+    edge = {**DAY, "estimate_7d_small_model": 1.0, "estimate_7d_small_model_high": 0.9999999999999999, "sampled_7d_cache": 0}
+    image = trend_chart.png([DAY, edge], target=0.9)
+    assert image.startswith(b"\x89PNG") and len(image) > 10_000

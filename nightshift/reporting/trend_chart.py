@@ -50,7 +50,7 @@ def png(rows: list[dict], target: float | None = None) -> bytes:
     mix.legend(loc="upper left", fontsize=8, ncols=4)
     mix.set_title("Route mix", fontsize=10, loc="left")
 
-    for route, label, colour in QUALITY:
+    for shift, (route, label, colour) in enumerate(QUALITY, start=1):
         judged = [(i, r) for i, r in zip(x, rows) if r.get(f"sampled_7d_{route}")]
         if not judged:
             continue
@@ -60,12 +60,22 @@ def png(rows: list[dict], target: float | None = None) -> bytes:
         high = [100 * r[f"agreement_7d_{route}_high"] for _, r in judged]
         quality.fill_between(at, low, high, color=colour, alpha=0.15)
         quality.plot(at, rate, "o-", color=colour, label=f"{label} (95% interval shaded)")
+        # The estimate from every answer's signals (PPI++, or Wilson where that is not sound), a little to the right (each
+        # route by its own step) so the intervals' bars hide neither the judged line nor each other.
+        estimated = [(i, r) for i, r in judged if r.get(f"estimate_7d_{route}_low") is not None]
+        if estimated:
+            centre = [100 * r[f"estimate_7d_{route}"] for _, r in estimated]
+            # Clipped at 0: an interval's end computed apart from its centre can sit a rounding error inside it.
+            spread = [[max(0.0, c - 100 * r[f"estimate_7d_{route}_low"]) for c, (_, r) in zip(centre, estimated)],
+                      [max(0.0, 100 * r[f"estimate_7d_{route}_high"] - c) for c, (_, r) in zip(centre, estimated)]]
+            quality.errorbar([i + 0.08 * shift for i, _ in estimated], centre, yerr=spread, fmt="x", color=colour, capsize=3, linewidth=1,
+                             label=f"{label}, estimated from every answer")
     if target is not None:
         quality.axhline(100 * target, color="#d0554c", linestyle="--", linewidth=1, label=f"target {target:.0%}")
     quality.set_ylim(0, 105)
     quality.set_ylabel("agrees with frontier, %")
     quality.legend(loc="lower left", fontsize=8)
-    quality.set_title("Cheap routes: judged agreement, rolling window", fontsize=10, loc="left")
+    quality.set_title("Cheap routes: agreement, rolling window (judged; estimated with its 95% interval)", fontsize=10, loc="left")
     quality.set_xticks(list(x), days, rotation=45 if len(rows) > 10 else 0, fontsize=8)
 
     out = io.BytesIO()
