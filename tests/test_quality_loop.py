@@ -83,8 +83,9 @@ def test_wrong_small_model_answers_are_measured_and_the_next_night_sends_it_fewe
 @pytest.mark.slow
 def test_replies_off_topic_under_the_right_category_are_measured_and_the_interval_holds_the_rate(tmp_path, monkeypatch):
     """The fault the category-reading judge missed: only the reply is replaced. Half the route judged, the rest estimated
-    from the signals; both intervals hold the share of the route's answers that were not off-topic (0.80 of 137 on
-    2026-12-07: judged 0.75 [0.64, 0.84] of 69; the signals blind to this fault, the estimate fell back to Wilson)."""
+    from the signals (the reply's relevance to its ticket sees this fault); both intervals hold the share of the route's
+    answers that were not off-topic (0.80 of 137 on 2026-12-07: judged 0.75 [0.64, 0.84] of 69; estimated by PPI++
+    0.79 [0.72, 0.86], worth 130 judged answers)."""
     db = nights(tmp_path, Faults(off_topic_share=WRONG_SHARE, wrong_model=SMALL_MODEL), monkeypatch, target=0.0, days=DAYS[:1], share=0.5)
     answers = db.rows("SELECT coalesce(replaced_response, response) AS given FROM ticket_responses WHERE route = 'small_model'")
     truth = 1 - sum(OFF_TOPIC_REPLY in a["given"] for a in answers) / len(answers)
@@ -92,7 +93,9 @@ def test_replies_off_topic_under_the_right_category_are_measured_and_the_interva
     assert len(answers) > 30 and 0.5 < truth < 0.9
     assert row["agreement_small_model_low"] <= truth <= row["agreement_small_model_high"]
     assert row["estimate_7d_small_model_low"] <= truth <= row["estimate_7d_small_model_high"]
-    assert row["estimator_7d_small_model"] in ("wilson", "ppi++")
+    assert row["estimator_7d_small_model"] == "ppi++" and row["effective_n_7d_small_model"] > row["sampled_small_model"]
+    judged_width = row["agreement_small_model_high"] - row["agreement_small_model_low"]
+    assert row["estimate_7d_small_model_high"] - row["estimate_7d_small_model_low"] < judged_width
     # The judge rejected exactly the off-topic replies it saw, and each rejection says why.
     judged = db.rows("SELECT q.agrees, q.reason, coalesce(r.replaced_response, r.response) AS given FROM answer_quality q "
                      "JOIN ticket_responses r USING (ticket_id, day) WHERE q.route = 'small_model' AND q.status = 'judged'")

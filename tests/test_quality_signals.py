@@ -26,6 +26,7 @@ def test_a_failed_signal_lowers_the_score():
     clean = {"route": "small_model", "confidence": 0.9, "category": "refund", "predicted": "refund"}
     assert score(clean) == 0.9
     assert score({**clean, "category": "shipping"}) < 0.3
+    assert score({**clean, "relevance": 0.1, "floor": 0.4}) < 0.2 and score({**clean, "relevance": 0.5, "floor": 0.4}) == 0.9
     assert score({"route": "cache", "cache_similarity": 0.95, "confidence": 0.1}) == 0.95  # the cache's own signal
 
 

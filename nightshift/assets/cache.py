@@ -34,13 +34,15 @@ def origin(row: dict) -> str:
     return "shadow" if row["source"] == "shadow" else FRONTIER if row["route"] == CACHE else row["route"]
 
 
-def reply_and_ticket(embedder: EmbedderResource, vectors: LanceDBStore, rows: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """For answers whose ticket has a vector: their ticket ids, their replies' vectors and their tickets' vectors."""
+def reply_and_ticket(embedder: EmbedderResource, vectors: LanceDBStore, rows: list[dict],
+                     field: str = "response") -> tuple[list[str], np.ndarray, np.ndarray]:
+    """For answers whose ticket has a vector (and that have ``field``): their ticket ids, the vectors of the replies in
+    ``field`` and their tickets' vectors."""
     by_id = vectors.vectors_of(EMBEDDINGS, [r["ticket_id"] for r in rows])
-    rows = [r for r in rows if r["ticket_id"] in by_id]
+    rows = [r for r in rows if r["ticket_id"] in by_id and r.get(field)]
     if not rows:
         return [], np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
-    replies = embedder.embedder.embed([str(json.loads(r["response"]).get("draft_reply") or "") for r in rows])
+    replies = embedder.embedder.embed([str(json.loads(r[field]).get("draft_reply") or "") for r in rows])
     return [r["ticket_id"] for r in rows], replies, np.stack([by_id[r["ticket_id"]] for r in rows])
 
 
@@ -70,8 +72,11 @@ def cached_answers(
     index = knowledge.index()
     # Pass one: every reply's similarity to its ticket, and the floor the day's frontier answers calibrate.
     similar: dict[str, float] = {}
+    taken_back: dict[str, float] = {}  # the same for a cheap answer the judge had replaced, as it was written
     frontier: list[tuple[np.ndarray, np.ndarray]] = []
     for block in warehouse.answers.fresh_for_cache(day, BLOCK):
+        back, written, asked = reply_and_ticket(embedder, vectors, block, "replaced_response")
+        taken_back.update(zip(back, map(float, (written * asked).sum(axis=1))))
         ids, replies, tickets = reply_and_ticket(embedder, vectors, block)
         similar.update(zip(ids, map(float, (replies * tickets).sum(axis=1))))
         by_frontier = {r["ticket_id"] for r in block if origin(r) != SMALL and r["status"] == "ok"}
@@ -107,7 +112,8 @@ def cached_answers(
                     refused = [reason for reason in refused if reason.split(":")[0] in admission.OPEN]
                 trust = None if refused else admission.trust(made_by, candidate.judged, small_trusted or answer_cache.admission == "open")
                 rows.append({"ticket_id": tid, "day": day, "entry_id": key, "route": made_by, "admitted": not refused,
-                             "trust": trust, "reasons": "; ".join(refused) or None, "relevance": similar.get(tid), "floor": floor.value})
+                             "trust": trust, "reasons": "; ".join(refused) or None, "relevance": similar.get(tid), "floor": floor.value,
+                             "cheap_relevance": taken_back.get(tid, similar.get(tid))})
                 if not refused:
                     entries.append({"entry_id": key, "vector": by_id[tid], "answer": r["response"], "category": r["category"],
                                     "prompt_version": r["prompt_version"], "model": r["model_asked"], "written_by": r["model"],

@@ -36,18 +36,21 @@ class QualitySQL:
 
     def evidence(self, after: date, until: date) -> list[dict]:
         """Every cheap answer of the days after `after` up to `until`, with its free signals (triage's confidence and
-        category, the cache's similarity), the category the cheap answer gave (before any replacement), whether it was
-        shadowed and, when judged, whether the judge agreed.
+        category, the cache's similarity, the reply's relevance to its ticket and the floor), the category the cheap
+        answer gave, whether it was shadowed and, when judged, whether the judge agreed.
 
-        Only signals fixed before anyone judged: the admission's reply relevance is left out, as an answer judged wrong
-        is replaced and admitted as its replacement, so a judged answer's relevance would be another answer's, and the
+        Only signals of the cheap answer as written, fixed before anyone judged it: an answer judged wrong is replaced,
+        so its category and relevance are read from the answer taken back (replaced_response, cheap_relevance), else the
         signal would differ between judged and unjudged answers (PPI's correction assumes one rule for both)."""
         return self.db.rows(
             "SELECT t.ticket_id, t.day, t.route, t.confidence, t.cache_similarity, t.category AS predicted, t.cache_probe, "
             "t.cache_judged, "
             "json_extract_string(coalesce(r.replaced_response, r.response), '$.category') AS category, "
+            # A cache serve is admitted nowhere, unless it was taken back (for a verdict): none has the signal, or the
+            # judged would have it and the rest not.
+            "CASE WHEN t.route = 'small_model' THEN a.cheap_relevance END AS relevance, a.floor, "
             "q.ticket_id IS NOT NULL AS sampled, CASE WHEN q.status = 'judged' THEN q.agrees END AS agrees "
-            "FROM ticket_triage t JOIN ticket_responses r USING (ticket_id, day) "
+            "FROM ticket_triage t JOIN ticket_responses r USING (ticket_id, day) LEFT JOIN cache_admissions a USING (ticket_id, day) "
             "LEFT JOIN answer_quality q ON q.ticket_id = t.ticket_id AND q.day = t.day AND q.route = t.route "
             "WHERE t.route IN ('cache', 'small_model') AND t.day > ? AND t.day <= ? ORDER BY t.day, t.route, t.ticket_id",
             [after, until])

@@ -63,7 +63,7 @@ class AnswersSQL:
         redacted, what the safety stage found, the passages it was offered, and the judge's verdict when it was sampled."""
         return self.db.blocks(
             "SELECT ticket_id, r.route, r.source, r.status, r.prompt_version, r.model, coalesce(r.model_asked, r.model) AS model_asked, "
-            "r.response, t.category, k.subject, k.body, "
+            "r.response, r.replaced_response, t.category, k.subject, k.body, "
             "k.text_redacted, s.prefilter, s.verdict, q.agrees AS judged, "
             "(SELECT string_agg(c.text, ' ') FROM ticket_context c WHERE c.day = r.day AND c.ticket_id = r.ticket_id) AS help_text "
             "FROM ticket_responses r JOIN ticket_triage t USING (ticket_id, day) JOIN tickets k USING (ticket_id, day) "

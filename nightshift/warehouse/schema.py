@@ -358,6 +358,7 @@ CACHE_ADMISSIONS = Table("cache_admissions", """
     reasons VARCHAR                 -- refused: every rule it broke, 'kind: particulars; ...' (values never written down)
     relevance DOUBLE                -- cosine similarity of the reply and its ticket
     floor DOUBLE                    -- the off-topic floor it was held to
+    cheap_relevance DOUBLE          -- the same for the cheap answer as written, before a judge had it replaced: a signal of its quality
 """)
 
 CHECK_RESULTS = Table("check_results", """
@@ -428,5 +429,6 @@ MIGRATIONS: tuple[str, ...] = (
     # What wrote each answer, as the answer says (the stand-in's are never mistaken for a model's), and what was asked.
     ";".join([add_columns(REQUESTS, "answered_by", "answered_by"), add_columns(RESPONSES, "model_asked", "model_asked")]),
     # Quality from every answer's signals, corrected by the judged sample (PPI++), beside the judged-only figures.
-    add_columns(COST_AND_QUALITY, "estimate_7d_cache", "effective_n_7d_small_model"),
+    ";".join([add_columns(COST_AND_QUALITY, "estimate_7d_cache", "effective_n_7d_small_model"),
+              add_columns(CACHE_ADMISSIONS, "cheap_relevance", "cheap_relevance")]),
 )
