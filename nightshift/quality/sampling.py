@@ -39,7 +39,6 @@ def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int 
     return picked
 
 
-
 def inclusion(rows: list[dict]) -> list[float]:
     """Each row's chance of having been shadowed under shadow_sample's design, from what was: rows of one route and day
     (``sampled``: it was; ``cache_probe``, ``cache_judged`` as shadow_sample reads them). The pick takes whole groups in
