@@ -39,7 +39,7 @@ def test_a_day_through_the_whole_chain_with_a_real_model(home, model_url, monkey
     (summary,) = run_days(defs, dg.DagsterInstance.ephemeral(), "nightly_job", [SAMPLE_START], collect=True)
     db = defs.resources["warehouse"].db
 
-    responses = db.rows("SELECT ticket_id, route, status, error, hold_reason, response, input_tokens, output_tokens "
+    responses = db.rows("SELECT ticket_id, route, status, model, error, hold_reason, response, input_tokens, output_tokens "
                         "FROM ticket_responses")
     assert len(responses) == 6 and summary["tickets"] == 6
     # Nothing left pending, nothing dropped. A real model's answer may be held for a person (the safety classifier
