@@ -34,11 +34,10 @@ def origin(row: dict) -> str:
     return "shadow" if row["source"] == "shadow" else FRONTIER if row["route"] == CACHE else row["route"]
 
 
-def reply_and_ticket(embedder: EmbedderResource, vectors: LanceDBStore, rows: list[dict],
+def reply_and_ticket(embedder: EmbedderResource, by_id: dict[str, np.ndarray], rows: list[dict],
                      field: str = "response") -> tuple[list[str], np.ndarray, np.ndarray]:
-    """For answers whose ticket has a vector (and that have ``field``): their ticket ids, the vectors of the replies in
-    ``field`` and their tickets' vectors."""
-    by_id = vectors.vectors_of(EMBEDDINGS, [r["ticket_id"] for r in rows])
+    """For answers whose ticket has a vector in ``by_id`` (and that have ``field``): their ticket ids, the vectors of the
+    replies in ``field`` and their tickets' vectors."""
     rows = [r for r in rows if r["ticket_id"] in by_id and r.get(field)]
     if not rows:
         return [], np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
@@ -75,9 +74,10 @@ def cached_answers(
     taken_back: dict[str, float] = {}  # the same for a cheap answer the judge had replaced, as it was written
     frontier: list[tuple[np.ndarray, np.ndarray]] = []
     for block in warehouse.answers.fresh_for_cache(day, BLOCK):
-        back, written, asked = reply_and_ticket(embedder, vectors, block, "replaced_response")
+        by_id = vectors.vectors_of(EMBEDDINGS, [r["ticket_id"] for r in block])
+        back, written, asked = reply_and_ticket(embedder, by_id, block, "replaced_response")
         taken_back.update(zip(back, map(float, (written * asked).sum(axis=1))))
-        ids, replies, tickets = reply_and_ticket(embedder, vectors, block)
+        ids, replies, tickets = reply_and_ticket(embedder, by_id, block)
         similar.update(zip(ids, map(float, (replies * tickets).sum(axis=1))))
         by_frontier = {r["ticket_id"] for r in block if origin(r) != SMALL and r["status"] == "ok"}
         frontier += [(replies[i], tickets[i]) for i, tid in enumerate(ids) if tid in by_frontier]
