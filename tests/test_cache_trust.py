@@ -100,10 +100,11 @@ def test_probation_entries_serve_one_probe_each_within_the_budget():
 
 
 def test_every_probe_is_shadowed_and_the_least_known_entries_come_first():
-    rows = [{"ticket_id": f"t{i}", "route": "cache", "cache_probe": i < 4, "cache_judged": i} for i in range(12)]
+    rows = [{"ticket_id": f"t{i}", "route": "cache", "probe": i < 4, "cache_judged": i} for i in range(12)]
     picked = shadow_sample(rows, share=0.0, minimum=2, maximum=2)
-    assert {r["ticket_id"] for r in picked} == {"t0", "t1", "t2", "t3"}  # every probe, whatever the maximum
-    picked = shadow_sample([{**r, "cache_probe": False} for r in rows], share=0.0, minimum=2, maximum=2)
+    # Every probe, whatever the maximum, and the sample of the rest beside them.
+    assert {r["ticket_id"] for r in picked} == {"t0", "t1", "t2", "t3", "t4", "t5"}
+    picked = shadow_sample([{**r, "probe": False} for r in rows], share=0.0, minimum=2, maximum=2)
     assert [r["ticket_id"] for r in picked] == ["t0", "t1"]  # the fewest judged serves first
 
 
@@ -116,9 +117,10 @@ SMALL = {"custom_id": "t1", "status": "ok", "mode": "batch", "model": "small", "
 SPENT = {"attempts": 1, "input_tokens": 1, "output_tokens": 1, "usd": 0.001, "frontier_sync_usd": 0.01, "rescued": False, "rescue_usd": 0.0}
 
 
-def ask(route="cache", probe=False, latest=None, cached=None, verdicts=None, withdrawn=None, before=None):
+def ask(route="cache", probe=False, latest=None, cached=None, verdicts=None, withdrawn=None, before=None, gate_probe=False):
     """One ticket's row as ticket_responses makes it, and whether it must be asked afresh."""
-    ticket = {"ticket_id": "t1", "route": route, "cache_entry_id": "e1", "cache_probe": probe, "text_redacted": "x", "category": "a"}
+    ticket = {"ticket_id": "t1", "route": route, "cache_entry_id": "e1", "cache_probe": probe, "gate_probe": gate_probe,
+              "text_redacted": "x", "category": "a"}
     entries = {"e1": {"entry_id": "e1", "answer": CACHED, "model": "m"}} if cached is None else cached
     judged = Judged(verdicts or {}, withdrawn or {}, 3, {"t1": before} if before else {})
     return cheap_answer(ticket, latest or {}, {"t1": SPENT, "shadow:t1": SPENT}, entries, judged, PRICES, None)
@@ -160,3 +162,20 @@ def test_a_small_model_answer_judged_wrong_is_replaced_by_the_frontiers():
     assert row["usd"] == SPENT["usd"] and row["input_tokens"] == 1  # what the small model's answer cost stays on the ticket
     row, _ = ask("small_model", latest={"t1": SMALL, "shadow:t1": SHADOW}, verdicts={"t1": True})
     assert row["source"] == "batch" and "small reply" in row["response"]
+
+
+def test_a_probe_of_a_gated_category_is_judged_before_it_is_given():
+    given = {"t1": SMALL, "shadow:t1": SHADOW}
+    row, _ = ask("small_model", latest=given, gate_probe=True)
+    assert row["status"] == "pending" and "small reply" in row["response"]  # the judge reads it; nobody is given it yet
+    row, _ = ask("small_model", latest=given, gate_probe=True, verdicts={"t1": True})
+    assert row["status"] == "ok" and "small reply" in row["response"]
+    row, _ = ask("small_model", latest=given, gate_probe=True, verdicts={"t1": False})
+    assert row["source"] == "shadow" and row["replaced_because"] == "the judge found it wrong"
+    # The judge ran out of attempts: the frontier's answer instead; with none either, a person decides.
+    out = {**given, "judge:t1": {"status": "failed", "attempt": 3}}
+    row, _ = ask("small_model", latest=out, gate_probe=True)
+    assert row["source"] == "shadow" and row["replaced_because"] == "its probe could not be judged"
+    row, _ = ask("small_model", latest={**out, "shadow:t1": {**SHADOW, "status": "failed", "attempt": 3}}, gate_probe=True)
+    assert row["status"] == "held" and row["needs_human"] and "could not judge" in row["hold_reason"]
+    assert ask("small_model", latest=given)[0]["status"] == "ok"  # no probe: given, and judged when sampled

@@ -13,7 +13,7 @@ from nightshift.llm.requests import JUDGE
 from nightshift.quality.judging import JUDGED, PENDING, UNMEASURED, judge_requests_and_rows
 from nightshift.quality.sampling import shadow_sample
 from nightshift.triage.routing import CACHE, FRONTIER, SMALL, RoutingConfig, Signals, route
-from nightshift.triage.tightening import QualityBounds, gate, tighten
+from nightshift.triage.tightening import QualityBounds, gate, gate_probes, probes_needed, tighten
 
 PRICES = load_prices()
 
@@ -123,6 +123,28 @@ def test_a_category_measured_under_target_leaves_its_route_even_when_the_knob_mo
     hit = route(Signals(**{**sure, "cache_similarity": 0.97, "cache_category": "delivery"}), config)
     assert hit.route == FRONTIER and "cache gated for delivery" in hit.reason and "small_model gated for delivery" in hit.reason
     assert gate(RoutingConfig(), {(SMALL, "delivery"): wilson(10, 10)}, BOUNDS, "") == RoutingConfig()  # 10/10 gates nothing
+
+
+def test_a_gated_category_is_measured_again_by_as_many_probes_as_could_lift_it():
+    # 8 of 12 lifts at 13 of 17 (upper bound 0.90); 10 of 20 would need more than a night's most.
+    assert probes_needed(wilson(8, 12), 0.90, 10) == 5
+    assert wilson(13, 17).high >= 0.90 > wilson(12, 16).high
+    assert probes_needed(wilson(10, 20), 0.90, 10) == 10
+    measured = {(SMALL, "delivery"): wilson(8, 12), (CACHE, "delivery"): wilson(10, 20)}
+    config = gate(RoutingConfig(cache_threshold=0.93), measured, BOUNDS, "over 7 days")
+    sure = dict(questions=1, category="delivery", confidence=0.99, priority=None, tokens=10, nearest_known=0.9)
+    signals = ([Signals(**sure)] * 20 + [Signals(**{**sure, "confidence": 0.3})] * 2 + [Signals(**{**sure, "category": "refund"})] * 2
+               + [Signals(**{**sure, "cache_similarity": 0.97, "cache_category": "delivery"})] * 12)
+    ids = [f"t{i:02}" for i in range(len(signals))]
+    decisions = [route(s, config) for s in signals]
+    probes = gate_probes(signals, ids, config, measured, BOUNDS)
+    # Only tickets a gate moved (not the unsure ones, nor another category): to the small model the 5 that could lift its
+    # gate (of 29 moved: 20 sure, 9 cache hits the cache's probes left), to the cache a quarter of its 12.
+    assert sum(d.route == SMALL for d in probes.values()) == 5 and sum(d.route == CACHE for d in probes.values()) == 3
+    assert all(decisions[i].route == FRONTIER and signals[i].confidence > 0.5 and signals[i].category == "delivery" for i in probes)
+    assert all("probe of the gate (small_model gated for delivery: agreed 8/12" in d.reason for d in probes.values() if d.route == SMALL)
+    assert gate_probes(list(reversed(signals)), list(reversed(ids)), config, measured, BOUNDS).keys() == {
+        len(ids) - 1 - i for i in probes}  # chosen by ticket id, not by order
 
 
 def test_the_wrong_share_fault_rewrites_that_model_s_reply_answers_only(tmp_path):

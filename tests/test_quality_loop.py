@@ -15,6 +15,9 @@ from nightshift.lib.home import Home
 from nightshift.llm.engine import OFF_TOPIC_REPLY, WRONG_CATEGORY, Faults, LocalBatchEngine
 from nightshift.llm.pricing import load_prices
 from nightshift.llm.server import BatchServer
+from nightshift.triage.routing import RoutingConfig
+from nightshift.triage.tightening import QualityBounds, gate
+from nightshift.warehouse.answer_quality import QualitySQL
 from nightshift.warehouse.database import Warehouse
 from tests.conftest import SAMPLE_START
 
@@ -31,9 +34,9 @@ def free_port() -> int:
 
 def nights(root, faults: Faults, monkeypatch, target: float = 0.90, days: list = DAYS, share: float = 1.0) -> Warehouse:
     """Sample days, ``share`` of the small-model and cache tickets shadowed and judged (all by default), against a batch
-    server with ``faults``."""
+    server with ``faults``; called again with the same ``root``, later days go on in the same home."""
     home = Home(root / "home")
-    write_days(home.landing, SAMPLE_START, len(days))
+    write_days(home.landing, SAMPLE_START, (days[-1] - SAMPLE_START).days + 1)
     engine = LocalBatchEngine(root / "provider", faults=faults)
     with BatchServer(engine, port=free_port(), token="t").running() as server:
         for name, value in {"NIGHTSHIFT_LLM": "openai", "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "t",
@@ -63,9 +66,12 @@ def test_wrong_small_model_answers_are_measured_and_the_next_night_sends_it_fewe
 
     # The next night: the small model's minimum confidence went up and the categories it answered under target were
     # gated; each ticket moved says why, and fewer go there.
-    reasons = [r["reason"] for r in faulty.rows("SELECT reason FROM ticket_triage WHERE day = ?", [DAYS[1]])]
+    # A few of a gated category's tickets go to the route anyway, as probes (judged before they are given).
+    reasons = [r["reason"] for r in faulty.rows("SELECT reason FROM ticket_triage WHERE day = ? AND NOT gate_probe", [DAYS[1]])]
+    probes = faulty.rows("SELECT reason FROM ticket_triage WHERE day = ? AND gate_probe", [DAYS[1]])
     moved = [r for r in reasons if "min_confidence raised" in r or "small_model gated for" in r]
     assert moved and all("agreed" in r and "target 0.90" in r for r in moved)
+    assert probes and all("probe of the gate (small_model gated for" in p["reason"] for p in probes)
     assert small_model_routes(untightened, DAYS[1]) - small_model_routes(faulty, DAYS[1]) == len(moved)
     # The knob moves the few tickets near it; a gate moves its whole category, the sure tickets too.
     assert sum(r.startswith("small_model gated for") for r in moved) > sum("min_confidence raised" in r for r in moved)
@@ -78,6 +84,42 @@ def test_wrong_small_model_answers_are_measured_and_the_next_night_sends_it_fewe
     assert served and not any(WRONG_CATEGORY in r["response"] for r in served)
 
     assert not untightened.rows("SELECT reason FROM ticket_triage WHERE reason LIKE '%raised%' OR reason LIKE '%gated%'")
+    # The moved tickets were the ones the small model would have answered badly: left on it, they agreed less.
+    moved_ids = [r["ticket_id"] for r in faulty.rows("SELECT ticket_id FROM ticket_triage WHERE day = ? AND reason LIKE '%gated for%' "
+                                                     "AND NOT gate_probe", [DAYS[1]])]
+    left = untightened.rows("SELECT avg(agrees::INT) AS rate, count(*) AS n FROM answer_quality WHERE day = ? AND status = 'judged' "
+                            "AND list_contains(?, ticket_id)", [DAYS[1], moved_ids])[0]
+    kept = faulty.rows("SELECT avg(agrees::INT) AS rate FROM answer_quality WHERE day = ? AND route = 'small_model' "
+                       "AND status = 'judged' AND NOT list_contains(?, ticket_id)", [DAYS[1], moved_ids])[0]
+    assert left["n"] > 5 and left["rate"] < kept["rate"]
+
+
+@pytest.mark.slow
+def test_a_gated_category_is_probed_and_comes_back_once_its_evidence_recovers(tmp_path, monkeypatch):
+    """One bad night, then the small model is healthy again: the gated categories send it probes, judged before they are
+    given, and the next night the gates their probes cleared are lifted and those categories are the route's again.
+    (Fewer tickets moved is no test here: each sample day has another mix of categories.)"""
+    days = [SAMPLE_START + timedelta(days=i) for i in range(3)]
+    nights(tmp_path, Faults(wrong_share=WRONG_SHARE, wrong_model=SMALL_MODEL), monkeypatch, days=days[:1])
+    db = nights(tmp_path, Faults(), monkeypatch, days=days[1:])
+
+    def gated(day) -> set[str]:
+        """The small model's categories gated that night, from the evidence the night's triage read."""
+        measured = QualitySQL(db).agreement_by_category(day - timedelta(days=8), day - timedelta(days=1))
+        return {category for route, category in gate(RoutingConfig(), measured, QualityBounds(), "").gated if route == "small_model"}
+
+    probes = db.rows("SELECT t.ticket_id, t.route, t.reason, q.agrees, r.status FROM ticket_triage t JOIN ticket_responses r "
+                     "USING (ticket_id, day) LEFT JOIN answer_quality q USING (ticket_id, day) WHERE t.day = ? AND t.gate_probe", [days[1]])
+    assert gated(days[1]) and probes
+    assert {r["why"] for r in db.rows("SELECT DISTINCT regexp_extract(reason, 'small_model gated for ([a-z_]+)', 1) AS why "
+                                      "FROM ticket_triage WHERE day = ? AND reason LIKE '%small_model gated for%'", [days[1]])} <= gated(days[1])
+    assert all(p["route"] == "small_model" and "probe of the gate" in p["reason"] for p in probes)
+    assert all(p["agrees"] and p["status"] == "ok" for p in probes)  # judged, found right, then given
+    assert gated(days[2]) < gated(days[1])
+    # A category whose gate lifted is the small model's again: none of its tickets is moved for it.
+    lifted = sorted(gated(days[1]) - gated(days[2]))
+    back = db.rows("SELECT route, reason FROM ticket_triage WHERE day = ? AND list_contains(?, category)", [days[2], lifted])
+    assert any(r["route"] == "small_model" for r in back) and not any("gated for" in r["reason"] for r in back)
 
 
 @pytest.mark.slow

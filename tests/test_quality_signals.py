@@ -11,8 +11,8 @@ from nightshift.quality.signals import score
 
 
 def test_a_probe_is_always_judged_and_the_rest_share_what_is_left():
-    rows = [{"sampled": True, "cache_probe": True}, {"sampled": True, "cache_probe": False}, {"sampled": False, "cache_probe": False},
-            {"sampled": False, "cache_probe": None}, {"sampled": False}]
+    rows = [{"sampled": True, "probe": True}, {"sampled": True, "probe": False}, {"sampled": False, "probe": False},
+            {"sampled": False, "probe": None}, {"sampled": False}]
     assert inclusion(rows) == [1.0, 0.25, 0.25, 0.25, 0.25]
 
 
@@ -38,7 +38,7 @@ def night(rng: np.random.Generator, day: date, n: int, judged: int, wrong_share:
         wrong = rng.random() < wrong_share
         shows = wrong and telling and rng.random() < 0.8
         rows.append({"ticket_id": f"T{day}-{i}", "day": day, "route": "small_model", "confidence": float(rng.uniform(0.8, 1.0)),
-                     "cache_similarity": None, "predicted": "refund", "category": "shipping" if shows else "refund", "cache_probe": None,
+                     "cache_similarity": None, "predicted": "refund", "category": "shipping" if shows else "refund", "probe": None,
                      "sampled": i in picked,
                      "agrees": (not wrong) if i in picked else None})
     return rows

@@ -113,14 +113,22 @@ def cheap_answer(ticket: dict, latest: dict[str, dict], spent: dict[str, dict], 
     A cache serve is given only while its entry stands: one judged wrong today (on any ticket), or gone from the cache, is
     taken back, and so is a probe the judge could not judge; a probe waits, pending, for its verdict. An answer taken back
     gets the frontier's shadow answer when there is one, else a new frontier request. A small-model answer the judge
-    found wrong gets the shadow answer too: a judged-wrong answer is never given."""
+    found wrong gets the shadow answer too: a judged-wrong answer is never given. So does a probe of a gated category
+    the judge could not judge (held for a person if there is no shadow answer either); one that waits for its verdict is
+    pending, as a cache probe is."""
     tid = ticket["ticket_id"]
     shadow, verdict = latest.get(f"{SHADOW}:{tid}"), judged.verdicts.get(tid)
     if ticket["route"] != CACHE:
         answered = from_request(latest.get(tid), spent.get(tid))
-        if verdict is False and shadow is not None and shadow["status"] == "ok":
-            return {**from_shadow(shadow, answered), "replaced_because": "the judge found it wrong",
-                    "replaced_response": answered["response"]}, False
+        unjudged = ticket["gate_probe"] and verdict is None and answered["status"] == "ok"
+        if unjudged and not (shadow is None or judged.given_up(shadow) or judged.given_up(latest.get(f"{JUDGE}:{tid}"))):
+            return {**answered, "status": "pending"}, False
+        if (verdict is False or unjudged) and shadow is not None and shadow["status"] == "ok":
+            return {**from_shadow(shadow, answered), "replaced_response": answered["response"],
+                    "replaced_because": "the judge found it wrong" if verdict is False else "its probe could not be judged"}, False
+        if unjudged:  # nothing to give in its place: a person decides
+            return {**answered, "status": "held", "needs_human": True,
+                    "hold_reason": "a probe of a gated category the judge could not judge, and the frontier's answer failed"}, False
         return answered, False
     entry_id, before = ticket["cache_entry_id"], judged.before.get(tid) or {}
     entry = cached.get(entry_id)

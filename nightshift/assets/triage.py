@@ -28,7 +28,7 @@ from nightshift.safety import screening
 from nightshift.triage import routing
 from nightshift.triage.artifact import fingerprint, train
 from nightshift.triage.cache_serving import Match, Record, serves
-from nightshift.triage.tightening import gate, tighten
+from nightshift.triage.tightening import gate, gate_probes, tighten
 
 
 @dg.asset(partitions_def=daily_partitions, deps=[ticket_embeddings], group_name="nightly", kinds={"scikitlearn", "lancedb"})
@@ -117,7 +117,8 @@ def ticket_triage(
     window, days = day - timedelta(days=quality.window_days + 1), f"over the {quality.window_days} days before"
     config = tighten(routing.RoutingConfig(cache_threshold=model.cache_threshold), warehouse.quality.agreement(window, day - timedelta(days=1)),
                      quality.bounds(), days)
-    config = gate(config, warehouse.quality.agreement_by_category(window, day - timedelta(days=1)), quality.bounds(), days)
+    by_category = warehouse.quality.agreement_by_category(window, day - timedelta(days=1))
+    config = gate(config, by_category, quality.bounds(), days)
     # Which entries may serve: their category, and their record of judged serves on earlier days.
     judged = warehouse.quality.cache_records(sorted({m.entry_id for m in cached if m}), before=day)
     served = serves([Match(m.entry_id, m.similarity, m.category) if m else None for m in cached], category.labels,
@@ -129,13 +130,16 @@ def ticket_triage(
     given = [ticket["priority"] for ticket in tickets]
     prios = [given[i] or (priority.labels[i] if priority else None) for i in range(len(tickets))]
     tokens = [count_tokens(text) for text in texts]
-    decisions = routing.cap_realtime([routing.route(routing.Signals(
+    signals = [routing.Signals(
         questions=routing.question_count(ticket["body"]), category=category.labels[i],
         confidence=float(category.confidence[i]), priority=prios[i], tokens=tokens[i], nearest_known=float(known[i]),
         cache_similarity=serve.similarity if (serve := served[i]) else None, cache_category=serve.category if serve else None,
         cache_probe=bool(serve and serve.probe),
         passages=None if passages is None else passages.get(ticket["ticket_id"], 0), safety=flagged[i],
-    ), config) for i, ticket in enumerate(tickets)], [bool(g) for g in given], safety.realtime_cap)
+    ) for i, ticket in enumerate(tickets)]
+    decisions = routing.cap_realtime([routing.route(s, config) for s in signals], [bool(g) for g in given], safety.realtime_cap)
+    probes = gate_probes(signals, ids, config, by_category, quality.bounds())
+    decisions = [probes.get(i, d) for i, d in enumerate(decisions)]
 
     rows, found = [], []
     for i, (ticket, decision) in enumerate(zip(tickets, decisions)):
@@ -153,7 +157,7 @@ def ticket_triage(
             "input_tokens": tokens[i], "expected_usd": expected_cost(table, decision.route, tokens[i]),
             "model_version": model.version, "cache_entry_id": match.entry_id if match else None,
             "cache_probe": decision.route == routing.CACHE and bool(serve and serve.probe),
-            "cache_judged": serve.judged if serve else None,
+            "cache_judged": serve.judged if serve else None, "gate_probe": i in probes,
         })
     warehouse.triage.replace_day(day, rows, found)
     tracing.tickets("triage", rows, ("category", "confidence", "route", "reason"))
@@ -179,7 +183,8 @@ def ticket_triage(
         "min_confidence": config.min_confidence,
         "tightened": "; ".join(t.why for t in config.tightened) or "nothing: every measured cheap route on target",
         "gated": "; ".join(config.gated.values()) or "nothing: no category measured under target on a cheap route",
-        "gated_moved": sum(" gated for " in r["reason"] for r in rows),
+        "gated_moved": sum(" gated for " in r["reason"] and not r["gate_probe"] for r in rows),
+        "gate_probes": len(probes),
         "cache_false_hit_rate_measured": float(model.metrics.get("cache_false_hit_rate", 0.0)),
         "mean_confidence": float(np.mean(category.confidence)) if n else 0.0,
         "expected_usd": round(spent, 6),

@@ -4,8 +4,9 @@ Per cheap route (cache, small model) a share of the day's tickets, never fewer t
 never more than a maximum: the interval narrows with the count judged, not with the share, so past a few dozen a week
 more samples buy little and cost the frontier price each.
 The pick ranks tickets by a hash of their id, so a rerun of the day samples the same tickets and sends nothing new.
-The cache route's pick comes first from the serves of probation entries (every one is judged before it is given), then
-from the entries with the fewest judged serves on record: the judge's budget buys the most where least is known.
+Probes are shadowed beyond that, whatever their number: the serves of cache entries on probation and the tickets sent to a route gated
+for their category, every one judged before it is given. The cache route's sample of the rest takes the entries with the fewest
+judged serves on record: the judge's budget buys the most where least is known.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ def rank(ticket_id: str) -> str:
 
 
 def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int | None = None) -> list[dict]:
-    """The triaged rows (ticket_id, route, ...) to shadow: ceil(share x n) per cheap route, at least ``minimum``, at most ``maximum``;
-    and every cache probe (rows with cache_probe true), whatever the maximum."""
+    """The triaged rows (ticket_id, route, ...) to shadow: every probe (rows with ``probe`` true), and per cheap route
+    ceil(share x n) of the n others, at least ``minimum``, at most ``maximum``."""
     by_route: dict[str, list[dict]] = defaultdict(list)
     for row in triaged:
         if row["route"] in SHADOWED_ROUTES:
@@ -33,15 +34,16 @@ def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int 
     picked = []
     for route in SHADOWED_ROUTES:
         rows = sorted(by_route[route], key=lambda r: (*order(r), rank(r["ticket_id"])))
-        wanted = max(math.ceil(share * len(rows)), minimum)
-        probes = sum(bool(r.get("cache_probe")) for r in rows)
-        picked += rows[:max(probes, min(wanted, maximum) if maximum is not None else wanted)]
+        probes = sum(bool(r.get("probe")) for r in rows)
+        # The budget is for the rest: the probes measure what is on trial, the rest the route as it stands.
+        wanted = max(math.ceil(share * (len(rows) - probes)), minimum)
+        picked += rows[:probes + (min(wanted, maximum) if maximum is not None else wanted)]
     return picked
 
 
 def inclusion(rows: list[dict]) -> list[float]:
     """Each row's chance of having been shadowed under shadow_sample's design, from what was: rows of one route and day
-    (``sampled``: it was; ``cache_probe``, ``cache_judged`` as shadow_sample reads them). The pick takes whole groups in
+    (``sampled``: it was; ``probe``, ``cache_judged`` as shadow_sample reads them). The pick takes whole groups in
     the order it sorts them (probes, then the fewest judged serves) and cuts the last group by a hash of the ticket id,
     as good as a random draw there: a row's chance is its group's share picked, 1 for groups taken whole and 0 for
     groups never reached (no estimate from the sample covers those)."""
@@ -54,4 +56,4 @@ def inclusion(rows: list[dict]) -> list[float]:
 
 def order(row: dict) -> tuple:
     """Where shadow_sample's sort puts a row before the hash decides: probes first, then the fewest judged serves."""
-    return (not row.get("cache_probe"), row.get("cache_judged") or 0)
+    return (not row.get("probe"), row.get("cache_judged") or 0)

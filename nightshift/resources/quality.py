@@ -21,6 +21,7 @@ class QualityPolicy(dg.ConfigurableResource):
     window_days: int = Field(default=7, description="Days of verdicts the rolling figure, the check and the tightening read.")
     max_cache_threshold: float = Field(default=0.99, description="The highest the cache threshold may be tightened to.")
     max_min_confidence: float = Field(default=0.95, description="The highest the small model's minimum confidence may be tightened to.")
+    max_probes: int = Field(default=10, description="The most tickets of a gated category sent to its route a night to measure it again.")
 
     def bounds(self) -> QualityBounds:
-        return QualityBounds(self.target, self.max_cache_threshold, self.max_min_confidence)
+        return QualityBounds(self.target, self.max_cache_threshold, self.max_min_confidence, self.max_probes)

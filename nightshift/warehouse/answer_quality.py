@@ -43,7 +43,8 @@ class QualitySQL:
         so its category and relevance are read from the answer taken back (replaced_response, cheap_relevance), else the
         signal would differ between judged and unjudged answers (PPI's correction assumes one rule for both)."""
         return self.db.rows(
-            "SELECT t.ticket_id, t.day, t.route, t.confidence, t.cache_similarity, t.category AS predicted, t.cache_probe, "
+            "SELECT t.ticket_id, t.day, t.route, t.confidence, t.cache_similarity, t.category AS predicted, "
+            "coalesce(t.cache_probe, false) OR coalesce(t.gate_probe, false) AS probe, "
             "t.cache_judged, "
             "json_extract_string(coalesce(r.replaced_response, r.response), '$.category') AS category, "
             # A cache serve is admitted nowhere, unless it was taken back (for a verdict): none has the signal, or the

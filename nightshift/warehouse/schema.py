@@ -94,6 +94,7 @@ TRIAGE = Table("ticket_triage", """
     triaged_at TIMESTAMP NOT NULL DEFAULT current_timestamp
     cache_probe BOOLEAN             -- the entry served is on probation: the serve is judged before it is given
     cache_judged INTEGER            -- judged serves on the entry's record before this day
+    gate_probe BOOLEAN              -- sent to a cheap route gated for its category, to measure it again: judged before it is given
 """)
 
 BATCHES = Table("llm_batches", """
@@ -431,4 +432,6 @@ MIGRATIONS: tuple[str, ...] = (
     # Quality from every answer's signals, corrected by the judged sample (PPI++), beside the judged-only figures.
     ";".join([add_columns(COST_AND_QUALITY, "estimate_7d_cache", "effective_n_7d_small_model"),
               add_columns(CACHE_ADMISSIONS, "cheap_relevance", "cheap_relevance")]),
+    # A gated route measured again: a few of its category's tickets, judged before they are given.
+    add_columns(TRIAGE, "gate_probe", "gate_probe"),
 )

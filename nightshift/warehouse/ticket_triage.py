@@ -8,8 +8,8 @@ from datetime import date
 
 from nightshift.warehouse.database import Warehouse
 
-TRIAGED = ("SELECT ticket_id, t.route, t.reason, t.category, t.cache_entry_id, coalesce(t.cache_probe, false) AS cache_probe, k.text_redacted "
-           "FROM ticket_triage t JOIN tickets k USING (ticket_id, day)")
+TRIAGED = ("SELECT ticket_id, t.route, t.reason, t.category, t.cache_entry_id, coalesce(t.cache_probe, false) AS cache_probe, "
+           "coalesce(t.gate_probe, false) AS gate_probe, k.text_redacted FROM ticket_triage t JOIN tickets k USING (ticket_id, day)")
 
 
 class TriageSQL:
@@ -30,9 +30,9 @@ class TriageSQL:
         return self.db.blocks(f"{TRIAGED} WHERE t.day = ?", [day], block)
 
     def labels(self, day: date) -> list[dict]:
-        """The day's tickets with their route, category and the standing of the cache entry a cache route serves (a probe,
-        how many judged serves it has): what samples and counts are drawn from."""
-        return self.db.rows("SELECT ticket_id, route, category, coalesce(cache_probe, false) AS cache_probe, "
+        """The day's tickets with their route, category, whether it is a probe (of a cache entry on probation or of a
+        gated category) and how many judged serves the cache entry it is served has: what samples and counts are drawn from."""
+        return self.db.rows("SELECT ticket_id, route, category, coalesce(cache_probe, false) OR coalesce(gate_probe, false) AS probe, "
                             "coalesce(cache_judged, 0) AS cache_judged FROM ticket_triage WHERE day = ? ORDER BY ticket_id", [day])
 
     def served_from(self, day: date, ticket_ids: list[str]) -> dict[str, str]:
