@@ -337,7 +337,10 @@ def test_the_signal_correlation_is_pearsons_for_a_uniform_sample():
 
 def test_judged_needed_falls_with_the_correlation_and_matches_the_classical_count_without_one():
     classical = judged_needed(0.05, 0.9, 0.0, 2000)
-    assert classical == int(np.ceil(est.Z95**2 * 0.9 * 0.1 / 0.05**2))
+    assert classical == 141  # Wilson's half-width; the normal approximation's z^2 p (1 - p) / 0.05^2 says 139.3
+    # All agreeing, Wilson's interval [n / (n + z^2), 1]: 35 of 35 is the least within +-0.05, 24 within +-0.07.
+    assert judged_needed(0.05, 1.0, 0.0, 2000) == 35 and (1 - wilson(35, 35).low) / 2 <= 0.05 < (1 - wilson(34, 34).low) / 2
+    assert judged_needed(0.07, 1.0, 0.9, 2000) == 24  # labels all alike: Wilson, whatever the signal
     counts = [judged_needed(0.05, 0.9, rho, 2000) for rho in (0.0, 0.3, 0.6, 0.9)]
     assert counts == sorted(counts, reverse=True) and counts[-1] < counts[0] / 2
     assert judged_needed(0.001, 0.5, 0.9, 200) is None  # the window's own spread is wider than that

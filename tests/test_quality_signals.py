@@ -6,7 +6,8 @@ import numpy as np
 
 from nightshift.lib.stats import wilson
 from nightshift.quality.agreement import estimate_columns
-from nightshift.quality.sampling import inclusion
+from nightshift.quality.estimate import estimate_rate
+from nightshift.quality.sampling import inclusion, shadow_sample
 from nightshift.quality.signals import score
 
 
@@ -73,3 +74,41 @@ def test_signals_blind_to_the_fault_fall_back_and_say_so():
     assert found["estimate_7d_small_model_low"] <= 0.70 <= found["estimate_7d_small_model_high"]
     width = found["estimate_7d_small_model_high"] - found["estimate_7d_small_model_low"]
     assert width >= 0.9 * (classical.high - classical.low)
+
+
+def risky_night(rng: np.random.Generator, day: date) -> list[dict]:
+    """300 small-model answers; the less sure triage was, the likelier wrong (0.40 under 0.8, 0.10 to 0.95, 0.02 above)."""
+    confidence = np.concatenate([rng.uniform(0.6, 0.8, 30), rng.uniform(0.8, 0.95, 70), rng.uniform(0.95, 1.0, 200)])
+    wrong = rng.random(300) < np.where(confidence < 0.8, 0.40, np.where(confidence < 0.95, 0.10, 0.02))
+    return [{"ticket_id": f"{day}-{i}-{rng.integers(10**9)}", "day": day, "route": "small_model", "confidence": float(c),
+             "cache_similarity": None, "wrong": bool(w)} for i, (c, w) in enumerate(zip(confidence, wrong))]
+
+
+def test_a_sample_drawn_more_where_triage_was_unsure_is_weighed_back_and_misses_less():
+    """Written after the sampling, against a night it was not tuned on: the sample by confidence band (Neyman) against
+    one of the same size drawn alike from every answer, both through the estimator the daily row reports. Seed 3, 300
+    nights: coverage 0.99 and 0.98, root-mean-square error 0.038 and 0.045."""
+    rng = np.random.default_rng(3)
+    results: dict[str, list[tuple[bool, float]]] = {"bands": [], "alike": []}
+    for n in range(300):
+        day = date(2026, 11, 1) + timedelta(days=n)
+        answers = risky_night(rng, day)
+        truth = 1 - sum(a["wrong"] for a in answers) / len(answers)
+        for design, shown in (("bands", answers), ("alike", [{**a, "confidence": 0.99} for a in answers])):
+            picked = {a["ticket_id"] for a in shadow_sample(shown, 0.0, 0, 30, {"small_model": 30})}
+            assert len(picked) == 30
+            rows = [{**a, "sampled": a["ticket_id"] in picked, "agrees": (not a["wrong"]) if a["ticket_id"] in picked else None}
+                    for a in answers]  # the estimate reads every answer's real confidence either way
+            if design == "alike":  # every answer's chance the same, 30 of 300
+                judged = [r for r in rows if r["sampled"]]
+                found = estimate_rate([score(r) for r in rows], [score(r) for r in judged], [int(r["agrees"]) for r in judged])
+                low, high, rate = found.low, found.high, found.rate
+            else:
+                columns = estimate_columns(rows)
+                low, high, rate = (columns[f"estimate_7d_small_model{s}"] for s in ("_low", "_high", ""))
+            results[design].append((low <= truth <= high, rate - truth))
+    coverage = {d: np.mean([c for c, _ in r]) for d, r in results.items()}
+    error = {d: float(np.sqrt(np.mean([e * e for _, e in r]))) for d, r in results.items()}
+    assert coverage["bands"] >= 0.93 and coverage["alike"] >= 0.93
+    assert abs(np.mean([e for _, e in results["bands"]])) < 0.005  # weighed back: no bias toward the unsure answers
+    assert error["bands"] < 0.9 * error["alike"]

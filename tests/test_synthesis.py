@@ -216,9 +216,10 @@ def test_a_clean_day_goes_out_in_one_batch_per_model_and_comes_back_whole(day_ho
     assert levers - quality["quality_usd"] / quality["baseline_usd"] == pytest.approx(quality["saving"], abs=5e-4)
     assert quality["saving_batch"] > 0 and quality["saving_routing"] > 0 and quality["quality_usd"] > 0
 
-    # No cache yet on a first day: the small model's sample (5%, at least 5) is judged, and the offline answers agree.
+    # No cache yet on a first day: nothing judged before, so the small model's sample is the night's most (10), and the
+    # offline answers agree.
     judged = table(res, "SELECT * FROM answer_quality")
-    assert len(judged) == max(5, -(-quality["route_small_model"] * 5 // 100))
+    assert len(judged) == min(10, quality["route_small_model"]) == 10
     assert {(r["route"], r["status"], r["agrees"]) for r in judged} == {("small_model", "judged", True)}
     assert quality["sampled_small_model"] == len(judged) and quality["agreement_small_model"] == 1.0
     assert 0.4 < quality["agreement_small_model_low"] < 1.0 == quality["agreement_small_model_high"]

@@ -65,9 +65,12 @@ def run(csv: Path, mapping: str, days: int, run_nights, responder: Responder, pr
     own_baseline = sum(s["baseline_usd"] for s in summaries)
     levers = {f"saving_{lever}": round(sum(s[f"saving_{lever}"] * s["baseline_usd"] for s in summaries) / own_baseline, 4)
               if own_baseline else 0.0 for lever in LEVERS}
-    measured = QualitySQL(Warehouse(home.warehouse)).agreement(first - timedelta(days=1), first + timedelta(days=days))
+    db = Warehouse(home.warehouse)
+    measured = QualitySQL(db).agreement(first - timedelta(days=1), first + timedelta(days=days))
+    window = (db.rows("SELECT * FROM daily_cost_and_quality ORDER BY day DESC LIMIT 1") or [{}])[0]
+    paid = db.rows("SELECT coalesce(sum(shadow_usd), 0) AS shadow, coalesce(sum(judge_usd), 0) AS judge FROM answer_quality")[0]
     providers: dict[str, dict] = {}
-    for model, row in BatchLedger(Warehouse(home.warehouse), None, prices).by_model(first, first + timedelta(days=days)).items():
+    for model, row in BatchLedger(db, None, prices).by_model(first, first + timedelta(days=days)).items():
         paid = providers.setdefault(prices.provider_of(model), {"usd": 0.0, "requests": 0, "models": []})
         paid.update(usd=paid["usd"] + float(row["usd"]), requests=paid["requests"] + row["requests"], models=sorted([*paid["models"], model]))
     return {
@@ -82,11 +85,30 @@ def run(csv: Path, mapping: str, days: int, run_nights, responder: Responder, pr
         **{f"quality_{r}": round(measured[r].rate or 0.0, 4) if r in measured else None for r in SHADOWED_ROUTES},
         **{f"quality_{r}_judged": measured[r].n if r in measured else 0 for r in SHADOWED_ROUTES},
         **{f"quality_{r}_low": round(measured[r].low, 4) if r in measured else None for r in SHADOWED_ROUTES},
+        **{f"quality_{r}_high": round(measured[r].high, 4) if r in measured else None for r in SHADOWED_ROUTES},
+        "judge_usd": round(float(paid["judge"]), 6), "shadow_only_usd": round(float(paid["shadow"]), 6),
+        **estimates(window),
         "routes": prices.routes, "prices_as_of": prices.as_of,
         **{f"usd_{name}": round(paid["usd"], 6) for name, paid in sorted(providers.items())},
         **{f"requests_{name}": paid["requests"] for name, paid in sorted(providers.items())},
         **{f"models_{name}": ",".join(paid["models"]) for name, paid in sorted(providers.items())},
     }
+
+
+def estimates(window: dict) -> dict:
+    """The last night's 7-day estimate per cheap route (daily_cost_and_quality): its interval, estimator and worth."""
+    found: dict = {}
+    for r in SHADOWED_ROUTES:
+        low, high = window.get(f"estimate_7d_{r}_low"), window.get(f"estimate_7d_{r}_high")
+        found.update({f"estimate_{r}": rounded(window.get(f"estimate_7d_{r}")), f"estimate_{r}_low": rounded(low),
+                      f"estimate_{r}_high": rounded(high), f"estimator_{r}": window.get(f"estimator_7d_{r}"),
+                      f"effective_n_{r}": rounded(window.get(f"effective_n_7d_{r}"), 1),
+                      f"half_width_{r}": rounded((high - low) / 2) if low is not None and high is not None else None})
+    return found
+
+
+def rounded(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
 
 
 def report(result: dict) -> str:
@@ -102,7 +124,17 @@ def report(result: dict) -> str:
         f"{name} ${result[f'usd_{name}']:.4f} ({result[f'requests_{name}']} requests: {result[f'models_{name}']})" for name in providers))
     lines.append("saving by lever: " + ", ".join(f"{lever.replace('_', ' ')} {result[f'saving_{lever}']:.1%}" for lever in LEVERS)
                  + f"; measuring quality (shadow and judge) cost ${result['shadow_usd']:.4f}, inside the saving")
-    lines.append("judged agreement with the frontier model: " + ", ".join(
-        f"{r} {result[f'quality_{r}']:.1%} (95% lower bound {result[f'quality_{r}_low']:.2f}, {result[f'quality_{r}_judged']} judged)"
-        if result[f"quality_{r}"] is not None else f"{r} not measured" for r in SHADOWED_ROUTES))
+    measuring = result["shadow_usd"]
+    lines.append(f"measuring: shadow answers ${result['shadow_only_usd']:.4f}, judge ${result['judge_usd']:.4f} "
+                 f"({result['judge_usd'] / measuring if measuring else 0:.0%} of measuring, "
+                 f"{result['judge_usd'] / result['baseline_usd'] if result['baseline_usd'] else 0:.1%} of the baseline); "
+                 f"saving before measuring {1 - (result['nightshift_usd'] - measuring) / result['baseline_usd']:.1%}")
+    lines.append(f"{'agreement with the frontier model':34} {'judged (Wilson)':>26} {'all answers, 7 days':>28} {'estimator':>10} {'worth':>6}")
+    for r in SHADOWED_ROUTES:
+        judged = (f"{result[f'quality_{r}']:.3f} [{result[f'quality_{r}_low']:.2f}, {result[f'quality_{r}_high']:.2f}] "
+                  f"of {result[f'quality_{r}_judged']}" if result[f"quality_{r}"] is not None else "not measured")
+        estimated = (f"{result[f'estimate_{r}']:.3f} [{result[f'estimate_{r}_low']:.2f}, {result[f'estimate_{r}_high']:.2f}] "
+                     f"+-{result[f'half_width_{r}']:.3f}" if result[f"half_width_{r}"] is not None else "not measured")
+        worth = f"{result[f'effective_n_{r}']:.0f}" if result[f"effective_n_{r}"] is not None else "-"
+        lines.append(f"{r:34} {judged:>26} {estimated:>28} {result[f'estimator_{r}'] or '-':>10} {worth:>6}")
     return "\n".join(lines) + "\n" + json.dumps(result)

@@ -67,8 +67,9 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
         ),
         "prices": Prices(path=env("NIGHTSHIFT_PRICES") or None, routes=env("NIGHTSHIFT_ROUTES", "")),
         "quality": QualityPolicy(
-            shadow_share=float(env("NIGHTSHIFT_SHADOW_SHARE", "0.05")),
-            shadow_min=int(env("NIGHTSHIFT_SHADOW_MIN", "5")),
+            half_width=float(env("NIGHTSHIFT_QUALITY_HALF_WIDTH", "0.05")),
+            shadow_share=float(env("NIGHTSHIFT_SHADOW_SHARE", "0")),
+            shadow_min=int(env("NIGHTSHIFT_SHADOW_MIN", "2")),
             shadow_max=int(env("NIGHTSHIFT_SHADOW_MAX", "10")),
             target=float(env("NIGHTSHIFT_QUALITY_TARGET", "0.90")),
         ),

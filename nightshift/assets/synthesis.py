@@ -9,6 +9,7 @@ import dagster as dg
 import numpy as np
 
 from nightshift.assets.triage import ticket_triage
+from nightshift.lib.stats import wilson
 from nightshift.llm.ledger import BatchLedger
 from nightshift.llm.pricing import PriceTable, spend_summary
 from nightshift.llm.requests import (
@@ -25,7 +26,9 @@ from nightshift.llm.requests import (
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.orchestration.tracing import traced
-from nightshift.quality.sampling import rank, shadow_sample
+from nightshift.quality.estimate import signal_correlation, top_up
+from nightshift.quality.sampling import SHADOWED_ROUTES, rank, shadow_sample
+from nightshift.quality.signals import score
 from nightshift.reporting import themes
 from nightshift.resources.llm import PROVIDER_RETRY, LLMProvider, permanent_errors_fail_fast
 from nightshift.resources.models import Prices
@@ -71,6 +74,21 @@ def counting(items: Iterable[T], counts: Counter, key: Callable[[T], str]) -> It
         yield item
 
 
+def sample_sizes(warehouse: DuckDBWarehouse, day: date, labels: list[dict], quality: QualityPolicy) -> dict[str, int]:
+    """Per cheap route, how many of tonight's answers its window still needs judged (sampling.top_up): the window's other
+    days' verdicts and the signals' correlation with them, read from the warehouse."""
+    after, until = day - timedelta(days=quality.window_days), day - timedelta(days=1)
+    judged, evidence = warehouse.quality.agreement(after, until), warehouse.quality.evidence(after, until, judged_only=True)
+    wanted = {}
+    for route in SHADOWED_ROUTES:
+        rows = [a for a in evidence if a["route"] == route]
+        correlation = signal_correlation([score(a) for a in rows], [int(a["agrees"]) for a in rows]) if rows else 0.0
+        tonight = sum(r["route"] == route for r in labels)
+        wanted[route] = top_up(judged.get(route) or wilson(0, 0), correlation, tonight * quality.window_days, quality.half_width,
+                               quality.target)
+    return wanted
+
+
 @dg.asset(
     partitions_def=daily_partitions,
     deps=[ticket_triage],
@@ -102,7 +120,8 @@ def synthesis_batches(
             return dg.MaterializeResult(metadata=typed({"submitted_batches": 0, "open_batches": len(in_flight),
                                                   "batch_ids": ", ".join(b["batch_id"] for b in in_flight)}))
         labels = warehouse.triage.labels(day)
-        shadowed = {r["ticket_id"] for r in shadow_sample(labels, quality.shadow_share, quality.shadow_min, quality.shadow_max or None)}
+        wanted = sample_sizes(warehouse, day, labels, quality)
+        shadowed = {r["ticket_id"] for r in shadow_sample(labels, quality.shadow_share, quality.shadow_min, quality.shadow_max or None, wanted)}
         material = find_material(warehouse, vectors, day, labels)
         warehouse.answers.replace_material(day, material)
         found, rising, n = themes.from_row(material)
@@ -118,6 +137,7 @@ def synthesis_batches(
             "requests": made.total(),
             "reused": made.total() - sent.total(),
             "shadow_requests": made[SHADOW],
+            **{f"shadow_wanted_{route}": count for route, count in wanted.items()},
             "safety_requests": made[SAFETY],
             "submitted_requests": sum(per_model.values()),
             "submitted_batches": len(states),

@@ -31,4 +31,5 @@ def wilson(hits: int, n: int, z: float = Z95) -> Share:
     p, z2 = hits / n, z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return Share(hits, n, max(0.0, centre - half), min(1.0, centre + half))
+    # At 0 or n hits the bound is exactly 0 or 1; the sum above can miss it by a rounding (0.9999999999999999 at 10 of 10).
+    return Share(hits, n, 0.0 if hits == 0 else max(0.0, centre - half), 1.0 if hits == n else min(1.0, centre + half))

@@ -76,7 +76,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
-from nightshift.lib.stats import Z95, wilson
+from nightshift.lib.stats import Z95, Share, wilson
 
 Estimator = Literal["wilson", "ppi++"]
 
@@ -85,6 +85,8 @@ Estimator = Literal["wilson", "ppi++"]
 # (the rate itself 89-91% against 91-95%); at 10% and 30% any size did. At 20 the correlation bar below admits only
 # rho >= 0.44, so waiting costs little.
 MIN_JUDGED_PPI = 20
+# Under this many judged in the window the rate measured is too loose to size a sample by: size as if at the target.
+KNOWN_RATE = 10
 # A signal of pure noise still "explains" some of the labels: n_c rho^2 is then about chi-square with one degree of
 # freedom, so this bar lets noise through on one night in twenty (fewer under steep weights, where n_c is small).
 CORRELATION_CHI2 = float(sps.chi2.ppf(0.95, 1))
@@ -179,8 +181,9 @@ def judged_needed(half_width: float, rate: float, correlation: float, n_total: i
     over recent nights); None when even judging them all would not do: the window's own spread, rate (1 - rate) / N,
     is a floor. The sample-size counterpart of ppi-python's ``ppi_mean_power``.
 
-    With s2 = rate (1 - rate), the estimator's own rules decide each n: below MIN_JUDGED_PPI, or where n rho^2 < 3.84,
-    it is Wilson, half-width ~ z sqrt(s2 / n); otherwise PPI++, half-width ~ t_{n-2} sqrt(V(n)) with
+    With s2 = rate (1 - rate), the estimator's own rules decide each n: below MIN_JUDGED_PPI, where n rho^2 < 3.84, or
+    at a rate of 0 or 1 (labels all alike), it is Wilson, half-width z sqrt(s2 / n + z^2 / 4n^2) / (1 + z^2 / n) (at a
+    rate of 1, z^2 / 2(n + z^2): 35 judged for +-0.05); otherwise PPI++, half-width ~ t_{n-2} sqrt(V(n)) with
 
         V(n) = s2 / N + (1/n - 1/N) s2 (1 - rho^2 + 3.84 / n)
 
@@ -190,13 +193,22 @@ def judged_needed(half_width: float, rate: float, correlation: float, n_total: i
         raise ValueError("half_width must be positive, rate in [0, 1] and n_total positive")
     s2, rho2 = rate * (1 - rate), min(max(float(correlation), 0.0), 1.0) ** 2
     n = np.arange(1, n_total + 1, dtype=float)
-    classical = z * np.sqrt(s2 / n)
+    classical = z * np.sqrt(s2 / n + z * z / (4 * n * n)) / (1 + z * z / n)
     variance = s2 / n_total + (1 / n - 1 / n_total) * s2 * (1 - rho2 + CORRELATION_CHI2 / n)
     powered = sps.t.ppf(sps.norm.cdf(z), np.maximum(n - 2, 1)) * np.sqrt(variance)
-    uses_ppi = (n >= MIN_JUDGED_PPI) & (n * rho2 >= CORRELATION_CHI2) & (rho2 > 0)
+    uses_ppi = (n >= MIN_JUDGED_PPI) & (n * rho2 >= CORRELATION_CHI2) & (rho2 > 0) & (s2 > 0)
     half = np.where(uses_ppi, powered, classical)
     enough = np.flatnonzero(half <= half_width + 1e-12)
     return int(enough[0]) + 1 if len(enough) else None
+
+
+def top_up(judged: Share, correlation: float, n_window: int, half_width: float, target: float) -> int:
+    """How many more of a route's answers to judge tonight for its window's 95% interval to be about +-``half_width``:
+    ``judged``, the window's judged answers so far (its other days); ``correlation``, the signals' with their verdicts;
+    ``n_window``, about how many answers the route gives over the window."""
+    rate = judged.rate if judged.rate is not None and judged.n >= KNOWN_RATE else target
+    needed = judged_needed(half_width, rate, correlation, max(n_window, 1))
+    return max(0, (n_window if needed is None else needed) - judged.n)
 
 
 class _Judged:

@@ -1,12 +1,19 @@
 """Which cheap answers are also asked of the frontier model tonight: the shadow sample.
 
-Per cheap route (cache, small model) a share of the day's tickets, never fewer than a minimum (or all there are) and
-never more than a maximum: the interval narrows with the count judged, not with the share, so past a few dozen a week
-more samples buy little and cost the frontier price each.
+Per cheap route (cache, small model) as many of the day's tickets as the window's interval still needs to be about
++-half_width (estimate.top_up: the judged answers of the window's other days count, and the signals' correlation with the
+judge's verdicts lowers the count where PPI++ can use them), never fewer than a minimum (or all there are) and never
+more than a maximum: the interval narrows with the count judged, not with the share, and each sample costs the frontier
+price and the judge's, about 0.9 of what the baseline pays for a whole ticket. A configured share raises the floor.
 The pick ranks tickets by a hash of their id, so a rerun of the day samples the same tickets and sends nothing new.
-Probes are shadowed beyond that, whatever their number: the serves of cache entries on probation and the tickets sent to a route gated
-for their category, every one judged before it is given. The cache route's sample of the rest takes the entries with the fewest
-judged serves on record: the judge's budget buys the most where least is known.
+
+Probes are shadowed beyond that, whatever their number: the serves of cache entries on probation and the tickets sent
+to a route gated for their category, every one judged before it is given. The cache route's sample of the rest takes
+the entries with the fewest judged serves on record: the judge's budget buys the most where least is known. The small
+model's is drawn in bands of triage's confidence, more where it is lower (Neyman's allocation: a band's share of the
+sample goes with its size times sqrt(c (1 - c)), c its mean confidence, the spread of verdicts that confidence
+foretells), at least one from each band while the count allows. Each answer's chance of being picked is known from the
+bands (``inclusion``), so the estimate weighs the sample back and stays unbiased.
 """
 
 from __future__ import annotations
@@ -18,15 +25,19 @@ from collections import defaultdict
 from nightshift.triage.routing import CACHE, SMALL
 
 SHADOWED_ROUTES = (CACHE, SMALL)
+# Edges of the small model's confidence bands: under 0.8 it is unsure, from 0.95 sure (triage's own floor is 0.6).
+BANDS = (0.8, 0.95)
 
 
 def rank(ticket_id: str) -> str:
     return hashlib.sha256(ticket_id.encode()).hexdigest()
 
 
-def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int | None = None) -> list[dict]:
+def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int | None = None,
+                  wanted: dict[str, int] | None = None) -> list[dict]:
     """The triaged rows (ticket_id, route, ...) to shadow: every probe (rows with ``probe`` true), and per cheap route
-    ceil(share x n) of the n others, at least ``minimum``, at most ``maximum``."""
+    of the n others ``wanted[route]`` (see estimate.top_up) or ceil(share x n), whichever is more, at least ``minimum``, at most
+    ``maximum``."""
     by_route: dict[str, list[dict]] = defaultdict(list)
     for row in triaged:
         if row["route"] in SHADOWED_ROUTES:
@@ -34,24 +45,58 @@ def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int 
     picked = []
     for route in SHADOWED_ROUTES:
         rows = sorted(by_route[route], key=lambda r: (*order(r), rank(r["ticket_id"])))
-        probes = sum(bool(r.get("probe")) for r in rows)
+        probes = [r for r in rows if r.get("probe")]
+        rest = rows[len(probes):]
         # The budget is for the rest: the probes measure what is on trial, the rest the route as it stands.
-        wanted = max(math.ceil(share * (len(rows) - probes)), minimum)
-        picked += rows[:probes + (min(wanted, maximum) if maximum is not None else wanted)]
+        count = max(math.ceil(share * len(rest)), minimum, (wanted or {}).get(route, 0))
+        count = min(count, maximum) if maximum is not None else count
+        if route == SMALL:
+            bands: dict[int, list[dict]] = defaultdict(list)
+            for r in rest:
+                bands[band(r)].append(r)
+            keys = sorted(bands)
+            spreads = [math.sqrt(c * (1 - c)) for c in (min(0.999, sum(confidence(r) for r in bands[k]) / len(bands[k])) for k in keys)]
+            given = allocate([len(bands[k]) for k in keys], [len(bands[k]) * s for k, s in zip(keys, spreads)], count)
+            picked += probes + [r for k, n in zip(keys, given) for r in bands[k][:n]]
+        else:
+            picked += probes + rest[:count]
     return picked
+
+
+def allocate(sizes: list[int], weights: list[float], count: int) -> list[int]:
+    """``count`` draws shared among bands of ``sizes`` in proportion to ``weights`` (one at a time, each to the band with
+    the most weight per draw it would then have), one to every band first while the count allows, none past a band's size."""
+    given = [0] * len(sizes)
+    first = sorted((i for i, n in enumerate(sizes) if n), key=lambda i: -weights[i])
+    for i in first[:count]:
+        given[i] = 1
+    for _ in range(min(count, sum(sizes)) - sum(given)):
+        open_bands = [i for i, n in enumerate(sizes) if given[i] < n]
+        given[max(open_bands, key=lambda i: weights[i] / (given[i] + 1))] += 1
+    return given
+
+
+def confidence(row: dict) -> float:
+    return float(row.get("confidence") or 0.0)
+
+
+def band(row: dict) -> int:
+    """The small model's confidence band of an answer (0: under the first edge); 0 for the cache, drawn by its own rule."""
+    return sum(confidence(row) >= edge for edge in BANDS) if row.get("route") == SMALL else 0
 
 
 def inclusion(rows: list[dict]) -> list[float]:
     """Each row's chance of having been shadowed under shadow_sample's design, from what was: rows of one route and day
-    (``sampled``: it was; ``probe``, ``cache_judged`` as shadow_sample reads them). The pick takes whole groups in
-    the order it sorts them (probes, then the fewest judged serves) and cuts the last group by a hash of the ticket id,
-    as good as a random draw there: a row's chance is its group's share picked, 1 for groups taken whole and 0 for
-    groups never reached (no estimate from the sample covers those)."""
+    (``sampled``: it was; ``route``, ``probe``, ``cache_judged``, ``confidence`` as shadow_sample reads them). The pick
+    takes whole groups in the order it sorts them (probes, then the fewest judged serves), or a count from each
+    confidence band, and cuts a group by a hash of the ticket id, as good as a random draw there: a row's chance is its
+    group's share picked, 1 for groups taken whole and 0 for groups never reached (no estimate from the sample covers
+    those)."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
-        groups[order(r)].append(r)
+        groups[(*order(r), band(r))].append(r)
     share = {key: sum(bool(r["sampled"]) for r in group) / len(group) for key, group in groups.items()}
-    return [share[order(r)] for r in rows]
+    return [share[(*order(r), band(r))] for r in rows]
 
 
 def order(row: dict) -> tuple:

@@ -11,11 +11,14 @@ from nightshift.triage.tightening import QualityBounds
 class QualityPolicy(dg.ConfigurableResource):
     """Shadow sampling, the judge's target and how far routing may tighten when a cheap route misses it."""
 
-    shadow_share: float = Field(default=0.05, description="Share of each night's cache and small-model tickets also asked of "
-                                "the frontier model and judged.")
-    # 5 a night fill a week's window with the 35 that can, all agreeing, clear a 0.90 target at 95%.
-    shadow_min: int = Field(default=5, description="At least this many per cheap route and night (or all there are).")
-    # The check needs about 35 judged a week to vouch for 0.90; 10 a night is twice that, at the frontier price each.
+    # 0.05 is what the route needs when it agrees in full: 35 of 35 judged, the least that also clears a 0.90 target.
+    half_width: float = Field(default=0.05, description="Each cheap route is sampled for a 95% interval of about this "
+                              "half-width over the window.")
+    shadow_share: float = Field(default=0.0, description="At least this share of each night's cache and small-model "
+                                "tickets is also asked of the frontier model and judged.")
+    # A route is never unwatched for a night, whatever its window already holds.
+    shadow_min: int = Field(default=2, description="At least this many per cheap route and night (or all there are).")
+    # A first week fills the window in four nights, at the frontier price and the judge's each.
     shadow_max: int = Field(default=10, description="At most this many per cheap route and night (0: no limit).")
     target: float = Field(default=0.90, description="Agreement with the frontier model a cheap route must keep.")
     window_days: int = Field(default=7, description="Days of verdicts the rolling figure, the check and the tightening read.")

@@ -34,14 +34,15 @@ class QualitySQL:
                             "WHERE status = 'judged' AND supported IS NOT NULL AND day > ? AND day <= ? GROUP BY route", [after, until])
         return {r["route"]: wilson(int(r["hits"]), int(r["n"])) for r in rows}
 
-    def evidence(self, after: date, until: date) -> list[dict]:
+    def evidence(self, after: date, until: date, judged_only: bool = False) -> list[dict]:
         """Every cheap answer of the days after `after` up to `until`, with its free signals (triage's confidence and
         category, the cache's similarity, the reply's relevance to its ticket and the floor), the category the cheap
         answer gave, whether it was shadowed and, when judged, whether the judge agreed.
 
         Only signals of the cheap answer as written, fixed before anyone judged it: an answer judged wrong is replaced,
         so its category and relevance are read from the answer taken back (replaced_response, cheap_relevance), else the
-        signal would differ between judged and unjudged answers (PPI's correction assumes one rule for both)."""
+        signal would differ between judged and unjudged answers (PPI's correction assumes one rule for both).
+        ``judged_only``: the judged answers alone."""
         return self.db.rows(
             "SELECT t.ticket_id, t.day, t.route, t.confidence, t.cache_similarity, t.category AS predicted, "
             "coalesce(t.cache_probe, false) OR coalesce(t.gate_probe, false) AS probe, "
@@ -53,7 +54,8 @@ class QualitySQL:
             "q.ticket_id IS NOT NULL AS sampled, CASE WHEN q.status = 'judged' THEN q.agrees END AS agrees "
             "FROM ticket_triage t JOIN ticket_responses r USING (ticket_id, day) LEFT JOIN cache_admissions a USING (ticket_id, day) "
             "LEFT JOIN answer_quality q ON q.ticket_id = t.ticket_id AND q.day = t.day AND q.route = t.route "
-            "WHERE t.route IN ('cache', 'small_model') AND t.day > ? AND t.day <= ? ORDER BY t.day, t.route, t.ticket_id",
+            "WHERE t.route IN ('cache', 'small_model') AND t.day > ? AND t.day <= ? "
+            + ("AND q.status = 'judged' " if judged_only else "") + "ORDER BY t.day, t.route, t.ticket_id",
             [after, until])
 
     def day(self, day: date) -> list[dict]:

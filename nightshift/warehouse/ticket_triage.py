@@ -30,9 +30,9 @@ class TriageSQL:
         return self.db.blocks(f"{TRIAGED} WHERE t.day = ?", [day], block)
 
     def labels(self, day: date) -> list[dict]:
-        """The day's tickets with their route, category, whether it is a probe (of a cache entry on probation or of a
+        """The day's tickets with their route, category, triage's confidence, whether it is a probe (of a cache entry on probation or of a
         gated category) and how many judged serves the cache entry it is served has: what samples and counts are drawn from."""
-        return self.db.rows("SELECT ticket_id, route, category, coalesce(cache_probe, false) OR coalesce(gate_probe, false) AS probe, "
+        return self.db.rows("SELECT ticket_id, route, category, confidence, coalesce(cache_probe, false) OR coalesce(gate_probe, false) AS probe, "
                             "coalesce(cache_judged, 0) AS cache_judged FROM ticket_triage WHERE day = ? ORDER BY ticket_id", [day])
 
     def served_from(self, day: date, ticket_ids: list[str]) -> dict[str, str]:
