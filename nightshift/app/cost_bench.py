@@ -68,7 +68,7 @@ def run(csv: Path, mapping: str, days: int, run_nights, responder: Responder, pr
     db = Warehouse(home.warehouse)
     measured = QualitySQL(db).agreement(first - timedelta(days=1), first + timedelta(days=days))
     window = (db.rows("SELECT * FROM daily_cost_and_quality ORDER BY day DESC LIMIT 1") or [{}])[0]
-    paid = db.rows("SELECT coalesce(sum(shadow_usd), 0) AS shadow, coalesce(sum(judge_usd), 0) AS judge FROM answer_quality")[0]
+    measuring = db.rows("SELECT coalesce(sum(shadow_usd), 0) AS shadow, coalesce(sum(judge_usd), 0) AS judge FROM answer_quality")[0]
     providers: dict[str, dict] = {}
     for model, row in BatchLedger(db, None, prices).by_model(first, first + timedelta(days=days)).items():
         paid = providers.setdefault(prices.provider_of(model), {"usd": 0.0, "requests": 0, "models": []})
@@ -86,7 +86,7 @@ def run(csv: Path, mapping: str, days: int, run_nights, responder: Responder, pr
         **{f"quality_{r}_judged": measured[r].n if r in measured else 0 for r in SHADOWED_ROUTES},
         **{f"quality_{r}_low": round(measured[r].low, 4) if r in measured else None for r in SHADOWED_ROUTES},
         **{f"quality_{r}_high": round(measured[r].high, 4) if r in measured else None for r in SHADOWED_ROUTES},
-        "judge_usd": round(float(paid["judge"]), 6), "shadow_only_usd": round(float(paid["shadow"]), 6),
+        "judge_usd": round(float(measuring["judge"]), 6), "shadow_only_usd": round(float(measuring["shadow"]), 6),
         **estimates(window),
         "routes": prices.routes, "prices_as_of": prices.as_of,
         **{f"usd_{name}": round(paid["usd"], 6) for name, paid in sorted(providers.items())},
