@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import numpy as np
+import pytest
 
 from nightshift.lib.stats import wilson
 from nightshift.quality.agreement import estimate_columns
@@ -112,3 +113,19 @@ def test_a_sample_drawn_more_where_triage_was_unsure_is_weighed_back_and_misses_
     assert coverage["bands"] >= 0.93 and coverage["alike"] >= 0.93
     assert abs(np.mean([e for _, e in results["bands"]])) < 0.005  # weighed back: no bias toward the unsure answers
     assert error["bands"] < 0.9 * error["alike"]
+
+
+def test_a_band_too_small_for_a_draw_is_drawn_with_the_next():
+    """Bitext's week: 11 unsure answers of 633. Drawn on their own, one would have been picked of 11 and weighed as
+    one of 633 (worth 14.5 judged answers of 40 over the week); drawn with the sure ones, every answer's chance is alike."""
+    rows = [{"ticket_id": f"u{i}", "route": "small_model", "confidence": 0.9} for i in range(11)]
+    rows += [{"ticket_id": f"s{i}", "route": "small_model", "confidence": 0.99} for i in range(622)]
+    for count in (2, 10):
+        picked = {r["ticket_id"] for r in shadow_sample(rows, 0.0, 0, count, {"small_model": count})}
+        chances = inclusion([{**r, "sampled": r["ticket_id"] in picked} for r in rows])
+        assert len(picked) == count and set(chances) == {count / 633}
+    # 80 unsure of 633 expect more than a draw of 10: their own band, favoured (at most twice), and weighed back.
+    rows = [{**r, "confidence": 0.7} if i < 80 else r for i, r in enumerate(rows)]
+    picked = {r["ticket_id"] for r in shadow_sample(rows, 0.0, 0, 10, {"small_model": 10})}
+    chances = inclusion([{**r, "sampled": r["ticket_id"] in picked} for r in rows])
+    assert chances[0] > chances[-1] and sum(1 / c for c, r in zip(chances, rows) if r["ticket_id"] in picked) == pytest.approx(633)
