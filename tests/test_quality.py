@@ -10,7 +10,7 @@ from nightshift.llm.engine import OFF_TOPIC_REPLY, WRONG_CATEGORY, Faults, Local
 from nightshift.llm.offline import respond
 from nightshift.llm.pricing import load_prices
 from nightshift.llm.requests import JUDGE
-from nightshift.quality.estimate import top_up
+from nightshift.quality.estimate import nightly_sample
 from nightshift.quality.judging import JUDGED, PENDING, UNMEASURED, judge_requests_and_rows
 from nightshift.quality.sampling import shadow_sample
 from nightshift.triage.routing import CACHE, FRONTIER, SMALL, RoutingConfig, Signals, route
@@ -164,15 +164,15 @@ def test_the_wrong_share_fault_rewrites_that_model_s_reply_answers_only(tmp_path
     assert wrong and all(cid.startswith("t") for cid in wrong) and 10 <= len(wrong) <= 30
 
 
-def test_the_sample_is_sized_by_what_the_window_still_needs():
-    # Nothing judged yet: sized as if at the target (141 for +-0.05 at 0.90), so the night's maximum applies.
-    assert top_up(wilson(0, 0), 0.0, 4000, 0.05, 0.90) == 141
-    # 20 of 20 agreeing on the window's other days: 35 of 35 would be within +-0.05, so 15 more; 35 already, none.
-    assert top_up(wilson(20, 20), 0.0, 4000, 0.05, 0.90) == 15 and top_up(wilson(35, 35), 0.0, 4000, 0.05, 0.90) == 0
+def test_the_sample_is_sized_by_what_the_window_needs_and_spread_evenly_over_its_nights():
+    # Nothing judged yet: sized as if at the target (141 for +-0.05 at 0.90, 21 a night), so the night's maximum applies.
+    assert nightly_sample(wilson(0, 0), 0.0, 4000, 0.05, 0.90, 7) == 21
+    # Once 10 agree, as a route that agrees in full: 35 of 35 would be within +-0.05, 5 a night, however many are in.
+    assert nightly_sample(wilson(10, 10), 0.0, 4000, 0.05, 0.90, 7) == nightly_sample(wilson(35, 35), 0.0, 4000, 0.05, 0.90, 7) == 5
     # A route measured lower needs more, and fewer where the signals correlate with the verdicts (PPI++).
-    assert top_up(wilson(27, 30), 0.6, 4000, 0.05, 0.90) < top_up(wilson(27, 30), 0.0, 4000, 0.05, 0.90)
+    assert nightly_sample(wilson(27, 30), 0.6, 4000, 0.05, 0.90, 7) < nightly_sample(wilson(27, 30), 0.0, 4000, 0.05, 0.90, 7)
     # A small window: never more than it holds.
-    assert top_up(wilson(0, 0), 0.0, 12, 0.01, 0.90) == 12
+    assert nightly_sample(wilson(0, 0), 0.0, 12, 0.01, 0.90, 1) == 12
     rows = [{"ticket_id": f"t{i}", "route": SMALL} for i in range(40)] + [{"ticket_id": f"c{i}", "route": CACHE} for i in range(40)]
     picked = shadow_sample(rows, share=0.0, minimum=2, maximum=10, wanted={SMALL: 6, CACHE: 0})
     assert sum(r["route"] == SMALL for r in picked) == 6 and sum(r["route"] == CACHE for r in picked) == 2

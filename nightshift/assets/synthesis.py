@@ -26,7 +26,7 @@ from nightshift.llm.requests import (
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.orchestration.tracing import traced
-from nightshift.quality.estimate import signal_correlation, top_up
+from nightshift.quality.estimate import nightly_sample, signal_correlation
 from nightshift.quality.sampling import SHADOWED_ROUTES, rank, shadow_sample
 from nightshift.quality.signals import score
 from nightshift.reporting import themes
@@ -75,8 +75,8 @@ def counting(items: Iterable[T], counts: Counter, key: Callable[[T], str]) -> It
 
 
 def sample_sizes(warehouse: DuckDBWarehouse, day: date, labels: list[dict], quality: QualityPolicy) -> dict[str, int]:
-    """Per cheap route, how many of tonight's answers its window still needs judged (sampling.top_up): the window's other
-    days' verdicts and the signals' correlation with them, read from the warehouse."""
+    """Per cheap route, how many of tonight's answers to judge (estimate.nightly_sample), from the window's other days'
+    verdicts and the signals' correlation with them."""
     after, until = day - timedelta(days=quality.window_days), day - timedelta(days=1)
     judged, evidence = warehouse.quality.agreement(after, until), warehouse.quality.evidence(after, until, judged_only=True)
     wanted = {}
@@ -84,8 +84,8 @@ def sample_sizes(warehouse: DuckDBWarehouse, day: date, labels: list[dict], qual
         rows = [a for a in evidence if a["route"] == route]
         correlation = signal_correlation([score(a) for a in rows], [int(a["agrees"]) for a in rows]) if rows else 0.0
         tonight = sum(r["route"] == route for r in labels)
-        wanted[route] = top_up(judged.get(route) or wilson(0, 0), correlation, tonight * quality.window_days, quality.half_width,
-                               quality.target)
+        wanted[route] = nightly_sample(judged.get(route) or wilson(0, 0), correlation, tonight * quality.window_days,
+                                       quality.half_width, quality.target, quality.window_days)
     return wanted
 
 

@@ -202,13 +202,18 @@ def judged_needed(half_width: float, rate: float, correlation: float, n_total: i
     return int(enough[0]) + 1 if len(enough) else None
 
 
-def top_up(judged: Share, correlation: float, n_window: int, half_width: float, target: float) -> int:
-    """How many more of a route's answers to judge tonight for its window's 95% interval to be about +-``half_width``:
-    ``judged``, the window's judged answers so far (its other days); ``correlation``, the signals' with their verdicts;
-    ``n_window``, about how many answers the route gives over the window."""
+def nightly_sample(judged: Share, correlation: float, n_window: int, half_width: float, target: float, nights: int) -> int:
+    """How many of a route's answers to judge tonight for its window of ``nights`` to reach a 95% interval of about
+    +-``half_width``: an even share of the count the window needs, at the rate measured so far (``judged``, the
+    window's other days; the target until KNOWN_RATE are judged) and the signals' ``correlation`` with the verdicts;
+    ``n_window``, about how many answers the route gives over the window.
+
+    Even, not front-loaded: a night judged more than the others weighs each of its answers less, and unequal weights
+    cost effective size (a first week judged 10, 10, 10, 5, 2, 2, 2 on Bitext, each night topping the window up, was
+    worth 24 judged answers of its 40: +-0.072 where +-0.05 was asked)."""
     rate = judged.rate if judged.rate is not None and judged.n >= KNOWN_RATE else target
     needed = judged_needed(half_width, rate, correlation, max(n_window, 1))
-    return max(0, (n_window if needed is None else needed) - judged.n)
+    return math.ceil((n_window if needed is None else needed) / max(nights, 1))
 
 
 class _Judged:

@@ -1,7 +1,7 @@
 """Which cheap answers are also asked of the frontier model tonight: the shadow sample.
 
-Per cheap route (cache, small model) as many of the day's tickets as the window's interval still needs to be about
-+-half_width (estimate.top_up: the judged answers of the window's other days count, and the signals' correlation with the
+Per cheap route (cache, small model) an even nightly share of what the window's interval needs to be about
++-half_width (estimate.nightly_sample: the rate measured so far sets the spread, and the signals' correlation with the
 judge's verdicts lowers the count where PPI++ can use them), never fewer than a minimum (or all there are) and never
 more than a maximum: the interval narrows with the count judged, not with the share, and each sample costs the frontier
 price and the judge's, about 0.9 of what the baseline pays for a whole ticket. A configured share raises the floor.
@@ -43,7 +43,7 @@ def rank(ticket_id: str) -> str:
 def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int | None = None,
                   wanted: dict[str, int] | None = None) -> list[dict]:
     """The triaged rows (ticket_id, route, ...) to shadow: every probe (rows with ``probe`` true), and per cheap route
-    of the n others ``wanted[route]`` (see estimate.top_up) or ceil(share x n), whichever is more, at least ``minimum``, at most
+    of the n others ``wanted[route]`` (see estimate.nightly_sample) or ceil(share x n), whichever is more, at least ``minimum``, at most
     ``maximum``."""
     by_route: dict[str, list[dict]] = defaultdict(list)
     for row in triaged:
