@@ -88,7 +88,7 @@ def test_every_check_passed_on_the_clean_days_and_the_report_counts_them(res):
     results = sql(res, "SELECT check_name, passed, severity, metadata FROM check_results WHERE day = ? ORDER BY check_name",
                   date(2026, 11, 2))
     assert len(results) == 15 and all(r["passed"] for r in results), results
-    # Two nights of judged small-model answers (5%, at least 5 a night), all agreeing, cannot vouch for 0.90 yet
+    # Two nights of judged small-model answers (10, then 5: the sample is sized), all agreeing, cannot vouch for 0.90 yet
     # (35 of 35 could), nor say it is missed: undecided, which passes, with how many more it would take.
     (quality,) = [r for r in results if r["check_name"] == "cheap_answers_meet_quality_target"]
     figures = json.loads(quality["metadata"])

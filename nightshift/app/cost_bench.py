@@ -123,12 +123,13 @@ def report(result: dict) -> str:
     lines.append("$ per provider: " + ", ".join(
         f"{name} ${result[f'usd_{name}']:.4f} ({result[f'requests_{name}']} requests: {result[f'models_{name}']})" for name in providers))
     lines.append("saving by lever: " + ", ".join(f"{lever.replace('_', ' ')} {result[f'saving_{lever}']:.1%}" for lever in LEVERS)
-                 + f"; measuring quality (shadow and judge) cost ${result['shadow_usd']:.4f}, inside the saving")
-    measuring = result["shadow_usd"]
+                 + f"; measuring quality and safety cost ${result['shadow_usd']:.4f}, inside the saving")
+    measuring, baseline = result["shadow_usd"], result["baseline_usd"] or 1.0
     lines.append(f"measuring: shadow answers ${result['shadow_only_usd']:.4f}, judge ${result['judge_usd']:.4f} "
-                 f"({result['judge_usd'] / measuring if measuring else 0:.0%} of measuring, "
-                 f"{result['judge_usd'] / result['baseline_usd'] if result['baseline_usd'] else 0:.1%} of the baseline); "
-                 f"saving before measuring {1 - (result['nightshift_usd'] - measuring) / result['baseline_usd']:.1%}")
+                 f"({result['judge_usd'] / result['nightshift_usd'] if result['nightshift_usd'] else 0:.1%} of nightshift's $, "
+                 f"{result['judge_usd'] / baseline:.1%} of the baseline), safety classifier "
+                 f"${measuring - result['shadow_only_usd'] - result['judge_usd']:.4f}; "
+                 f"saving before measuring {1 - (result['nightshift_usd'] - measuring) / baseline:.1%}")
     lines.append(f"{'agreement with the frontier model':34} {'judged (Wilson)':>26} {'all answers, 7 days':>28} {'estimator':>10} {'worth':>6}")
     for r in SHADOWED_ROUTES:
         judged = (f"{result[f'quality_{r}']:.3f} [{result[f'quality_{r}_low']:.2f}, {result[f'quality_{r}_high']:.2f}] "
