@@ -141,7 +141,7 @@ def test_bench_cost_with_a_provider_mix_ends_with_json_and_dollars_per_provider(
     assert figures["usd_openai"] + figures["usd_anthropic"] == pytest.approx(figures["nightshift_usd"], abs=1e-5)
     assert "$ per provider: anthropic $" in result.stdout
     # Quality beside the price: per cheap route the judged share (Wilson) and the 7-day estimate from every answer.
-    assert figures["judge_usd"] + figures["shadow_only_usd"] == pytest.approx(figures["shadow_usd"], abs=1e-5)
+    assert 0 < figures["judge_usd"] + figures["shadow_only_usd"] <= figures["shadow_usd"] + 1e-9  # the rest: the safety classifier
     assert figures["estimator_small_model"] in ("wilson", "ppi++") and 0 < figures["half_width_small_model"] < 0.5
     assert figures["estimate_small_model_low"] <= figures["estimate_small_model"] <= figures["estimate_small_model_high"]
     assert "all answers, 7 days" in result.stdout and "judge $" in result.stdout

@@ -19,8 +19,8 @@ def test_a_probe_is_always_judged_and_the_rest_share_what_is_left():
 
 
 def test_the_caches_judges_go_first_to_the_entries_least_judged_and_never_reach_the_rest():
-    rows = [{"sampled": True, "cache_judged": 0}, {"sampled": True, "cache_judged": 1}, {"sampled": False, "cache_judged": 1},
-            {"sampled": False, "cache_judged": 5}]
+    rows = [{"route": "cache", "sampled": True, "cache_judged": 0}, {"route": "cache", "sampled": True, "cache_judged": 1},
+            {"route": "cache", "sampled": False, "cache_judged": 1}, {"route": "cache", "sampled": False, "cache_judged": 5}]
     assert inclusion(rows) == [1.0, 0.5, 0.5, 0.0]
 
 

@@ -114,22 +114,28 @@ def cheap_answer(ticket: dict, latest: dict[str, dict], spent: dict[str, dict], 
     taken back, and so is a probe the judge could not judge; a probe waits, pending, for its verdict. An answer taken back
     gets the frontier's shadow answer when there is one, else a new frontier request. A small-model answer the judge
     found wrong gets the shadow answer too: a judged-wrong answer is never given. So does a probe of a gated category
-    the judge could not judge (held for a person if there is no shadow answer either); one that waits for its verdict is
-    pending, as a cache probe is."""
+    (either route) the judge could not judge; one that waits for its verdict is pending, as a cache probe is. A small-
+    model answer to take back with no shadow answer to give waits while one may come, else goes to a person."""
     tid = ticket["ticket_id"]
     shadow, verdict = latest.get(f"{SHADOW}:{tid}"), judged.verdicts.get(tid)
     if ticket["route"] != CACHE:
         answered = from_request(latest.get(tid), spent.get(tid))
         unjudged = ticket["gate_probe"] and verdict is None and answered["status"] == "ok"
-        if unjudged and not (shadow is None or judged.given_up(shadow) or judged.given_up(latest.get(f"{JUDGE}:{tid}"))):
-            return {**answered, "status": "pending"}, False
-        if (verdict is False or unjudged) and shadow is not None and shadow["status"] == "ok":
+        if not (unjudged or verdict is False):
+            return answered, False
+        coming = shadow is not None and not judged.given_up(shadow)  # the shadow is in, or may still come
+        if unjudged and coming and not judged.given_up(latest.get(f"{JUDGE}:{tid}")):
+            return {**answered, "status": "pending"}, False  # its verdict may still come
+        if shadow is not None and shadow["status"] == "ok":
             return {**from_shadow(shadow, answered), "replaced_response": answered["response"],
                     "replaced_because": "the judge found it wrong" if verdict is False else "its probe could not be judged"}, False
-        if unjudged:  # nothing to give in its place: a person decides
-            return {**answered, "status": "held", "needs_human": True,
-                    "hold_reason": "a probe of a gated category the judge could not judge, and the frontier's answer failed"}, False
-        return answered, False
+        if coming:
+            return {**answered, "status": "pending"}, False
+        # A verdict can outlive its shadow (a rerun of the day's synthesis drops a ticket from the sample); with nothing
+        # to give in its place, a person decides.
+        held = "judged wrong" if verdict is False else "a probe of a gated category the judge could not judge"
+        return {**answered, "status": "held", "needs_human": True,
+                "hold_reason": f"{held}, and the frontier's answer failed or was never asked"}, False
     entry_id, before = ticket["cache_entry_id"], judged.before.get(tid) or {}
     entry = cached.get(entry_id)
     if entry is None and before.get("source") == CACHE and before.get("response"):
@@ -137,7 +143,7 @@ def cheap_answer(ticket: dict, latest: dict[str, dict], spent: dict[str, dict], 
         # was given stands, and a rerun of the day gives the same.
         entry = {"entry_id": entry_id, "answer": before["response"], "model": before["model_asked"], "written_by": before["model"]}
     why = judged.withdrawn.get(entry_id) or ("its cache entry is gone" if entry is None else None)
-    if why is None and ticket["cache_probe"] and verdict is None:
+    if why is None and (ticket["cache_probe"] or ticket["gate_probe"]) and verdict is None:
         if not (shadow is None or judged.given_up(shadow) or judged.given_up(latest.get(f"{JUDGE}:{tid}"))):
             return {**from_cache(ticket, entry, prices, passages), "status": "pending"}, False
         why = "its probe could not be judged"

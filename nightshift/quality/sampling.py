@@ -89,14 +89,18 @@ def allocate(sizes: list[int], weights: list[float], count: int) -> list[int]:
 def merged(sizes: Counter, count: int) -> dict[int, int]:
     """Each band mapped to the band it is drawn with: bands from the least sure up join the next until together they
     expect a whole draw of ``count`` drawn alike (a band of 11 of 633 answers is no band for 10 draws: one draw from it
-    would favour it 6 times over), and what is left at the top joins the surest."""
-    total, joined, waiting = sum(sizes.values()), {}, []
+    would favour it 6 times over); a surest band left too thin joins the one below it."""
+    total, groups, waiting = sum(sizes.values()), [], []
     for key in sorted(sizes):
         waiting.append(key)
-        if sum(sizes[k] for k in waiting) * count >= total or key == max(sizes):
-            joined.update({k: key for k in waiting})
+        if sum(sizes[k] for k in waiting) * count >= total:
+            groups.append(waiting)
             waiting = []
-    return joined
+    if waiting and groups:  # a surest band too thin for a draw of its own joins the band below it
+        groups[-1] += waiting
+    elif waiting:
+        groups.append(waiting)
+    return {k: group[-1] for group in groups for k in group}
 
 
 def confidence(row: dict) -> float:
@@ -126,5 +130,6 @@ def inclusion(rows: list[dict]) -> list[float]:
 
 
 def order(row: dict) -> tuple:
-    """Where shadow_sample's sort puts a row before the hash decides: probes first, then the fewest judged serves."""
-    return (not row.get("probe"), row.get("cache_judged") or 0)
+    """Where shadow_sample's sort puts a row before the hash decides: probes first, then (the cache's) the fewest judged
+    serves. A small-model ticket may carry the record of a cache entry it did not take: that is no order of its own."""
+    return (not row.get("probe"), (row.get("cache_judged") or 0) if row.get("route") == CACHE else 0)
