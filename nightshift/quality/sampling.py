@@ -13,9 +13,8 @@ the entries with the fewest judged serves on record: the judge's budget buys the
 model's is drawn in bands of triage's confidence, more where it is lower (Neyman's allocation: a band's share of the
 sample goes with its size times sqrt(c (1 - c)), c its mean confidence, the spread of verdicts that confidence
 foretells, capped at TILT times the surest band's), at least one from each band; a band expecting under one draw
-of the count is drawn with the next surer one (``merged``). Each answer's
-chance of being picked is known from the bands (``inclusion``), so the estimate weighs the sample back and stays
-unbiased.
+of the count is drawn with the next surer one (``merged``). Each answer's chance of being picked is known from the
+bands (``inclusion``), so the estimate weighs the sample back and stays unbiased.
 """
 
 from __future__ import annotations
@@ -43,8 +42,8 @@ def rank(ticket_id: str) -> str:
 def shadow_sample(triaged: list[dict], share: float, minimum: int, maximum: int | None = None,
                   wanted: dict[str, int] | None = None) -> list[dict]:
     """The triaged rows (ticket_id, route, ...) to shadow: every probe (rows with ``probe`` true), and per cheap route
-    of the n others ``wanted[route]`` (see estimate.nightly_sample) or ceil(share x n), whichever is more, at least ``minimum``, at most
-    ``maximum``."""
+    of the n others ``wanted[route]`` (see estimate.nightly_sample) or ceil(share x n), whichever is more, at least
+    ``minimum``, at most ``maximum``."""
     by_route: dict[str, list[dict]] = defaultdict(list)
     for row in triaged:
         if row["route"] in SHADOWED_ROUTES:

@@ -71,13 +71,14 @@ def probes_needed(share: Share, target: float, most: int) -> int:
 def gate_probes(signals: list[Signals], ids: list[str], config: RoutingConfig, by_category: dict[tuple[str, str], Share],
                 bounds: QualityBounds) -> dict[int, Decision]:
     """Per gated (route, category), the tickets the gate moved that go to the route anyway as probes (by ticket index):
-    as many as ``probes_needed`` says and ``probe_share`` allows, chosen by a hash of the ticket id (a rerun of the day picks the same); a ticket
-    probes one route at most."""
+    as many as ``probes_needed`` says and ``probe_share`` allows, chosen by a hash of the ticket id (a rerun of the day
+    picks the same); a ticket probes one route at most."""
     picked: dict[int, Decision] = {}
     for key, why in sorted(config.gated.items()):
         ungated = replace(config, gated={k: w for k, w in config.gated.items() if k != key})
         moved = {i: d for i, s in enumerate(signals) if s.category == key[1] and i not in picked and (d := decide(s, ungated)).route == key[0]}
         wanted = min(probes_needed(by_category[key], bounds.target, bounds.max_probes), max(1, int(bounds.probe_share * len(moved))))
+        # The quality room's sample ranks by the same hash; this room may not import it (see the layout test).
         for i in sorted(moved, key=lambda i: hashlib.sha256(ids[i].encode()).hexdigest())[:wanted]:
             picked[i] = Decision(key[0], f"{moved[i].reason}; probe of the gate ({why}): judged before it is given")
     return picked
