@@ -114,8 +114,8 @@ def cheap_answer(ticket: dict, latest: dict[str, dict], spent: dict[str, dict], 
     taken back, and so is a probe the judge could not judge; a probe waits, pending, for its verdict. An answer taken back
     gets the frontier's shadow answer when there is one, else a new frontier request. A small-model answer the judge
     found wrong gets the shadow answer too: a judged-wrong answer is never given. So does a probe of a gated category
-    (either route) the judge could not judge; one that waits for its verdict is pending, as a cache probe is. A small-
-    model answer to take back with no shadow answer to give waits while one may come, else goes to a person."""
+    (either route) the judge could not judge; one that waits for its verdict is pending, as a cache probe is. A model's
+    answer to take back with no shadow answer to give waits while one may come, else goes to a person."""
     tid = ticket["ticket_id"]
     shadow, verdict = latest.get(f"{SHADOW}:{tid}"), judged.verdicts.get(tid)
     if ticket["route"] != CACHE:
