@@ -77,14 +77,14 @@ def counting(items: Iterable[T], counts: Counter, key: Callable[[T], str]) -> It
 def sample_sizes(warehouse: DuckDBWarehouse, day: date, labels: list[dict], quality: QualityPolicy) -> dict[str, int]:
     """Per cheap route, how many of tonight's answers to judge (estimate.nightly_sample), from the window's other days'
     verdicts and the signals' correlation with them."""
-    after, until = day - timedelta(days=quality.window_days), day - timedelta(days=1)
-    judged, evidence = warehouse.quality.agreement(after, until), warehouse.quality.evidence(after, until, judged_only=True)
+    evidence = warehouse.quality.evidence(day - timedelta(days=quality.window_days), day - timedelta(days=1), judged_only=True)
     wanted = {}
     for route in SHADOWED_ROUTES:
         rows = [a for a in evidence if a["route"] == route]
-        correlation = signal_correlation([score(a) for a in rows], [int(a["agrees"]) for a in rows]) if rows else 0.0
+        verdicts = [int(a["agrees"]) for a in rows]
+        correlation = signal_correlation([score(a) for a in rows], verdicts) if rows else 0.0
         tonight = sum(r["route"] == route for r in labels)
-        wanted[route] = nightly_sample(judged.get(route) or wilson(0, 0), correlation, tonight * quality.window_days,
+        wanted[route] = nightly_sample(wilson(sum(verdicts), len(verdicts)), correlation, tonight * quality.window_days,
                                        quality.half_width, quality.target, quality.window_days)
     return wanted
 
