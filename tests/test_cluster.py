@@ -17,6 +17,7 @@ import pytest
 from nightshift.deployment.loopback import one_machine
 from nightshift.ingest.samples import write_days
 from nightshift.knowledge.sample import write_sample
+from nightshift.orchestration.chunks import CHUNK_TICKETS
 from nightshift.warehouse.database import Warehouse
 from tests.conftest import SAMPLE_START
 from tests.services import cluster
@@ -107,7 +108,9 @@ def step_workers(env: dict[str, str]) -> dict[str, set[str]]:
 
 
 def test_a_backfill_on_two_workers_ends_as_it_does_in_one_process(tmp_path, in_process):
-    with cluster(tmp_path, ["w1", "w2"], one_machine()) as night:
+    # Chunks of 40 tickets: a day's embedding and cache reading are four steps each that the workers share, where the
+    # in-process night made one chunk of each day.
+    with cluster(tmp_path, ["w1", "w2"], {**one_machine(), CHUNK_TICKETS: "40"}) as night:
         env = night.env
         landing(tmp_path / "home")
         backfill(env)
@@ -120,7 +123,9 @@ def test_a_backfill_on_two_workers_ends_as_it_does_in_one_process(tmp_path, in_p
     assert set(by_worker) == {"w1", "w2"}, by_worker
     # Every step of both jobs ran somewhere: ingest to submit, and collect to the day's report.
     ran = set().union(*by_worker.values())
-    assert {"raw_tickets", "ticket_embeddings", "synthesis_batches", "ticket_responses", "daily_cost_and_quality"} <= ran
+    assert {"raw_tickets", "ticket_embeddings", "synthesis_batches", "ticket_responses", "daily_cost_and_quality",
+            "cached_answers"} <= {step.split(".")[0] for step in ran}
+    assert {f"{op}[chunk_{n}]" for op in ("ticket_embeddings.embed_chunk", "cached_answers.read_answers") for n in range(4)} <= ran
 
 
 def pool_processes(worker: subprocess.Popen) -> list[int]:

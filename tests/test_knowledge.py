@@ -29,6 +29,7 @@ from nightshift.llm.engine import FABRICATED_CITATION, Faults, LocalBatchEngine
 from nightshift.llm.ledger import outcome
 from nightshift.llm.pricing import load_prices
 from nightshift.llm.server import BatchServer
+from nightshift.orchestration.chunks import CHUNK_TICKETS
 from nightshift.resources.answer_cache import TABLE as CACHE_TABLE
 from nightshift.triage.routing import CACHE, FRONTIER, SMALL, Signals, route
 from nightshift.warehouse.database import Warehouse
@@ -235,7 +236,7 @@ def test_an_article_edited_between_two_nights_retires_the_cached_answers_that_ci
 
 
 @pytest.mark.slow
-def test_a_grounded_night_in_small_blocks_stores_what_it_stores_whole(tmp_path, monkeypatch):
+def test_a_grounded_night_in_small_blocks_and_chunks_stores_what_it_stores_whole(tmp_path, monkeypatch):
     homes = {size: Home(tmp_path / size) for size in ("whole", "blocks")}
     for home in homes.values():
         write_days(home.landing, SAMPLE_START, 1)
@@ -244,11 +245,13 @@ def test_a_grounded_night_in_small_blocks_stores_what_it_stores_whole(tmp_path, 
     for module in ("embeddings", "knowledge", "synthesis", "responses", "cache"):
         monkeypatch.setattr(f"nightshift.assets.{module}.BLOCK", 7)  # 150 tickets: 22 blocks in every step
     monkeypatch.setattr("nightshift.llm.ledger.BatchLedger.max_lines", 25)
+    monkeypatch.setenv(CHUNK_TICKETS, "40")  # and the chunked assets in four chunks
     blocks = night(homes["blocks"], [SAMPLE_START], monkeypatch)
 
     for sql in ("SELECT ticket_id, rank, chunk_id, article_version, score, similarity FROM ticket_context ORDER BY ticket_id, rank",
                 "SELECT ticket_id, route, status, response, citations, cited_titles, grounded, usd FROM ticket_responses ORDER BY ticket_id",
                 "SELECT custom_id, kind, status, answer FROM llm_requests ORDER BY custom_id",
+                "SELECT ticket_id, admitted, trust, reasons, relevance, floor, cheap_relevance FROM cache_admissions ORDER BY ticket_id",
                 "SELECT tickets, answered, grounded_small_model, spent_usd, baseline_usd FROM daily_cost_and_quality"):
         assert blocks.rows(sql) == whole.rows(sql), sql
     assert len(blocks.rows("SELECT * FROM ticket_responses")) == 150 and blocks.rows("SELECT * FROM ticket_context")

@@ -16,6 +16,7 @@ from nightshift.ingest.files import FALLBACK_ENCODING
 from nightshift.ingest.redaction import PHONE_REGIONS
 from nightshift.lib.home import Home
 from nightshift.resources.answer_cache import RELEVANCE_FLOOR, AnswerCache
+from nightshift.resources.chunk_results import ChunkResults
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.landing import LandingZone
@@ -27,7 +28,7 @@ from nightshift.resources.vector_store import LanceDBStore
 from nightshift.resources.warehouse import DuckDBWarehouse
 
 
-def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.ConfigurableResource]:
+def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
     env = os.environ.get
     provider = cast(Literal["local", "openai"], env("NIGHTSHIFT_EMBEDDER", "local"))  # the resource validates it
     # LanceDB takes object-store URIs too (s3://bucket/nightshift), for machines that share it.
@@ -43,6 +44,7 @@ def resources_for(home: Home, mapping: str | None = None) -> dict[str, dg.Config
             delimiter=env("NIGHTSHIFT_DELIMITER", ""),
         ),
         "warehouse": warehouse_for(home),
+        "chunk_results": ChunkResults(root=str(home.root / "chunks")),
         "vectors": vectors,
         "answer_cache": AnswerCache(
             vectors=vectors,

@@ -1,4 +1,4 @@
-"""ticket_embeddings: the day's redacted tickets as vectors in LanceDB, keyed by ticket id."""
+"""ticket_embeddings: the day's redacted tickets as vectors in LanceDB, keyed by ticket id, embedded in chunks."""
 
 import time
 from typing import Any
@@ -8,14 +8,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from nightshift.assets.ingest import raw_tickets
+from nightshift.orchestration.chunks import Chunk, day_chunks
 from nightshift.orchestration.metadata import typed
 from nightshift.orchestration.partitions import daily_partitions, partition_day
 from nightshift.orchestration.tracing import traced
+from nightshift.resources.chunk_results import ChunkResults
 from nightshift.resources.embedder import EmbedderResource
-from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore, matrix_of
+from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore, id_range, matrix_of
 from nightshift.resources.warehouse import DuckDBWarehouse
 from nightshift.warehouse.database import BLOCK
+
+# How many it embedded and how long the model took, carried to the last op in the chunk's table.
+COUNTS = (b"embedded", b"embed_seconds")
 
 
 def key(ticket: dict) -> tuple[str, str]:
@@ -34,55 +38,76 @@ def embedding_rows(ids: list[str], day: str, vectors: np.ndarray, model_id: str,
     })
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    deps=[raw_tickets],
-    group_name="nightly",
-    kinds={"lancedb"},
-    pool="lancedb_writer",
-)
-@traced
-def ticket_embeddings(
-    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, vectors: LanceDBStore, embedder: EmbedderResource
-) -> dg.MaterializeResult:
-    """Vectors of the day's redacted tickets in LanceDB `ticket_embeddings` (id, day, vector, model, text hash).
-
-    A rerun re-embeds only tickets whose text or model changed.
-    """
+@dg.op(out=dg.Out(io_manager_key="chunk_results"))
+def embed_chunk(context: dg.OpExecutionContext, chunk: Chunk, warehouse: DuckDBWarehouse, vectors: LanceDBStore,
+                embedder: EmbedderResource) -> pa.Table:
+    """One chunk's vectors. What the day stored before under the same text and model is reused, not recomputed."""
     day = partition_day(context)
     model = embedder.embedder
-    previous = vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "text_hash", "model_id", "vector"])
+    previous = vectors.day_rows(EMBEDDINGS, day, ["ticket_id", "text_hash", "model_id", "vector"], id_range(chunk.first, chunk.until))
     reusable: dict[tuple[str, str], np.ndarray] = {}
     if previous is not None:
-        # A rerun rewrites the day; what it embedded before under the same text and model is reused, not recomputed.
-        vectors.delete_day(EMBEDDINGS, day)
         previous = previous.filter(pc.equal(previous["model_id"], model.model_id))
-        keys = zip(previous["ticket_id"].to_pylist(), previous["text_hash"].to_pylist())
-        reusable = dict(zip(keys, matrix_of(previous)))
-    stored, _ = warehouse.tickets.counts(day)
-    tickets = embedded = 0
-    seconds = 0.0
-    # A block at a time (read, embed, append): a 100,000-ticket day never sits in memory as text, vectors and table at once.
-    for block in warehouse.tickets.texts(day, BLOCK):
+        reusable = dict(zip(zip(previous["ticket_id"].to_pylist(), previous["text_hash"].to_pylist()), matrix_of(previous)))
+    parts: list[pa.Table] = []
+    embedded, seconds = 0, 0.0
+    for block in warehouse.tickets.texts(day, BLOCK, chunk.first, chunk.until):
         todo = [t for t in block if key(t) not in reusable]
         started = time.perf_counter()
         fresh = iter(model.embed([t["text_redacted"] for t in todo]))
         seconds += time.perf_counter() - started
         matrix = np.stack([reusable[key(t)] if key(t) in reusable else next(fresh) for t in block])
-        vectors.add(EMBEDDINGS, embedding_rows([t["ticket_id"] for t in block], day.isoformat(), matrix, model.model_id,
-                                               [t["text_hash"] for t in block]))
-        tickets, embedded = tickets + len(block), embedded + len(todo)
-        context.log.info(f"embedded {tickets}/{stored}")
-    if not tickets:
-        context.log.info(f"No tickets stored for {day}; nothing to embed.")
+        parts.append(embedding_rows([t["ticket_id"] for t in block], day.isoformat(), matrix, model.model_id,
+                                    [t["text_hash"] for t in block]))
+        embedded += len(todo)
+    table = pa.concat_tables(parts) if parts else pa.table({})  # a chunk of no tickets: no columns, no rows
+    context.log.info(f"{chunk.key}: {table.num_rows} tickets, {embedded} embedded")
+    return table.replace_schema_metadata(dict(zip(COUNTS, (str(embedded).encode(), str(seconds).encode()))))
+
+
+@dg.op(pool="lancedb_writer")
+@traced
+def store_embeddings(context: dg.OpExecutionContext, chunks: list[pa.Table],
+                     vectors: LanceDBStore, embedder: EmbedderResource, chunk_results: dg.ResourceParam[ChunkResults]) -> None:
+    """The day's vectors replaced by the chunks' in one pass, each chunk appended as one block."""
+    day = partition_day(context)
+    vectors.delete_day(EMBEDDINGS, day)
+    tickets = embedded = 0
+    seconds = 0.0
+    for table in chunks:
+        counts = table.schema.metadata or {}
+        embedded += int(counts.get(COUNTS[0], 0))
+        seconds += float(counts.get(COUNTS[1], 0.0))
+        if table.num_rows:
+            vectors.add(EMBEDDINGS, table.replace_schema_metadata(None))
+            tickets += table.num_rows
+    chunk_results.clear(context.run_id)
+    context.log.info(f"embedded {embedded} of {tickets} tickets in {len(chunks)} chunks" if tickets
+                     else f"No tickets stored for {day}; nothing to embed.")
     metadata: dict[str, Any] = {
         "tickets": tickets,
         "embedded": embedded,
         "reused": tickets - embedded,
-        "model_id": model.model_id,
+        "chunks": len(chunks),
+        "model_id": embedder.embedder.model_id,
         "embed_seconds": round(seconds, 3),
         "dagster/row_count": tickets,
     }
     if embedded:
         metadata["tickets_per_s"] = round(embedded / seconds, 1)
-    return dg.MaterializeResult(metadata=typed(metadata))
+    context.add_output_metadata(typed(metadata))
+
+
+@dg.graph_asset(
+    partitions_def=daily_partitions,
+    ins={"raw_tickets": dg.AssetIn(dagster_type=dg.Nothing)},
+    group_name="nightly",
+    kinds={"lancedb"},
+)
+def ticket_embeddings(raw_tickets) -> None:
+    """Vectors of the day's redacted tickets in LanceDB `ticket_embeddings` (id, day, vector, model, text hash),
+    embedded in chunks of NIGHTSHIFT_CHUNK_TICKETS tickets that workers run side by side.
+
+    A rerun re-embeds only tickets whose text or model changed.
+    """
+    return store_embeddings(day_chunks(raw_tickets).map(embed_chunk).collect())

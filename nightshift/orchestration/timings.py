@@ -18,7 +18,10 @@ def stage_seconds(instance: dg.DagsterInstance, day: str) -> dict[str, float | N
         seconds[column] = None
         if found:
             entry = found[0].event_log_entry
-            starts = [e.timestamp for e in instance.all_logs(entry.run_id, of_type=dg.DagsterEventType.STEP_START)
-                      if e.step_key == entry.step_key]
-            seconds[column] = round(entry.timestamp - max(starts), 3) if starts else None
+            started = instance.all_logs(entry.run_id, of_type=dg.DagsterEventType.STEP_START)
+            # A chunked asset is a graph: its stage starts with its first op (its step keys are ``asset.op[chunk]``).
+            inner = [e.timestamp for e in started if (e.step_key or "").startswith(f"{asset}.")]
+            own = [e.timestamp for e in started if e.step_key == entry.step_key]
+            start = min(inner) if inner else max(own) if own else None
+            seconds[column] = round(entry.timestamp - start, 3) if start is not None else None
     return seconds

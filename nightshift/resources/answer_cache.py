@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
-from nightshift.resources.vector_store import LanceDBStore
+from nightshift.resources.vector_store import LanceDBStore, sql_string
 
 TABLE = "answer_cache"
 # Bitext's agent replies against their own requests: 98% at or above 0.40, and 4% of replies paired with a request of
@@ -33,10 +33,6 @@ class CacheMatch:
 def entry_id(prompt_version: str, model: str, ticket_id: str) -> str:
     """A cache entry is one model's answer to one ticket under one prompt version."""
     return f"{prompt_version}:{model}:{ticket_id}"
-
-
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 class AnswerCache(dg.ConfigurableResource):

@@ -11,11 +11,23 @@ import pyarrow as pa
 from pydantic import Field
 
 EMBEDDINGS = "ticket_embeddings"
+REPLIES = "reply_embeddings"  # the replies cached_answers embedded, by day, for its next run of the day
 
 
 def day_filter(day: date) -> str:
     # Safe to inline: a date object renders only as YYYY-MM-DD.
     return f"day = '{day.isoformat()}'"
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def id_range(first: str | None, until: str | None) -> str:
+    """A filter for ``first <= ticket_id < until`` (either side may be open)."""
+    bounds = ([f"ticket_id >= {sql_string(first)}"] if first is not None else []) + (
+        [f"ticket_id < {sql_string(until)}"] if until is not None else [])
+    return " AND ".join(bounds) or "true"
 
 
 def matrix_of(rows: pa.Table) -> np.ndarray:
@@ -47,11 +59,12 @@ class LanceDBStore(dg.ConfigurableResource):
         except ValueError:
             return None
 
-    def day_rows(self, table: str, day: date, columns: list[str]) -> pa.Table | None:
+    def day_rows(self, table: str, day: date, columns: list[str], also: str = "true") -> pa.Table | None:
+        """The day's rows (those that match ``also`` too), or None before the table exists."""
         opened = self.table(table)
         if opened is None:
             return None
-        return opened.search().where(day_filter(day)).select(columns).limit(None).to_arrow()
+        return opened.search().where(f"{day_filter(day)} AND {also}").select(columns).limit(None).to_arrow()
 
     def vectors(self, table: str, day: date) -> dict[str, np.ndarray]:
         """Ticket id -> vector, for a day."""

@@ -110,8 +110,26 @@ class Candidate:
     stale_citation: bool = False         # cites a passage no longer in the knowledge base
 
 
-def reasons(c: Candidate, floor: float) -> list[str]:
-    """Why the answer may not be served to anyone else (empty: it may), each as ``kind: particulars``."""
+@dataclass(frozen=True)
+class Reading:
+    """What the rules that read the texts found: the slow part of admission, and the same whatever the day's floor, so
+    it can be read a chunk of answers at a time, before the floor is known."""
+
+    personal: tuple[str, ...] = ()       # kinds of personal data the reply carries
+    unusual: str | None = None           # what the ticket hides
+    not_general: tuple[str, ...] = ()    # what makes the reply one customer's
+
+
+def read(c: Candidate) -> Reading:
+    reply = reply_text(c.answer)
+    return Reading(tuple(personal_data(reply, c.ticket_texts, c.help_text)), hiding(" ".join(c.ticket_texts)),
+                   tuple(not_general(reply, c.help_text)))
+
+
+def reasons(c: Candidate, floor: float, reading: Reading | None = None) -> list[str]:
+    """Why the answer may not be served to anyone else (empty: it may), each as ``kind: particulars``; ``reading`` is
+    ``read(c)`` when it was read already."""
+    reading = reading or read(c)
     found: list[str] = []
     if c.status != "ok":
         found.append(f"{HELD}: status {c.status}")
@@ -124,13 +142,12 @@ def reasons(c: Candidate, floor: float) -> list[str]:
         found.append(f"{NO_VECTOR}: no vector to compare the reply with its ticket")
     elif c.relevance < floor:
         found.append(f"{OFF_TOPIC}: reply-ticket similarity {c.relevance:.2f} < floor {floor:.2f}")
-    found += [f"{PERSONAL}: {kind}" for kind in personal_data(reply_text(c.answer), c.ticket_texts, c.help_text)]
+    found += [f"{PERSONAL}: {kind}" for kind in reading.personal]
     if c.prefilter or c.verdict:
         found.append(f"{UNSAFE}: the ticket was flagged ({c.prefilter or c.verdict})")
-    unusual = hiding(" ".join(c.ticket_texts))
-    if unusual:
-        found.append(f"{UNUSUAL}: {unusual}")
-    found += [f"{UNSAFE}: the reply {what}" for what in not_general(reply_text(c.answer), c.help_text)]
+    if reading.unusual:
+        found.append(f"{UNUSUAL}: {reading.unusual}")
+    found += [f"{UNSAFE}: the reply {what}" for what in reading.not_general]
     if c.stale_citation:
         found.append(f"{STALE}: it cites a passage no longer in the knowledge base")
     return found

@@ -57,10 +57,11 @@ class AnswersSQL:
                             "WHERE day = ? AND route = 'cache'", [day])
         return {r["ticket_id"]: r for r in rows}
 
-    def fresh_for_cache(self, day: date, block: int) -> Iterator[list[dict]]:
-        """The day's model answers (not themselves served from the cache), ``block`` at a time, with what the cache's
-        admission rules read: the route and status, the category the ticket was triaged under, the ticket as written and
-        redacted, what the safety stage found, the passages it was offered, and the judge's verdict when it was sampled."""
+    def fresh_for_cache(self, day: date, block: int, first: str | None = None, until: str | None = None) -> Iterator[list[dict]]:
+        """The day's model answers (not themselves served from the cache; those of tickets ``first <= ticket_id < until``
+        where given), ``block`` at a time, with what the cache's admission rules read: the route and status, the
+        category the ticket was triaged under, the ticket as written and redacted, what the safety stage found, the
+        passages it was offered, and the judge's verdict when it was sampled."""
         return self.db.blocks(
             "SELECT ticket_id, r.route, r.source, r.status, r.prompt_version, r.model, coalesce(r.model_asked, r.model) AS model_asked, "
             "r.response, r.replaced_response, t.category, k.subject, k.body, "
@@ -70,7 +71,7 @@ class AnswersSQL:
             "LEFT JOIN ticket_safety s USING (ticket_id, day) "
             "LEFT JOIN answer_quality q ON q.day = r.day AND q.ticket_id = r.ticket_id AND q.status = 'judged' "
             "WHERE r.day = ? AND r.source NOT IN ('cache', 'human') AND r.response IS NOT NULL",
-            [day], block)
+            [day], block, first=first, until=until)
 
     def replace_admissions(self, day: date, rows: list[dict]) -> None:
         self.db.replace_day(day, {"cache_admissions": rows})

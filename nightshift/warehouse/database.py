@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from nightshift.lib.threads import threads
 from nightshift.warehouse import lake
 from nightshift.warehouse.schema import MIGRATIONS, TABLES
 
@@ -39,7 +40,8 @@ def open_database(path: str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyC
     deadline, delay = time.monotonic() + wait_s, 0.05
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only)
+            count = threads()
+            return duckdb.connect(path, read_only=read_only, config={"threads": count} if count else {})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 raise
@@ -168,9 +170,14 @@ class Warehouse:
             con.register("ids", pa.table({"ticket_id": pa.array(ticket_ids, pa.string())}))
             return con.sql(sql, params=params or None).to_arrow_table().to_pylist()
 
-    def blocks(self, sql: str, params: list, block: int, key: str = "ticket_id") -> Iterator[list[dict]]:
+    def blocks(self, sql: str, params: list, block: int, key: str = "ticket_id",
+               first: str | None = None, until: str | None = None) -> Iterator[list[dict]]:
         """The rows of ``sql`` (which ends in a WHERE clause) ``block`` at a time in order of ``key``, by keyset
-        pagination: each block is read on its own short connection, so no lock is held between blocks."""
+        pagination: each block is read on its own short connection, so no lock is held between blocks. With ``first``
+        or ``until``, only the rows with ``first <= key < until`` (a chunk's)."""
+        for bound, compare in ((first, ">="), (until, "<")):
+            if bound is not None:
+                sql, params = f"{sql} AND {key} {compare} ?", [*params, bound]
         after = ""
         while rows := self.rows(f"{sql} AND {key} > ? ORDER BY {key} LIMIT ?", [*params, after, block]):
             yield rows

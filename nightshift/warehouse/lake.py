@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import duckdb
 
+from nightshift.lib.threads import threads
+
 PREFIX = "ducklake:"
 ALIAS = "lake"
 EXTENSIONS = ("ducklake", "postgres_scanner")
@@ -59,7 +61,8 @@ def s3_secret(con: duckdb.DuckDBPyConnection) -> None:
 
 def attach(catalog: str, data_path: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached and in use."""
-    con = duckdb.connect()
+    count = threads()
+    con = duckdb.connect(config={"threads": count} if count else {})
     remote = data_path.startswith("s3://")
     for name in (*EXTENSIONS, "httpfs") if remote else EXTENSIONS:
         con.load_extension(extension_file(name))

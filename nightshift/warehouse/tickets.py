@@ -33,10 +33,18 @@ class TicketsSQL:
         with self.db.connect(read_only=True) as con:
             return dict(con.execute("SELECT ticket_id, text_hash FROM tickets WHERE day = ?", [day]).fetchall())
 
-    def texts(self, day: date, block: int) -> Iterator[list[dict]]:
-        """The day's redacted texts and their hashes (what is embedded), ``block`` tickets at a time: each block is read
-        on its own short connection, so no lock is held between blocks."""
-        return self.db.blocks("SELECT ticket_id, text_redacted, text_hash FROM tickets WHERE day = ?", [day], block)
+    def texts(self, day: date, block: int, first: str | None = None, until: str | None = None) -> Iterator[list[dict]]:
+        """The day's redacted texts and their hashes (what is embedded), those with ``first <= ticket_id < until`` where
+        given, ``block`` tickets at a time: each block is read on its own short connection, so no lock is held between
+        blocks."""
+        return self.db.blocks("SELECT ticket_id, text_redacted, text_hash FROM tickets WHERE day = ?", [day], block,
+                              first=first, until=until)
+
+    def chunk_starts(self, day: date, size: int) -> list[str]:
+        """The first ticket id of every ``size`` tickets of the day, in id order (where its chunks begin)."""
+        rows = self.db.rows("SELECT ticket_id FROM (SELECT ticket_id, row_number() OVER (ORDER BY ticket_id) - 1 AS n "
+                            "FROM tickets WHERE day = ?) WHERE n % ? = 0 ORDER BY ticket_id", [day, size])
+        return [r["ticket_id"] for r in rows]
 
     def texts_of(self, day: date, ticket_ids: list[str]) -> dict[str, str]:
         """Ticket id -> redacted text, for these tickets of the day."""
