@@ -21,7 +21,10 @@ def entry(entry_id, vector, prompt="p1", model="m-small", age_days=1, category="
             "created_at": NOW - timedelta(days=age_days)}
 
 
-def test_round_trip_and_what_never_hits(tmp_path):
+def test_round_trip_and_what_never_hits(tmp_path, monkeypatch):
+    # Two entries and one query compared at a time: the running best carries across blocks.
+    monkeypatch.setattr("nightshift.resources.answer_cache.ENTRIES_AT_ONCE", 2)
+    monkeypatch.setattr("nightshift.resources.answer_cache.QUERIES_AT_ONCE", 1)
     cache = AnswerCache(vectors=LanceDBStore(uri=str(tmp_path / "lancedb")), ttl_days=30)
     assert cache.lookup(np.stack([unit([1, 0, 0])]), "p1", ["m-small"], NOW) == [None]  # no table yet
     cache.add([
@@ -31,7 +34,7 @@ def test_round_trip_and_what_never_hits(tmp_path):
         entry("expired", [1, 0, 0], age_days=45),
         entry("far", [0, 0, 1], category="refund"),
     ], dim=3)
-    (match, far) = cache.lookup(np.stack([unit([1, 0, 0]), unit([0, 0.1, 1])]), "p1", ["m-small", "m-frontier"], NOW, block=1)
+    (match, far) = cache.lookup(np.stack([unit([1, 0, 0]), unit([0, 0.1, 1])]), "p1", ["m-small", "m-frontier"], NOW)
     assert match.entry_id == "fresh" and match.source_ticket_id == "T-fresh"
     assert abs(match.similarity - float(unit([1, 0, 0]) @ unit([1, 0.1, 0]))) < 1e-5
     assert far.entry_id == "far" and far.category == "refund"
@@ -74,3 +77,17 @@ def test_a_cache_written_before_entries_knew_their_day_keeps_them_as_older(tmp_p
     cache.add([{**entry("new", [0, 1, 0]), "source_day": date(2026, 11, 20)}], dim=3)
     assert "source_day" in store.table("answer_cache").schema.names
     assert cache.lookup(np.stack([unit([1, 0, 0])]), "p1", ["m-small"], NOW, before=date(2026, 11, 20))[0].entry_id == "old-style"
+
+
+def test_the_lookup_finds_what_lancedbs_own_exact_search_finds(tmp_path):
+    rng = np.random.default_rng(7)
+    centres = rng.standard_normal((40, 16))
+    vectors = [unit(centres[i % 40] + 0.3 * rng.standard_normal(16)) for i in range(3000)]
+    cache = AnswerCache(vectors=LanceDBStore(uri=str(tmp_path / "lancedb")), ttl_days=30)
+    cache.add([entry(f"e{i}", v, category=f"c{i % 40}") for i, v in enumerate(vectors)], dim=16)
+    queries = np.stack([unit(centres[i % 40] + 0.4 * rng.standard_normal(16)) for i in range(300)])
+    table = cache.vectors.table("answer_cache")
+    for query, match in zip(queries, cache.lookup(queries, "p1", ["m-small"], NOW)):
+        (own,) = table.search(query).distance_type("cosine").select(["entry_id"]).limit(1).to_list()
+        assert match.entry_id == own["entry_id"] and abs(match.similarity - (1 - own["_distance"])) < 1e-5
+        assert match.answer == f"answer {match.entry_id}" and match.category == f"c{int(match.entry_id[1:]) % 40}"

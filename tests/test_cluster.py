@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from nightshift.deployment.broker import VISIBILITY_TIMEOUT
 from nightshift.deployment.loopback import one_machine
 from nightshift.ingest.samples import write_days
 from nightshift.knowledge.sample import write_sample
@@ -159,4 +160,34 @@ def test_a_worker_killed_mid_step_costs_nothing_but_a_rerun_of_the_step(tmp_path
         # Celery saw the step's process die, and put its message back; the step ran again, to success, on a live process.
         assert "signal 9 (SIGKILL)" in text
         assert f"Task execute_plan[{killed[0]}] succeeded" in text + (tmp_path / "w2.log").read_text()
+        assert_complete_and_identical(env, in_process)
+
+
+def test_a_worker_lost_with_its_machine_gives_its_step_back_after_the_visibility_timeout(tmp_path, in_process):
+    # The whole worker dies (its main process and the process running its step, as when its machine goes): nobody is
+    # left to put the step's message back, and Redis hands it to w2 once the visibility timeout has passed. Shortened
+    # here from half an hour to 30 s; every step of these small days takes less, so none is handed out twice.
+    with cluster(tmp_path, ["w1", "w2"], {**one_machine(), VISIBILITY_TIMEOUT: "30"}) as night:
+        env, started = night.env, night.workers
+        landing(tmp_path / "home")
+        log = tmp_path / "w1.log"
+        lost: list[str] = []
+
+        def lose_w1() -> None:
+            while not lost and started["w1"].poll() is None:
+                received = re.findall(r"Task execute_plan\[([0-9a-f-]+)\] received", log.read_text())
+                if len(received) >= 10:
+                    for pid in [*pool_processes(started["w1"]), started["w1"].pid]:
+                        os.kill(pid, signal.SIGKILL)
+                    lost.append(received[9])
+                time.sleep(0.05)
+
+        killer = threading.Thread(target=lose_w1, daemon=True)
+        killer.start()
+        backfill(env)
+        killer.join(timeout=5)
+        assert lost, "the backfill ended before w1 took ten steps"
+        assert started["w1"].wait(timeout=5) == -signal.SIGKILL
+        # The step w1 had taken ran to success on w2.
+        assert f"Task execute_plan[{lost[0]}] succeeded" in (tmp_path / "w2.log").read_text()
         assert_complete_and_identical(env, in_process)

@@ -95,7 +95,7 @@ def read_answers(context: dg.OpExecutionContext, chunk: Chunk, warehouse: DuckDB
             reading = admission.read(candidate(r, json.loads(r["response"])))
             frontier = tid in at and origin(r) != SMALL and r["status"] == "ok"
             similar = float(sims[at[tid]]) if tid in at else None
-            used = [h for h in ([hashes[at[tid]]] if tid in at else []) + ([cheap[tid]] if tid in cheap else [])]
+            used = ([hashes[at[tid]]] if tid in at else []) + ([cheap[tid]] if tid in cheap else [])  # its replies' hashes
             rows.append({"ticket_id": tid, "relevance": similar, "cheap_relevance": taken_back.get(tid, similar),
                          "reply": replies[at[tid]] if frontier else None, "ticket": tickets[at[tid]] if frontier else None,
                          "personal": list(reading.personal), "unusual": reading.unusual, "not_general": list(reading.not_general),
