@@ -66,7 +66,8 @@ class MemorySampler(threading.Thread):
 
 
 def step_profile(instance, since: float, samples: list[tuple[float, float]]) -> tuple[dict[str, float], dict[str, float]]:
-    """Wall seconds and peak resident MB per asset or check of every run the instance started after ``since``."""
+    """Wall seconds and peak resident MB per step (asset, check, or op of a chunked asset, its chunks summed) of every
+    run the instance started after ``since``."""
     import dagster as dg
 
     started: dict[tuple[str, str], float] = {}
@@ -83,7 +84,7 @@ def step_profile(instance, since: float, samples: list[tuple[float, float]]) -> 
                 started[key] = entry.timestamp
             elif key in started:
                 begun = started.pop(key)
-                step = entry.step_key.split(".")[0]  # a chunked asset's ops (asset.op[chunk]) count as the asset
+                step = entry.step_key.split("[")[0]  # a chunked asset's chunks (asset.op[chunk]) count as one op
                 seconds[step] += entry.timestamp - begun
                 during = [mb for at, mb in samples if begun <= at <= entry.timestamp]
                 peak[step] = max([peak[step], *during])

@@ -21,7 +21,7 @@ from nightshift.resources.chunk_results import ChunkResults
 from nightshift.resources.embedder import EmbedderResource
 from nightshift.resources.knowledge import KnowledgeBase
 from nightshift.resources.quality import QualityPolicy
-from nightshift.resources.vector_store import EMBEDDINGS, REPLIES, LanceDBStore, id_range, matrix_of
+from nightshift.resources.vector_store import EMBEDDINGS, REPLIES, LanceDBStore, id_range, matrix_of, sql_string
 from nightshift.resources.warehouse import DuckDBWarehouse
 from nightshift.triage import admission
 from nightshift.triage.routing import CACHE, FRONTIER, SMALL
@@ -53,6 +53,7 @@ def reply_and_ticket(embedder: EmbedderResource, by_id: dict[str, np.ndarray], r
 
 
 EMBEDDED = "replies_embedded"  # how many replies a chunk embedded (the rest were embedded by an earlier run of the day)
+MODEL = "model_id"  # the model that embedded them
 
 # Pass one, per chunk: what reading the answers found, before the day's floor is known.
 READING = pa.schema([
@@ -78,7 +79,8 @@ def read_answers(context: dg.OpExecutionContext, chunk: Chunk, warehouse: DuckDB
     day's floor, and what the rules that read texts found (personal data, a hiding ticket, a reply that is not general)."""
     day = partition_day(context)
     # The replies an earlier run of the day embedded (the batches come back in parts: each collection reads them all).
-    before = vectors.day_rows(REPLIES, day, ["text_hash", "vector"], id_range(chunk.first, chunk.until))
+    model = sql_string(embedder.embedder.model_id)  # a vector of another model is no use
+    before = vectors.day_rows(REPLIES, day, ["text_hash", "vector"], f"{id_range(chunk.first, chunk.until)} AND model_id = {model}")
     known = dict(zip(before["text_hash"].to_pylist(), matrix_of(before))) if before is not None and before.num_rows else {}
     reused = len(known)
     rows = []
@@ -100,7 +102,8 @@ def read_answers(context: dg.OpExecutionContext, chunk: Chunk, warehouse: DuckDB
                          "reply": replies[at[tid]] if frontier else None, "ticket": tickets[at[tid]] if frontier else None,
                          "personal": list(reading.personal), "unusual": reading.unusual, "not_general": list(reading.not_general),
                          "replies": used, "reply_vectors": [known[h] for h in used]})
-    return pa.Table.from_pylist(rows, schema=READING.with_metadata({EMBEDDED: str(len(known) - reused)}))
+    return pa.Table.from_pylist(rows, schema=READING.with_metadata({EMBEDDED: str(len(known) - reused),
+                                                                    MODEL: embedder.embedder.model_id}))
 
 
 @dg.op(pool="lancedb_writer", ins={"judged": dg.In(dg.Nothing)})
@@ -166,8 +169,7 @@ def admit_answers(
     # A rerun may refuse what an earlier run of the day admitted (the judge spoke since, an answer was taken back).
     removed = answer_cache.remove(refused_ids)
     warehouse.answers.replace_admissions(day, recorded)
-    keep_replies(vectors, day, read)
-    chunk_results.clear(context.run_id)
+    keep_replies(vectors, day, read, {(c.schema.metadata or {}).get(MODEL.encode(), b"").decode() for c in chunks})
     counts = warehouse.answers.admissions(day)
     by_route = Counter((r["route"], r["admitted"]) for r in recorded)
     refused = [r for r in recorded if not r["admitted"]]
@@ -184,6 +186,7 @@ def admit_answers(
             ("ticket", "answered by", "reasons"), [(r["ticket_id"], r["route"], r["reasons"]) for r in refused[:REFUSALS_SHOWN]],
             "nothing refused")),
     }))
+    chunk_results.clear_after(context)
 
 
 @dg.graph_asset(
@@ -208,17 +211,21 @@ def cached_answers(ticket_responses, answer_quality) -> None:
     return admit_answers(day_chunks(ticket_responses).map(read_answers).collect(), judged=answer_quality)
 
 
-def keep_replies(vectors: LanceDBStore, day: date, read: pa.Table) -> None:
-    """The day's reply vectors in LanceDB `reply_embeddings` (ticket id, day, hash of the reply's text, vector), in place
-    of the day's before, for the day's next collection to reuse."""
+def keep_replies(vectors: LanceDBStore, day: date, read: pa.Table, models: set[str]) -> None:
+    """The day's reply vectors in LanceDB `reply_embeddings` (ticket id, day, hash of the reply's text, the model that
+    embedded it, vector), in place of the day's before, for the day's next collection to reuse. Chunks embedded by
+    more than one model (the model changed during the run) leave nothing to reuse."""
     vectors.delete_day(REPLIES, day)
+    if len(models) != 1:
+        return
+    (model_id,) = models
     pairs = [(r["ticket_id"], h, v) for r in read.select(["ticket_id", "replies", "reply_vectors"]).to_pylist()
              for h, v in zip(r["replies"], r["reply_vectors"])]
     if pairs:
         matrix = np.asarray([v for _, _, v in pairs], np.float32)
         vectors.add(REPLIES, pa.table({
             "ticket_id": pa.array([t for t, _, _ in pairs], pa.string()), "day": pa.array([day.isoformat()] * len(pairs), pa.string()),
-            "text_hash": pa.array([h for _, h, _ in pairs], pa.string()),
+            "text_hash": pa.array([h for _, h, _ in pairs], pa.string()), "model_id": pa.array([model_id] * len(pairs), pa.string()),
             "vector": pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1), pa.float32()), matrix.shape[1]),
         }))
 

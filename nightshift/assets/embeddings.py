@@ -69,19 +69,22 @@ def embed_chunk(context: dg.OpExecutionContext, chunk: Chunk, warehouse: DuckDBW
 @traced
 def store_embeddings(context: dg.OpExecutionContext, chunks: list[pa.Table],
                      vectors: LanceDBStore, embedder: EmbedderResource, chunk_results: dg.ResourceParam[ChunkResults]) -> None:
-    """The day's vectors replaced by the chunks' in one pass, each chunk appended as one block."""
+    """The day's vectors replaced by the chunks': each chunk upserted by ticket id in one commit, then the vectors of
+    tickets no longer in the day deleted. A store that fails part way leaves every ticket a vector, its old or its new
+    one (the check sees a stale one), never none; the rerun completes it."""
     day = partition_day(context)
-    vectors.delete_day(EMBEDDINGS, day)
     tickets = embedded = 0
     seconds = 0.0
+    kept: set[str] = set()
     for table in chunks:
         counts = table.schema.metadata or {}
         embedded += int(counts.get(COUNTS[0], 0))
         seconds += float(counts.get(COUNTS[1], 0.0))
         if table.num_rows:
-            vectors.add(EMBEDDINGS, table.replace_schema_metadata(None))
+            vectors.upsert(EMBEDDINGS, table.replace_schema_metadata(None))
+            kept.update(table["ticket_id"].to_pylist())
             tickets += table.num_rows
-    chunk_results.clear(context.run_id)
+    vectors.delete_day_except(EMBEDDINGS, day, kept)
     context.log.info(f"embedded {embedded} of {tickets} tickets in {len(chunks)} chunks" if tickets
                      else f"No tickets stored for {day}; nothing to embed.")
     metadata: dict[str, Any] = {
@@ -96,6 +99,7 @@ def store_embeddings(context: dg.OpExecutionContext, chunks: list[pa.Table],
     if embedded:
         metadata["tickets_per_s"] = round(embedded / seconds, 1)
     context.add_output_metadata(typed(metadata))
+    chunk_results.clear_after(context)
 
 
 @dg.graph_asset(

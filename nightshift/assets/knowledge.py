@@ -84,7 +84,6 @@ def store_context(context: dg.OpExecutionContext, chunks: list[pa.Table], wareho
     """The day's passages replaced by the chunks' in one transaction."""
     day = partition_day(context)
     stored = warehouse.context.replace_day(day, (table.to_pylist() for table in chunks))
-    chunk_results.clear(context.run_id)
     searched = sum(int((table.schema.metadata or {}).get(SEARCHED, 0)) for table in chunks)
     firsts = [row for table in chunks for row in table.filter(pc.equal(table["rank"], 1)).select(["similarity", "title"]).to_pylist()]
     best = [row["similarity"] for row in firsts]  # each ticket's best similarity, for those with a passage
@@ -97,6 +96,7 @@ def store_context(context: dg.OpExecutionContext, chunks: list[pa.Table], wareho
         "top_articles": dg.MetadataValue.md(markdown_table(("article", "tickets it ranks first for"), cited.most_common(10))),
         "dagster/row_count": stored,
     }))
+    chunk_results.clear_after(context)
 
 
 @dg.graph_asset(

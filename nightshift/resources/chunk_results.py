@@ -46,5 +46,14 @@ class ChunkResults(dg.ConfigurableIOManager):
         return pickle.loads(data)
 
     def clear(self, run_id: str) -> None:
-        """Delete a run's results, once its last op has stored the day."""
+        """Delete a run's results."""
         shutil.rmtree(Path(self.root) / run_id, ignore_errors=True)
+
+    def clear_after(self, context: dg.OpExecutionContext) -> None:
+        """Delete the results the last op of a chunked asset read, once it has stored the day and made its metadata (the
+        last thing it does: a failure before leaves them for a re-execution). A run re-executed from failure reads the
+        chunks of the run it re-executes, so those of its parent and its root run go too."""
+        run = context.run
+        for run_id in {run.run_id, run.parent_run_id, run.root_run_id}:
+            if run_id:
+                self.clear(run_id)

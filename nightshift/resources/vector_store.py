@@ -97,6 +97,22 @@ class LanceDBStore(dg.ConfigurableResource):
             )
         target.add(rows)
 
+    def upsert(self, table: str, rows: pa.Table, key: str = "ticket_id") -> None:
+        """Insert rows, replacing those with the same ``key``, in one commit: a reader sees the old row or the new."""
+        opened = self.table(table)
+        if opened is None:
+            self.add(table, rows)
+        else:
+            opened.merge_insert(key).when_matched_update_all().when_not_matched_insert_all().execute(rows)
+
+    def delete_day_except(self, table: str, day: date, kept: set[str], chunk: int = 5000) -> int:
+        """Delete the day's rows whose ticket id is not in ``kept`` (tickets gone from the day); returns how many."""
+        rows = self.day_rows(table, day, ["ticket_id"])
+        gone = sorted(set(rows["ticket_id"].to_pylist()) - kept) if rows is not None else []
+        for start in range(0, len(gone), chunk):
+            self.table(table).delete(f"{day_filter(day)} AND ticket_id IN ({', '.join(map(sql_string, gone[start:start + chunk]))})")
+        return len(gone)
+
     def delete_day(self, table: str, day: date) -> None:
         opened = self.table(table)
         if opened is not None:
