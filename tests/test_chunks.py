@@ -73,8 +73,9 @@ def test_a_days_later_collections_embed_only_the_replies_the_earlier_did_not(hom
         assert len(runs) >= 2 and all(r["chunks"] == 4 for r in runs)
         first, last = runs[0], runs[-1]
         assert first["replies_embedded"] > 0 and last["answers"] >= first["answers"]
-        # The later collection embedded only the answers that came back after the first.
-        assert last["replies_embedded"] <= last["answers"] - first["answers"] + 3
+        # The later collection embedded only what the first had not: answers that came back since, and the frontier's
+        # answers given in place of cheap ones the judge found wrong. Before, it embedded every reply again.
+        assert last["replies_embedded"] < last["answers"] / 2
         db = resources_for(home, "")["warehouse"].db
         before = db.rows("SELECT * EXCLUDE (day) FROM cache_admissions ORDER BY ticket_id")
         again = dg.materialize([cached_answers], partition_key=SAMPLE_START.isoformat(), resources=resources_for(home, ""),
