@@ -133,34 +133,39 @@ def pool_processes(worker: subprocess.Popen) -> list[int]:
     return [int(pid) for pid in Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()]
 
 
+def backfill_killing_at_tenth_step(env: dict[str, str], worker: subprocess.Popen, log: Path, whole: bool) -> str:
+    """The backfill, while w1's 10th step (the first day's are behind it) is killed as soon as w1 has it: the process
+    executing it, and with ``whole`` w1's main process too. A step takes at least half a second (it loads the run from
+    the instance), so the kill lands inside it. Returns the killed step's task id."""
+    killed: list[str] = []
+
+    def kill() -> None:
+        while not killed and worker.poll() is None:
+            received = re.findall(r"Task execute_plan\[([0-9a-f-]+)\] received", log.read_text())
+            if len(received) >= 10:
+                for pid in [*pool_processes(worker), *([worker.pid] if whole else [])]:
+                    os.kill(pid, signal.SIGKILL)
+                killed.append(received[9])
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill, daemon=True)
+    killer.start()
+    backfill(env)
+    killer.join(timeout=5)
+    assert killed, "the backfill ended before w1 took ten steps"
+    return killed[0]
+
+
 def test_a_worker_killed_mid_step_costs_nothing_but_a_rerun_of_the_step(tmp_path, in_process):
     with cluster(tmp_path, ["w1", "w2"], one_machine()) as night:
-        env, started = night.env, night.workers
         landing(tmp_path / "home")
         log = tmp_path / "w1.log"
-        killed: list[str] = []
-
-        def kill_mid_backfill() -> None:
-            # The 10th step w1 takes (the first day's are behind it): kill the process executing it as soon as w1 has
-            # it. A step takes at least half a second (it loads the run from the instance), so the kill lands inside it.
-            while not killed and started["w1"].poll() is None:
-                received = re.findall(r"Task execute_plan\[([0-9a-f-]+)\] received", log.read_text())
-                if len(received) >= 10:
-                    for pid in pool_processes(started["w1"]):
-                        os.kill(pid, signal.SIGKILL)
-                    killed.append(received[9])
-                time.sleep(0.05)
-
-        killer = threading.Thread(target=kill_mid_backfill, daemon=True)
-        killer.start()
-        backfill(env)
-        killer.join(timeout=5)
-        assert killed, "the backfill ended before w1 took ten steps"
+        killed = backfill_killing_at_tenth_step(night.env, night.workers["w1"], log, whole=False)
         text = log.read_text()
         # Celery saw the step's process die, and put its message back; the step ran again, to success, on a live process.
         assert "signal 9 (SIGKILL)" in text
-        assert f"Task execute_plan[{killed[0]}] succeeded" in text + (tmp_path / "w2.log").read_text()
-        assert_complete_and_identical(env, in_process)
+        assert f"Task execute_plan[{killed}] succeeded" in text + (tmp_path / "w2.log").read_text()
+        assert_complete_and_identical(night.env, in_process)
 
 
 def test_a_worker_lost_with_its_machine_gives_its_step_back_after_the_visibility_timeout(tmp_path, in_process):
@@ -168,26 +173,9 @@ def test_a_worker_lost_with_its_machine_gives_its_step_back_after_the_visibility
     # left to put the step's message back, and Redis hands it to w2 once the visibility timeout has passed. Shortened
     # here from half an hour to 30 s; every step of these small days takes less, so none is handed out twice.
     with cluster(tmp_path, ["w1", "w2"], {**one_machine(), VISIBILITY_TIMEOUT: "30"}) as night:
-        env, started = night.env, night.workers
         landing(tmp_path / "home")
-        log = tmp_path / "w1.log"
-        lost: list[str] = []
-
-        def lose_w1() -> None:
-            while not lost and started["w1"].poll() is None:
-                received = re.findall(r"Task execute_plan\[([0-9a-f-]+)\] received", log.read_text())
-                if len(received) >= 10:
-                    for pid in [*pool_processes(started["w1"]), started["w1"].pid]:
-                        os.kill(pid, signal.SIGKILL)
-                    lost.append(received[9])
-                time.sleep(0.05)
-
-        killer = threading.Thread(target=lose_w1, daemon=True)
-        killer.start()
-        backfill(env)
-        killer.join(timeout=5)
-        assert lost, "the backfill ended before w1 took ten steps"
-        assert started["w1"].wait(timeout=5) == -signal.SIGKILL
+        lost = backfill_killing_at_tenth_step(night.env, night.workers["w1"], tmp_path / "w1.log", whole=True)
+        assert night.workers["w1"].wait(timeout=5) == -signal.SIGKILL
         # The step w1 had taken ran to success on w2.
-        assert f"Task execute_plan[{lost[0]}] succeeded" in (tmp_path / "w2.log").read_text()
-        assert_complete_and_identical(env, in_process)
+        assert f"Task execute_plan[{lost}] succeeded" in (tmp_path / "w2.log").read_text()
+        assert_complete_and_identical(night.env, in_process)

@@ -18,8 +18,8 @@ from nightshift.resources.vector_store import EMBEDDINGS, LanceDBStore, id_range
 from nightshift.resources.warehouse import DuckDBWarehouse
 from nightshift.warehouse.database import BLOCK
 
-# How many it embedded and how long the model took, carried to the last op in the chunk's table.
-COUNTS = (b"embedded", b"embed_seconds")
+# How many it embedded, how long the model took, and which model it was, carried to the last op in the chunk's table.
+COUNTS = (b"embedded", b"embed_seconds", b"model_id")
 
 
 def key(ticket: dict) -> tuple[str, str]:
@@ -62,13 +62,13 @@ def embed_chunk(context: dg.OpExecutionContext, chunk: Chunk, warehouse: DuckDBW
         embedded += len(todo)
     table = pa.concat_tables(parts) if parts else pa.table({})  # a chunk of no tickets: no columns, no rows
     context.log.info(f"{chunk.key}: {table.num_rows} tickets, {embedded} embedded")
-    return table.replace_schema_metadata(dict(zip(COUNTS, (str(embedded).encode(), str(seconds).encode()))))
+    return table.replace_schema_metadata(dict(zip(COUNTS, (str(embedded).encode(), str(seconds).encode(), model.model_id.encode()))))
 
 
 @dg.op(pool="lancedb_writer")
 @traced
 def store_embeddings(context: dg.OpExecutionContext, chunks: list[pa.Table],
-                     vectors: LanceDBStore, embedder: EmbedderResource, chunk_results: dg.ResourceParam[ChunkResults]) -> None:
+                     vectors: LanceDBStore, chunk_results: dg.ResourceParam[ChunkResults]) -> None:
     """The day's vectors replaced by the chunks': each chunk upserted by ticket id in one commit, then the vectors of
     tickets no longer in the day deleted. A store that fails part way leaves every ticket a vector, its old or its new
     one (the check sees a stale one), never none; the rerun completes it."""
@@ -92,7 +92,7 @@ def store_embeddings(context: dg.OpExecutionContext, chunks: list[pa.Table],
         "embedded": embedded,
         "reused": tickets - embedded,
         "chunks": len(chunks),
-        "model_id": embedder.embedder.model_id,
+        "model_id": ", ".join(sorted({(t.schema.metadata or {}).get(COUNTS[2], b"").decode() for t in chunks})),
         "embed_seconds": round(seconds, 3),
         "dagster/row_count": tickets,
     }
